@@ -1,0 +1,10 @@
+//! Whole-inventory analyses: RBAC effective permissions and escalation paths, NetworkPolicy
+//! reachability, attack paths. Each analysis is an inventory rule (or several) plus the query
+//! functions behind its CLI commands.
+
+use kubeward_core::Rule;
+
+/// Every inventory rule in this crate.
+pub fn rules() -> Vec<&'static Rule> {
+    Vec::new()
+}

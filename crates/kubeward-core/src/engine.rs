@@ -1,0 +1,331 @@
+//! Runs the enabled rules over an inventory, then applies severity overrides and suppression.
+
+use crate::config::{Config, today};
+use crate::finding::{Finding, Layer, Severity, Suppression};
+use crate::input::{Diagnostic, Level};
+use crate::inventory::{Inventory, Object, ObjectId};
+use crate::podspec::PodSpec;
+use crate::rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleMeta, Targets};
+use crate::yaml::Duplicate;
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+/// The annotation that suppresses findings on an object or its pod template:
+/// `kubeward.io/ignore: "KW-PSS-003,KW-CTR-001 -- reason"`.
+pub const IGNORE_ANNOTATION: &str = "kubeward.io/ignore";
+
+/// Findings the engine makes itself while reading input.
+pub static DUPLICATE_KEY: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-GEN-001",
+        name: "duplicate-key",
+        layer: Layer::ControlPlane,
+        severity: Severity::High,
+        title: "A mapping key is written twice and only the last value counts",
+        why: "The API server decodes manifests leniently and keeps the last of two equal keys \
+              (or lets a later `<<` merge override an earlier key), while a reviewer, and many \
+              tools, read the first. `privileged: false` followed further down by \
+              `privileged: true` passes review and runs privileged. kubeward checks the value the \
+              API server keeps, and reports the ambiguity itself.",
+        fix: "Delete the duplicate so each key appears once, and keep the value you intend.",
+        references: &[
+            (
+                "docs",
+                "https://github.com/kubernetes/kubernetes/issues/77006",
+            ),
+            ("mitre", "T1562"),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
+
+/// Rules owned by the engine.
+pub fn engine_rules() -> [&'static Rule; 1] {
+    [&DUPLICATE_KEY]
+}
+
+/// Previously accepted findings, by fingerprint.
+#[derive(Debug, Default, Clone)]
+pub struct Baseline {
+    pub fingerprints: HashSet<String>,
+}
+
+pub struct Engine<'a> {
+    pub registry: &'a Registry,
+    pub config: &'a Config,
+}
+
+/// What the engine produced.
+#[derive(Debug, Default)]
+pub struct EngineOutput {
+    pub findings: Vec<Finding>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Engine<'_> {
+    /// Runs every enabled rule. `duplicates` are the duplicate keys found while loading.
+    pub fn run(
+        &self,
+        inventory: &Inventory,
+        duplicates: &[(ObjectId, Duplicate)],
+        baseline: Option<&Baseline>,
+    ) -> EngineOutput {
+        let enabled: Vec<&'static Rule> = self
+            .registry
+            .iter()
+            .filter(|r| {
+                self.config
+                    .rule_enabled(r.meta.id, r.meta.layer, r.meta.default_enabled)
+            })
+            .collect();
+        let object_rules: Vec<(&'static RuleMeta, Targets, crate::rule::ObjectCheck)> = enabled
+            .iter()
+            .filter_map(|r| match r.check {
+                Check::Object { targets, run } => Some((&r.meta, targets, run)),
+                _ => None,
+            })
+            .collect();
+        let inventory_rules: Vec<(&'static RuleMeta, crate::rule::InventoryCheck)> = enabled
+            .iter()
+            .filter_map(|r| match r.check {
+                Check::Inventory(run) => Some((&r.meta, run)),
+                _ => None,
+            })
+            .collect();
+        let settings = &self.config.settings;
+
+        let mut findings: Vec<Finding> = inventory
+            .objects()
+            .par_iter()
+            .fold(Vec::new, |mut out, object| {
+                let pod = PodSpec::of(object);
+                let ctx = ObjectCtx {
+                    object,
+                    pod: pod.as_ref(),
+                    inventory,
+                    settings,
+                };
+                for (meta, targets, run) in &object_rules {
+                    let applies = match targets {
+                        Targets::All => true,
+                        Targets::PodSpecs => pod.is_some(),
+                        Targets::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
+                    };
+                    if applies {
+                        run(&ctx, &mut Emitter::new(meta, &mut out));
+                    }
+                }
+                out
+            })
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            });
+
+        let mut more: Vec<Finding> = inventory_rules
+            .par_iter()
+            .flat_map_iter(|(meta, run)| {
+                let mut out = Vec::new();
+                let ctx = InventoryCtx {
+                    inventory,
+                    settings,
+                };
+                run(&ctx, &mut Emitter::new(meta, &mut out));
+                out
+            })
+            .collect();
+        findings.append(&mut more);
+
+        if enabled.iter().any(|r| std::ptr::eq(*r, &DUPLICATE_KEY)) {
+            for (id, d) in duplicates {
+                let mut f = Finding::new(
+                    &DUPLICATE_KEY.meta,
+                    Some(*id),
+                    d.pointer.clone(),
+                    if d.by_merge {
+                        format!(
+                            "a `<<` merge replaces `{}` written at line {}; the merged value is the one the API server keeps",
+                            d.key, d.first.line
+                        )
+                    } else {
+                        format!(
+                            "`{}` is written twice (first at line {}); the API server keeps this last value",
+                            d.key, d.first.line
+                        )
+                    },
+                );
+                f.severity = DUPLICATE_KEY.meta.severity;
+                findings.push(f);
+            }
+        }
+
+        let mut diagnostics = Vec::new();
+        for f in &mut findings {
+            if let Some(s) = self.config.severity.get(f.rule.id) {
+                f.severity = *s;
+            }
+        }
+        self.suppress(inventory, &mut findings, baseline, &mut diagnostics);
+        EngineOutput {
+            findings,
+            diagnostics,
+        }
+    }
+
+    fn suppress(
+        &self,
+        inventory: &Inventory,
+        findings: &mut [Finding],
+        baseline: Option<&Baseline>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        // Annotations, parsed once per object that has findings.
+        let mut annotations: HashMap<ObjectId, Vec<(String, String)>> = HashMap::new();
+        let today = today();
+        let (expired, live): (Vec<_>, Vec<_>) = self
+            .config
+            .ignores
+            .iter()
+            .partition(|i| i.is_expired(today));
+        for ig in expired {
+            let (y, m, d) = ig.expires.unwrap_or_default();
+            diagnostics.push(Diagnostic {
+                file: ig.location.clone(),
+                line: 0,
+                column: 0,
+                level: Level::Warning,
+                message: format!(
+                    "this ignore expired on {y:04}-{m:02}-{d:02} and no longer applies (reason was: {})",
+                    ig.reason
+                ),
+            });
+        }
+        for f in findings.iter_mut() {
+            let Some(id) = f.object else {
+                if let Some(b) = baseline {
+                    if b.fingerprints.contains(&fingerprint(f, inventory)) {
+                        f.suppressed = Some(Suppression {
+                            by: "baseline".into(),
+                            reason: "present in the baseline".into(),
+                        });
+                    }
+                }
+                continue;
+            };
+            let obj = inventory.object(id);
+            let ann = annotations
+                .entry(id)
+                .or_insert_with(|| parse_ignore_annotations(obj, inventory, diagnostics));
+            if let Some((_, reason)) = ann
+                .iter()
+                .find(|(r, _)| r == "*" || r.eq_ignore_ascii_case(f.rule.id))
+            {
+                f.suppressed = Some(Suppression {
+                    by: "annotation".into(),
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            if let Some(ig) = live
+                .iter()
+                .find(|i| i.matches(f.rule.id, &obj.kind, obj.namespace(), &obj.name))
+            {
+                f.suppressed = Some(Suppression {
+                    by: "config".into(),
+                    reason: format!("{} ({})", ig.reason, ig.location),
+                });
+                continue;
+            }
+            if let Some(b) = baseline {
+                if b.fingerprints.contains(&fingerprint(f, inventory)) {
+                    f.suppressed = Some(Suppression {
+                        by: "baseline".into(),
+                        reason: "present in the baseline".into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Reads `kubeward.io/ignore` from the object and from its pod template. Returns
+/// `(rule ID or "*", reason)` pairs.
+fn parse_ignore_annotations(
+    obj: &Object,
+    inventory: &Inventory,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut places: Vec<(String, &crate::node::Node)> = Vec::new();
+    if let Some(v) = obj.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
+        places.push(("/metadata/annotations".into(), v));
+    }
+    if let Some(pod) = PodSpec::of(obj) {
+        if pod.meta_ptr != "/metadata" {
+            if let Some(v) = pod.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
+                places.push((pod.meta_ptr(&["annotations"]), v));
+            }
+        }
+    }
+    for (_, node) in places {
+        let Some(text) = node.as_str() else { continue };
+        let (ids, reason) = match text.split_once("--") {
+            Some((ids, reason)) => (ids, reason.trim()),
+            None => (text, ""),
+        };
+        let reason = if reason.is_empty() {
+            "no reason given in the annotation".to_string()
+        } else {
+            reason.to_string()
+        };
+        for id in ids
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let valid = id == "*"
+                || (id.starts_with("KW-") || id.starts_with("kw-")) && id.split('-').count() == 3;
+            if !valid {
+                let src = inventory.source(obj.source);
+                diagnostics.push(Diagnostic {
+                    file: src.name.clone(),
+                    line: node.span.line,
+                    column: node.span.col,
+                    level: Level::Warning,
+                    message: format!(
+                        "`{IGNORE_ANNOTATION}` names `{id}`, which is not a rule ID (expected `KW-AREA-NNN[,...] -- reason`)"
+                    ),
+                });
+                continue;
+            }
+            out.push((id.to_ascii_uppercase(), reason.clone()));
+        }
+    }
+    out
+}
+
+/// A stable identity for a finding that survives line moves: rule, object identity and
+/// pointer (or message, for findings not tied to an object). FNV-1a, 64 bits, hex.
+pub fn fingerprint(f: &Finding, inventory: &Inventory) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |s: &str| {
+        for b in s.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    eat(f.rule.id);
+    match f.object {
+        Some(id) => {
+            let o = inventory.object(id);
+            eat(o.group());
+            eat(&o.kind);
+            eat(o.namespace().unwrap_or(""));
+            eat(&o.name);
+            eat(&f.pointer);
+        }
+        None => eat(&f.message),
+    }
+    format!("{h:016x}")
+}

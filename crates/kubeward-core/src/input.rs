@@ -1,0 +1,895 @@
+//! Reading manifests: files, folders, stdin and Kustomize folders, into an [`Inventory`].
+//!
+//! Folders are walked recursively, honouring `.gitignore` and `.ignore`, taking `.yaml`,
+//! `.yml` and `.json` files. A folder holding a `kustomization.yaml` is rendered with
+//! `kubectl kustomize` instead of being read file by file; a Helm chart folder (`Chart.yaml`)
+//! is skipped with a notice (render it with `helm template ... | kubeward scan -`). Files are read
+//! and parsed in parallel. Nothing is dropped silently: a document that cannot be read is an
+//! error with file, line and column, and a document found by walking a folder that is not a
+//! Kubernetes object (no `apiVersion` and `kind`, such as a CI workflow) is counted as skipped.
+
+use crate::inventory::{Inventory, NewObject, Source, SourceId, SourceKind};
+use crate::node::{Node, Value};
+use crate::yaml::{self, Document, Duplicate, Limits};
+use compact_str::CompactString;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// How serious an input problem is. Errors make the scan exit with code 2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+/// An input problem, located where possible (line 0: the whole file).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub level: Level,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lvl = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        if self.line > 0 {
+            write!(
+                f,
+                "{lvl}: {}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        } else {
+            write!(f, "{lvl}: {}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// What to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputArg {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl InputArg {
+    pub fn parse(s: &str) -> InputArg {
+        if s == "-" {
+            InputArg::Stdin
+        } else {
+            InputArg::Path(PathBuf::from(s))
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Namespace for namespaced objects that do not name one.
+    pub default_namespace: String,
+    pub limits: Limits,
+    /// Files larger than this are refused.
+    pub max_file_size: u64,
+    /// Render Kustomize folders (else read their files as plain manifests).
+    pub kustomize: bool,
+    /// The kubectl binary used for Kustomize.
+    pub kubectl: PathBuf,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            default_namespace: "default".into(),
+            limits: Limits::default(),
+            max_file_size: 64 * 1024 * 1024,
+            kustomize: true,
+            kubectl: std::env::var_os("KUBEWARD_KUBECTL")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("kubectl")),
+        }
+    }
+}
+
+/// A document that was read but is not a Kubernetes object.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skipped {
+    pub file: String,
+    pub line: u32,
+    pub reason: String,
+}
+
+/// Counters for the summary and the benchmarks.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadStats {
+    pub files: usize,
+    pub bytes: u64,
+    pub documents: usize,
+}
+
+/// The result of loading.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub inventory: Inventory,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Duplicate keys, attached to the object they are in (pointer relative to the object).
+    pub duplicates: Vec<(crate::inventory::ObjectId, Duplicate)>,
+    pub skipped: Vec<Skipped>,
+    pub stats: LoadStats,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+}
+
+/// One thing to read.
+#[derive(Clone, Debug)]
+enum Unit {
+    File { path: PathBuf, explicit: bool },
+    Stdin,
+    Kustomize(PathBuf),
+}
+
+const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+fn kustomization_in(dir: &Path) -> bool {
+    KUSTOMIZATION_FILES.iter().any(|f| dir.join(f).is_file())
+}
+
+fn is_manifest_ext(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Loads everything named by `args`.
+pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    let units = plan(args, opts, &mut loaded);
+    let parsed: Vec<ParsedUnit> = units.par_iter().map(|u| read_unit(u, opts)).collect();
+    assemble(parsed, opts, &mut loaded);
+    loaded
+}
+
+/// Loads objects from an in-memory text, as if read from a file named `name`.
+pub fn load_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
+    let mut loaded = Loaded::default();
+    let is_json = name.ends_with(".json");
+    let parsed = parse_text(
+        name,
+        None,
+        SourceKind::File,
+        Arc::from(text),
+        is_json,
+        true,
+        opts,
+    );
+    assemble(vec![parsed], opts, &mut loaded);
+    loaded
+}
+
+fn plan(args: &[InputArg], opts: &LoadOptions, loaded: &mut Loaded) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut stdin_seen = false;
+    for arg in args {
+        match arg {
+            InputArg::Stdin => {
+                if !stdin_seen {
+                    units.push(Unit::Stdin);
+                    stdin_seen = true;
+                }
+            }
+            InputArg::Path(p) => {
+                let meta = match std::fs::metadata(p) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        loaded.diagnostics.push(Diagnostic {
+                            file: p.display().to_string(),
+                            line: 0,
+                            column: 0,
+                            level: Level::Error,
+                            message: format!("cannot read: {e}"),
+                        });
+                        continue;
+                    }
+                };
+                if meta.is_dir() {
+                    if opts.kustomize && kustomization_in(p) {
+                        units.push(Unit::Kustomize(p.clone()));
+                    } else if p.join("Chart.yaml").is_file() {
+                        loaded.diagnostics.push(Diagnostic {
+                            file: p.display().to_string(),
+                            line: 0,
+                            column: 0,
+                            level: Level::Error,
+                            message: format!(
+                                "this is a Helm chart, which holds templates rather than manifests: \
+                                 render it with `helm template {} | kubeward scan -`",
+                                p.display()
+                            ),
+                        });
+                    } else {
+                        walk(p, opts, &mut units, loaded);
+                    }
+                } else {
+                    units.push(Unit::File {
+                        path: p.clone(),
+                        explicit: true,
+                    });
+                }
+            }
+        }
+    }
+    units
+}
+
+fn walk(root: &Path, opts: &LoadOptions, units: &mut Vec<Unit>, loaded: &mut Loaded) {
+    // Folders that are rendered (Kustomize) or skipped (Helm charts) instead of walked.
+    let special: Arc<Mutex<Vec<(PathBuf, bool)>>> = Arc::default();
+    let special_w = Arc::clone(&special);
+    let kustomize = opts.kustomize;
+    let mut files = Vec::new();
+    let walker = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |e| {
+            if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {
+                return true;
+            }
+            let p = e.path();
+            let kind = if kustomize && kustomization_in(p) {
+                Some(true)
+            } else if p.join("Chart.yaml").is_file() {
+                Some(false)
+            } else {
+                None
+            };
+            match kind {
+                Some(k) => {
+                    special_w
+                        .lock()
+                        .expect("walk lock")
+                        .push((p.to_path_buf(), k));
+                    false
+                }
+                None => true,
+            }
+        })
+        .build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                if e.file_type().is_some_and(|t| t.is_file()) && is_manifest_ext(e.path()) {
+                    files.push(e.into_path());
+                }
+            }
+            Err(err) => loaded.diagnostics.push(Diagnostic {
+                file: root.display().to_string(),
+                line: 0,
+                column: 0,
+                level: Level::Error,
+                message: format!("cannot walk folder: {err}"),
+            }),
+        }
+    }
+    files.sort();
+    units.extend(files.into_iter().map(|path| Unit::File {
+        path,
+        explicit: false,
+    }));
+    let mut special = std::mem::take(&mut *special.lock().expect("walk lock"));
+    special.sort();
+    for (dir, is_kustomize) in special {
+        if is_kustomize {
+            units.push(Unit::Kustomize(dir));
+        } else {
+            loaded.skipped.push(Skipped {
+                file: dir.display().to_string(),
+                line: 0,
+                reason: format!(
+                    "Helm chart folder: render it with `helm template {} | kubeward scan -`",
+                    dir.display()
+                ),
+            });
+        }
+    }
+}
+
+/// A unit read and parsed, before it gets ids.
+struct ParsedUnit {
+    source: Option<Source>,
+    objects: Vec<NewObject>,
+    /// Per object (index into `objects`): its duplicates.
+    duplicates: Vec<(usize, Duplicate)>,
+    diagnostics: Vec<Diagnostic>,
+    skipped: Vec<Skipped>,
+    bytes: u64,
+    documents: usize,
+}
+
+impl ParsedUnit {
+    fn failed(file: String, message: String) -> ParsedUnit {
+        ParsedUnit {
+            source: None,
+            objects: Vec::new(),
+            duplicates: Vec::new(),
+            diagnostics: vec![Diagnostic {
+                file,
+                line: 0,
+                column: 0,
+                level: Level::Error,
+                message,
+            }],
+            skipped: Vec::new(),
+            bytes: 0,
+            documents: 0,
+        }
+    }
+}
+
+fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
+    match unit {
+        Unit::File { path, explicit } => {
+            let name = path.display().to_string();
+            let bytes = match read_limited(path, opts.max_file_size) {
+                Ok(b) => b,
+                Err(m) => return ParsedUnit::failed(name, m),
+            };
+            let text = match into_text(bytes) {
+                Ok(t) => t,
+                Err(d) => return ParsedUnit::failed(name, d),
+            };
+            let is_json = path.extension().and_then(|e| e.to_str()) == Some("json");
+            parse_text(
+                &name,
+                Some(path.clone()),
+                SourceKind::File,
+                Arc::from(text),
+                is_json,
+                *explicit,
+                opts,
+            )
+        }
+        Unit::Stdin => {
+            let mut buf = Vec::new();
+            let limit = opts.max_file_size;
+            if let Err(e) = std::io::stdin().take(limit + 1).read_to_end(&mut buf) {
+                return ParsedUnit::failed("-".into(), format!("cannot read standard input: {e}"));
+            }
+            if buf.len() as u64 > limit {
+                return ParsedUnit::failed(
+                    "-".into(),
+                    format!("standard input is larger than the {limit}-byte limit"),
+                );
+            }
+            let text = match into_text(buf) {
+                Ok(t) => t,
+                Err(d) => return ParsedUnit::failed("-".into(), d),
+            };
+            let is_json = text.trim_start().starts_with('{');
+            parse_text(
+                "-",
+                None,
+                SourceKind::Stdin,
+                Arc::from(text),
+                is_json,
+                true,
+                opts,
+            )
+        }
+        Unit::Kustomize(dir) => {
+            let name = format!("{} (kustomize)", dir.display());
+            match render_kustomize(dir, &opts.kubectl) {
+                Ok(text) => parse_text(
+                    &name,
+                    Some(dir.clone()),
+                    SourceKind::Kustomize,
+                    Arc::from(text),
+                    false,
+                    true,
+                    opts,
+                ),
+                Err(m) => ParsedUnit::failed(dir.display().to_string(), m),
+            }
+        }
+    }
+}
+
+fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut buf = Vec::new();
+    f.take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if buf.len() as u64 > limit {
+        return Err(format!(
+            "file is larger than the {limit}-byte limit (--max-file-size)"
+        ));
+    }
+    Ok(buf)
+}
+
+/// UTF-8 text, or an error naming where the first invalid byte is.
+fn into_text(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let b = e.as_bytes();
+        let line = b[..good].iter().filter(|&&c| c == b'\n').count() + 1;
+        let col = good
+            - b[..good]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
+        format!("not UTF-8 text (a binary file?): invalid byte at line {line}, column {col}")
+    })
+}
+
+fn render_kustomize(dir: &Path, kubectl: &Path) -> Result<String, String> {
+    let out = std::process::Command::new(kubectl)
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "this folder is a Kustomize root, and rendering it needs `{}`, which was not \
+                     found: install kubectl, or pass --no-kustomize to read the files as they are",
+                    kubectl.display()
+                )
+            } else {
+                format!("cannot run `{} kustomize`: {e}", kubectl.display())
+            }
+        })?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(format!(
+            "`kubectl kustomize` failed: {}",
+            err.trim().lines().last().unwrap_or("no message")
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|_| "`kubectl kustomize` printed non-UTF-8 output".into())
+}
+
+fn parse_text(
+    name: &str,
+    path: Option<PathBuf>,
+    kind: SourceKind,
+    text: Arc<str>,
+    is_json: bool,
+    explicit: bool,
+    opts: &LoadOptions,
+) -> ParsedUnit {
+    let docs = if is_json {
+        crate::json::load_stream(&text, &opts.limits)
+    } else {
+        yaml::load_stream(&text, &opts.limits)
+    };
+    let mut unit = ParsedUnit {
+        source: None,
+        objects: Vec::new(),
+        duplicates: Vec::new(),
+        diagnostics: Vec::new(),
+        skipped: Vec::new(),
+        bytes: text.len() as u64,
+        documents: 0,
+    };
+    let mut ctx = Extract {
+        file: name,
+        explicit,
+        unit: &mut unit,
+    };
+    let mut non_empty = 0usize;
+    for doc in docs {
+        ctx.document(doc, &mut non_empty);
+    }
+    if non_empty == 0 && unit.diagnostics.is_empty() {
+        unit.diagnostics.push(Diagnostic {
+            file: name.to_string(),
+            line: 0,
+            column: 0,
+            level: Level::Warning,
+            message: "no documents: the file is empty or holds only comments".into(),
+        });
+    }
+    unit.source = Some(Source {
+        name: name.to_string(),
+        path,
+        kind,
+        text: Some(text),
+    });
+    unit
+}
+
+struct Extract<'a> {
+    file: &'a str,
+    explicit: bool,
+    unit: &'a mut ParsedUnit,
+}
+
+impl Extract<'_> {
+    fn diag(&mut self, line: u32, column: u32, level: Level, message: impl Into<String>) {
+        self.unit.diagnostics.push(Diagnostic {
+            file: self.file.to_string(),
+            line,
+            column,
+            level,
+            message: message.into(),
+        });
+    }
+
+    fn document(&mut self, doc: Document, non_empty: &mut usize) {
+        let root = match doc.result {
+            Err(e) => {
+                *non_empty += 1;
+                self.unit.documents += 1;
+                self.diag(
+                    e.line,
+                    e.col,
+                    Level::Error,
+                    format!(
+                        "invalid YAML/JSON (document {}): {}",
+                        doc.index + 1,
+                        e.message
+                    ),
+                );
+                return;
+            }
+            Ok(None) => return,
+            Ok(Some(root)) => root,
+        };
+        *non_empty += 1;
+        self.unit.documents += 1;
+        let first_object = self.unit.objects.len();
+        self.object(root, doc.index as u32, String::new(), doc.start_line, true);
+        // Attach duplicate keys to the object they were found in.
+        for d in doc.duplicates {
+            let target = (first_object..self.unit.objects.len()).rev().find(|&i| {
+                let base = &self.unit.objects[i].base_pointer;
+                d.pointer.starts_with(base.as_str())
+                    && (base.is_empty() || d.pointer[base.len()..].starts_with('/'))
+            });
+            match target {
+                Some(i) => {
+                    let base_len = self.unit.objects[i].base_pointer.len();
+                    let mut d = d;
+                    d.pointer = d.pointer[base_len..].to_string();
+                    self.unit.duplicates.push((i, d));
+                }
+                None => self.diag(
+                    d.kept.line,
+                    d.kept.col,
+                    Level::Warning,
+                    format!(
+                        "duplicate key `{}` (first at line {}); the last value is used",
+                        d.key, d.first.line
+                    ),
+                ),
+            }
+        }
+    }
+
+    fn object(&mut self, root: Node, doc: u32, base: String, start_line: u32, top: bool) {
+        let (line, col) = if root.span.is_none() {
+            (start_line, 1)
+        } else {
+            (root.span.line, root.span.col)
+        };
+        if root.as_map().is_none() {
+            let what = root.type_name();
+            if self.explicit || !top {
+                self.diag(
+                    line,
+                    col,
+                    Level::Error,
+                    format!("expected a Kubernetes object (a mapping), found a {what}"),
+                );
+            } else {
+                self.unit.skipped.push(Skipped {
+                    file: self.file.to_string(),
+                    line,
+                    reason: format!("document is a {what}, not a Kubernetes object"),
+                });
+            }
+            return;
+        }
+        let api_version = root.get("apiVersion");
+        let kind = root.get("kind");
+        let (api_version, kind) = match (api_version, kind) {
+            (None, None) => {
+                if self.explicit || !top {
+                    self.diag(
+                        line,
+                        col,
+                        Level::Error,
+                        "not a Kubernetes object: `apiVersion` and `kind` are missing",
+                    );
+                } else {
+                    self.unit.skipped.push(Skipped {
+                        file: self.file.to_string(),
+                        line,
+                        reason: "no `apiVersion` and `kind`: not a Kubernetes object".into(),
+                    });
+                }
+                return;
+            }
+            (Some(a), Some(k)) => match (a.as_str(), k.as_str()) {
+                (Some(a), Some(k)) if !a.is_empty() && !k.is_empty() => {
+                    (CompactString::from(a), CompactString::from(k))
+                }
+                _ => {
+                    let bad = if a.as_str().is_none_or(str::is_empty) {
+                        a
+                    } else {
+                        k
+                    };
+                    self.diag(
+                        bad.span.line.max(line),
+                        bad.span.col.max(1),
+                        Level::Error,
+                        format!(
+                            "`{}` must be a non-empty string, found {}",
+                            if std::ptr::eq(bad, a) {
+                                "apiVersion"
+                            } else {
+                                "kind"
+                            },
+                            bad
+                        ),
+                    );
+                    return;
+                }
+            },
+            (a, _) => {
+                let missing = if a.is_none() { "apiVersion" } else { "kind" };
+                self.diag(
+                    line,
+                    col,
+                    Level::Error,
+                    format!("`{missing}` is missing, so the API server would refuse this object"),
+                );
+                return;
+            }
+        };
+        if kind.ends_with("List") && root.get("items").is_some() {
+            let Node {
+                value: Value::Map(map),
+                ..
+            } = root
+            else {
+                return;
+            };
+            let mut items = None;
+            for (k, v) in map.into_entries() {
+                if k.name == "items" {
+                    items = Some(v);
+                }
+            }
+            match items.map(|n| n.value) {
+                Some(Value::Seq(items)) => {
+                    for (i, item) in items.into_iter().enumerate() {
+                        self.object(item, doc, format!("{base}/items/{i}"), line, false);
+                    }
+                }
+                _ => self.diag(
+                    line,
+                    col,
+                    Level::Error,
+                    format!("`items` of a {kind} must be a list"),
+                ),
+            }
+            return;
+        }
+        let meta = root.get("metadata");
+        let scalar_text = |n: &Node| -> Option<String> {
+            match &n.value {
+                Value::Str(s) => Some(s.to_string()),
+                Value::Map(_) | Value::Seq(_) | Value::Null => None,
+                _ => Some(n.to_string()),
+            }
+        };
+        let name = match meta.and_then(|m| m.get("name")) {
+            Some(n) => match &n.value {
+                Value::Str(s) if !s.is_empty() => s.clone(),
+                _ => {
+                    self.diag(
+                        n.span.line,
+                        n.span.col,
+                        Level::Error,
+                        format!("`metadata.name` must be a string, found {n}"),
+                    );
+                    scalar_text(n).unwrap_or_else(|| "(unnamed)".into()).into()
+                }
+            },
+            None => {
+                match meta.and_then(|m| m.str_at("generateName")) {
+                    Some(g) => CompactString::from(format!("{g}*")),
+                    None if kind == "Config" => CompactString::from(
+                        Path::new(self.file)
+                            .file_name()
+                            .and_then(|f| f.to_str())
+                            .unwrap_or(self.file),
+                    ),
+                    None => {
+                        self.diag(
+                        line,
+                        col,
+                        Level::Error,
+                        format!("{kind} has no `metadata.name`; it is still checked as \"(unnamed)\""),
+                    );
+                        "(unnamed)".into()
+                    }
+                }
+            }
+        };
+        let namespace = match meta.and_then(|m| m.get("namespace")) {
+            Some(n) => match &n.value {
+                Value::Str(s) => Some(s.clone()),
+                _ => {
+                    self.diag(
+                        n.span.line,
+                        n.span.col,
+                        Level::Error,
+                        format!("`metadata.namespace` must be a string, found {n}"),
+                    );
+                    scalar_text(n).map(CompactString::from)
+                }
+            },
+            None => None,
+        };
+        if let Some(spec_ptr) = crate::podspec::spec_pointer(&kind) {
+            let spec = root.locate(spec_ptr);
+            if !spec.complete || spec.node.as_map().is_none() {
+                self.diag(
+                    line,
+                    col,
+                    Level::Error,
+                    format!(
+                        "{kind} {name} has no pod spec at {spec_ptr}, so its containers cannot be checked"
+                    ),
+                );
+            }
+        }
+        self.push(doc, base, api_version, kind, name, namespace, root);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        doc: u32,
+        base_pointer: String,
+        api_version: CompactString,
+        kind: CompactString,
+        name: CompactString,
+        namespace: Option<CompactString>,
+        root: Node,
+    ) {
+        self.unit.objects.push(NewObject {
+            source: SourceId(u32::MAX),
+            doc,
+            base_pointer,
+            api_version,
+            kind,
+            name,
+            namespace,
+            root,
+        });
+    }
+}
+
+fn assemble(parsed: Vec<ParsedUnit>, opts: &LoadOptions, loaded: &mut Loaded) {
+    let mut all = Vec::new();
+    let mut dups = Vec::new();
+    for mut u in parsed {
+        loaded.stats.bytes += u.bytes;
+        loaded.stats.documents += u.documents;
+        loaded.diagnostics.append(&mut u.diagnostics);
+        loaded.skipped.append(&mut u.skipped);
+        let Some(source) = u.source else { continue };
+        loaded.stats.files += 1;
+        let sid = loaded.inventory.add_source(source);
+        let offset = all.len();
+        for mut o in u.objects {
+            o.source = sid;
+            all.push(o);
+        }
+        dups.extend(u.duplicates.into_iter().map(|(i, d)| (offset + i, d)));
+    }
+    let base = loaded.inventory.len();
+    loaded.inventory.add_objects(all, &opts.default_namespace);
+    loaded.duplicates.extend(
+        dups.into_iter()
+            .map(|(i, d)| (crate::inventory::ObjectId((base + i) as u32), d)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: &str) -> Loaded {
+        load_text("t.yaml", t, &LoadOptions::default())
+    }
+
+    #[test]
+    fn lists_are_unwrapped_with_pointers() {
+        let l = text(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec: {containers: []}\n\
+             - apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: b, namespace: x}\n",
+        );
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let o = l.inventory.objects();
+        assert_eq!(o.len(), 2);
+        assert_eq!(o[0].base_pointer, "/items/0");
+        assert_eq!(o[1].namespace.as_deref(), Some("x"));
+        assert_eq!(o[0].namespace.as_deref(), Some("default"));
+    }
+
+    #[test]
+    fn broken_documents_are_errors_and_others_are_kept() {
+        let l = text(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n---\nkind: [\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n",
+        );
+        assert_eq!(l.inventory.len(), 2);
+        assert_eq!(l.diagnostics.len(), 1);
+        assert_eq!(l.diagnostics[0].level, Level::Error);
+        assert!(l.diagnostics[0].line >= 6);
+    }
+
+    #[test]
+    fn missing_fields_are_located_errors_but_objects_are_kept() {
+        let l = text(
+            "apiVersion: v1\nkind: Pod\nspec: {containers: []}\n---\nkind: Pod\n---\nfoo: bar\n",
+        );
+        assert_eq!(l.inventory.len(), 1);
+        assert_eq!(l.inventory.objects()[0].name, "(unnamed)");
+        let msgs: Vec<_> = l
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.message.as_str()))
+            .collect();
+        assert_eq!(msgs.len(), 3, "{msgs:?}");
+        assert!(msgs[1].1.contains("`apiVersion` is missing"));
+        assert_eq!(msgs[2].0, 7);
+    }
+
+    #[test]
+    fn duplicates_are_attached_to_list_items() {
+        let l = text(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec:\n    hostPID: false\n    hostPID: true\n    containers: []\n",
+        );
+        assert_eq!(l.duplicates.len(), 1);
+        assert_eq!(l.duplicates[0].1.pointer, "/spec/hostPID");
+        let obj = l.inventory.object(l.duplicates[0].0);
+        assert_eq!(
+            obj.root.path(&["spec", "hostPID"]).unwrap().as_bool(),
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn empty_input_is_a_warning() {
+        let l = text("# nothing\n");
+        assert_eq!(l.diagnostics[0].level, Level::Warning);
+        assert!(!l.has_errors());
+    }
+
+    #[test]
+    fn binary_is_an_error() {
+        assert!(
+            into_text(vec![b'a', b'\n', b'b', 0xff, 0xfe])
+                .unwrap_err()
+                .contains("line 2, column 2")
+        );
+    }
+}

@@ -1,0 +1,631 @@
+//! Objects, their sources, and the inventory that indexes them.
+
+use crate::node::{Node, Span};
+use compact_str::CompactString;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Index of an object in its inventory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ObjectId(pub u32);
+
+/// Index of a source in its inventory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SourceId(pub u32);
+
+/// Where objects came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A file on disk.
+    File,
+    /// Standard input.
+    Stdin,
+    /// The output of `kubectl kustomize` on a folder.
+    Kustomize,
+    /// A live cluster, through a kubeconfig context.
+    Cluster { context: String },
+    /// A saved snapshot of a cluster.
+    Snapshot { context: String },
+    /// An admission request or audit event.
+    Runtime,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// What to show a user: the path as given, `-` for stdin, `cluster:<context>`.
+    pub name: String,
+    pub path: Option<PathBuf>,
+    pub kind: SourceKind,
+    /// The text, for showing source lines. Absent for cluster objects.
+    pub text: Option<Arc<str>>,
+}
+
+impl Source {
+    /// The 1-based line `line` of the text, without its line break.
+    pub fn line(&self, line: u32) -> Option<&str> {
+        let text = self.text.as_deref()?;
+        if line == 0 {
+            return None;
+        }
+        text.split('\n')
+            .nth(line as usize - 1)
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+
+    /// The cluster context for cluster-backed sources.
+    pub fn context(&self) -> Option<&str> {
+        match &self.kind {
+            SourceKind::Cluster { context } | SourceKind::Snapshot { context } => Some(context),
+            _ => None,
+        }
+    }
+}
+
+/// A Kubernetes object with the tree it was read from.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub id: ObjectId,
+    pub source: SourceId,
+    /// 0-based document index within the source.
+    pub doc: u32,
+    /// Pointer of this object inside its document (`/items/3` for a List item, else empty).
+    pub base_pointer: String,
+    pub api_version: CompactString,
+    pub kind: CompactString,
+    pub name: CompactString,
+    /// The namespace after defaulting; `None` for cluster-scoped kinds.
+    pub namespace: Option<CompactString>,
+    /// True when the namespace was not written and was defaulted.
+    pub namespace_defaulted: bool,
+    pub root: Node,
+}
+
+impl Object {
+    /// The API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        match self.api_version.rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+
+    pub fn metadata(&self) -> Option<&Node> {
+        self.root.get("metadata")
+    }
+
+    pub fn labels(&self) -> Option<&Node> {
+        self.root.path(&["metadata", "labels"])
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels()?.str_at(key)
+    }
+
+    pub fn annotations(&self) -> Option<&Node> {
+        self.root.path(&["metadata", "annotations"])
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations()?.str_at(key)
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    pub fn is(&self, group: &str, kind: &str) -> bool {
+        self.kind == kind && self.group() == group
+    }
+
+    /// `Kind ns/name` or `Kind name`, for messages.
+    pub fn display(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {}/{}", self.kind, ns, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    pub fn resource(&self) -> ResourceRef {
+        ResourceRef {
+            api_version: self.api_version.to_string(),
+            kind: self.kind.to_string(),
+            namespace: self.namespace.as_ref().map(|s| s.to_string()),
+            name: self.name.to_string(),
+        }
+    }
+
+    /// The span for `pointer`, relative to this object.
+    pub fn span_of(&self, pointer: &str) -> Span {
+        self.root.locate(pointer).span()
+    }
+}
+
+/// The identity of an object, as written in reports.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ResourceRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+/// Built-in kinds that are cluster-scoped (group, kind).
+const CLUSTER_SCOPED: &[(&str, &str)] = &[
+    ("", "Namespace"),
+    ("", "Node"),
+    ("", "PersistentVolume"),
+    ("", "ComponentStatus"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "CSIDriver"),
+    ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "VolumeAttachment"),
+    ("storage.k8s.io", "VolumeAttributesClass"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io", "APIService"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingAdmissionPolicyBinding",
+    ),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("networking.k8s.io", "IngressClass"),
+    ("networking.k8s.io", "IPAddress"),
+    ("networking.k8s.io", "ServiceCIDR"),
+    ("certificates.k8s.io", "CertificateSigningRequest"),
+    ("certificates.k8s.io", "ClusterTrustBundle"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+    ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("resource.k8s.io", "DeviceClass"),
+    ("resource.k8s.io", "ResourceSlice"),
+    ("storagemigration.k8s.io", "StorageVersionMigration"),
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"),
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"),
+    ("authentication.k8s.io", "TokenReview"),
+    ("authentication.k8s.io", "SelfSubjectReview"),
+    ("authorization.k8s.io", "SubjectAccessReview"),
+    ("authorization.k8s.io", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io", "SelfSubjectRulesReview"),
+    // A kubeconfig file (`apiVersion: v1`, `kind: Config`) is read as an object too.
+    ("", "Config"),
+];
+
+/// Built-in namespaced kinds (group, kind).
+const NAMESPACED: &[(&str, &str)] = &[
+    ("", "Pod"),
+    ("", "Service"),
+    ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "ServiceAccount"),
+    ("", "Endpoints"),
+    ("", "Event"),
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("", "PersistentVolumeClaim"),
+    ("", "PodTemplate"),
+    ("", "ReplicationController"),
+    ("", "Binding"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("apps", "DaemonSet"),
+    ("apps", "ReplicaSet"),
+    ("apps", "ControllerRevision"),
+    ("extensions", "Deployment"),
+    ("extensions", "DaemonSet"),
+    ("extensions", "ReplicaSet"),
+    ("extensions", "Ingress"),
+    ("extensions", "NetworkPolicy"),
+    ("batch", "Job"),
+    ("batch", "CronJob"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("policy", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("coordination.k8s.io", "Lease"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("events.k8s.io", "Event"),
+    ("storage.k8s.io", "CSIStorageCapacity"),
+    ("resource.k8s.io", "ResourceClaim"),
+    ("resource.k8s.io", "ResourceClaimTemplate"),
+    ("authorization.k8s.io", "LocalSubjectAccessReview"),
+    ("gateway.networking.k8s.io", "Gateway"),
+    ("gateway.networking.k8s.io", "HTTPRoute"),
+];
+
+/// Whether `(group, kind)` is a built-in Kubernetes kind.
+pub fn is_builtin_kind(group: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED
+        .iter()
+        .chain(NAMESPACED)
+        .any(|(g, k)| *g == group && *k == kind)
+}
+
+fn builtin_cluster_scoped(group: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(g, k)| *g == group && *k == kind)
+}
+
+/// All objects of a scan, indexed.
+#[derive(Default, Debug)]
+pub struct Inventory {
+    objects: Vec<Object>,
+    sources: Vec<Source>,
+    by_kind: HashMap<CompactString, Vec<ObjectId>>,
+    by_name: HashMap<(CompactString, Option<CompactString>, CompactString), Vec<ObjectId>>,
+    by_namespace: HashMap<Option<CompactString>, Vec<ObjectId>>,
+    /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
+    crd_scopes: HashMap<(String, String), bool>,
+}
+
+/// An object about to enter the inventory.
+pub struct NewObject {
+    pub source: SourceId,
+    pub doc: u32,
+    pub base_pointer: String,
+    pub api_version: CompactString,
+    pub kind: CompactString,
+    pub name: CompactString,
+    /// The namespace as written.
+    pub namespace: Option<CompactString>,
+    pub root: Node,
+}
+
+impl Inventory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add_source(&mut self, source: Source) -> SourceId {
+        self.sources.push(source);
+        SourceId(self.sources.len() as u32 - 1)
+    }
+
+    /// Adds objects, defaulting namespaces and building indexes. CRDs among `objects` (and
+    /// already in the inventory) decide the scope of their custom kinds.
+    pub fn add_objects(&mut self, objects: Vec<NewObject>, default_namespace: &str) {
+        for o in &objects {
+            if o.kind == "CustomResourceDefinition"
+                && o.api_version.starts_with("apiextensions.k8s.io/")
+            {
+                if let (Some(group), Some(kind)) = (
+                    o.root.path(&["spec", "group"]).and_then(Node::as_str),
+                    o.root
+                        .path(&["spec", "names", "kind"])
+                        .and_then(Node::as_str),
+                ) {
+                    let namespaced =
+                        o.root.path(&["spec", "scope"]).and_then(Node::as_str) != Some("Cluster");
+                    self.crd_scopes
+                        .insert((group.to_string(), kind.to_string()), namespaced);
+                }
+            }
+        }
+        self.objects.reserve(objects.len());
+        for o in objects {
+            let group = match o.api_version.rsplit_once('/') {
+                Some((g, _)) => g,
+                None => "",
+            };
+            let namespaced = self.is_namespaced(group, &o.kind);
+            let (namespace, defaulted) = if namespaced {
+                match o.namespace {
+                    Some(ns) if !ns.is_empty() => (Some(ns), false),
+                    _ => (Some(CompactString::from(default_namespace)), true),
+                }
+            } else {
+                (None, false)
+            };
+            let id = ObjectId(self.objects.len() as u32);
+            let obj = Object {
+                id,
+                source: o.source,
+                doc: o.doc,
+                base_pointer: o.base_pointer,
+                api_version: o.api_version,
+                kind: o.kind,
+                name: o.name,
+                namespace,
+                namespace_defaulted: defaulted,
+                root: o.root,
+            };
+            self.by_kind.entry(obj.kind.clone()).or_default().push(id);
+            self.by_name
+                .entry((obj.kind.clone(), obj.namespace.clone(), obj.name.clone()))
+                .or_default()
+                .push(id);
+            self.by_namespace
+                .entry(obj.namespace.clone())
+                .or_default()
+                .push(id);
+            self.objects.push(obj);
+        }
+    }
+
+    /// Whether objects of `(group, kind)` live in a namespace. Unknown custom kinds without a
+    /// CRD in the inventory are assumed namespaced, as most are.
+    pub fn is_namespaced(&self, group: &str, kind: &str) -> bool {
+        if builtin_cluster_scoped(group, kind) {
+            return false;
+        }
+        self.crd_scopes
+            .get(&(group.to_string(), kind.to_string()))
+            .copied()
+            .unwrap_or(true)
+    }
+
+    /// Whether `(group, kind)` is defined by a CRD in the inventory.
+    pub fn is_crd_kind(&self, group: &str, kind: &str) -> bool {
+        self.crd_scopes
+            .contains_key(&(group.to_string(), kind.to_string()))
+    }
+
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    pub fn object(&self, id: ObjectId) -> &Object {
+        &self.objects[id.0 as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    pub fn source(&self, id: SourceId) -> &Source {
+        &self.sources[id.0 as usize]
+    }
+
+    /// Objects of a kind (any group), in input order.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_kind
+            .get(kind)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects with this kind, namespace and name (more than one when the input repeats an
+    /// object; the last one is what `kubectl apply` would leave).
+    pub fn find<'a>(
+        &'a self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        let key = (
+            CompactString::from(kind),
+            namespace.map(CompactString::from),
+            CompactString::from(name),
+        );
+        self.by_name
+            .get(&key)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// The last object with this kind, namespace and name.
+    pub fn get(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.find(kind, namespace, name).last()
+    }
+
+    /// Objects in a namespace (`None`: cluster-scoped objects).
+    pub fn in_namespace<'a>(&'a self, ns: Option<&str>) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_namespace
+            .get(&ns.map(CompactString::from))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Every namespace that has an object in it or a Namespace object, sorted.
+    pub fn namespaces(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .by_namespace
+            .keys()
+            .filter_map(|k| k.as_deref())
+            .chain(self.of_kind("Namespace").map(|o| o.name.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Objects whose kind is neither built in nor defined by a CRD in the inventory.
+    pub fn unknown_kind_count(&self) -> usize {
+        self.objects
+            .iter()
+            .filter(|o| {
+                !is_builtin_kind(o.group(), &o.kind) && !self.is_crd_kind(o.group(), &o.kind)
+            })
+            .count()
+    }
+
+    /// Custom resources: objects of kinds defined by CRDs, or unknown kinds.
+    pub fn custom_resource_count(&self) -> usize {
+        self.objects
+            .iter()
+            .filter(|o| !is_builtin_kind(o.group(), &o.kind))
+            .count()
+    }
+}
+
+/// Matches a label selector (`matchLabels` + `matchExpressions`) against a label map.
+/// `selector` absent or `{}` matches everything. Returns `None` when the selector is invalid
+/// (unknown operator, missing values), which callers must report rather than guess.
+pub fn selector_matches(selector: Option<&Node>, labels: Option<&Node>) -> Option<bool> {
+    let Some(sel) = selector else {
+        return Some(true);
+    };
+    let label = |k: &str| labels.and_then(|l| l.str_at(k));
+    for (k, v) in sel
+        .get("matchLabels")
+        .map(|m| m.entries())
+        .into_iter()
+        .flatten()
+    {
+        if label(k) != Some(v.as_str()?) {
+            return Some(false);
+        }
+    }
+    for expr in sel.get("matchExpressions").map(Node::items).unwrap_or(&[]) {
+        let key = expr.str_at("key")?;
+        let op = expr.str_at("operator")?;
+        let values: Vec<&str> = expr
+            .get("values")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        let have = label(key);
+        let ok = match op {
+            "In" => {
+                if values.is_empty() {
+                    return None;
+                }
+                have.is_some_and(|h| values.contains(&h))
+            }
+            "NotIn" => {
+                if values.is_empty() {
+                    return None;
+                }
+                have.is_none_or(|h| !values.contains(&h))
+            }
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            _ => return None,
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: serde_json::Value) -> NewObject {
+        let root = Node::from_json(&v);
+        NewObject {
+            source: SourceId(0),
+            doc: 0,
+            base_pointer: String::new(),
+            api_version: root.str_at("apiVersion").unwrap().into(),
+            kind: root.str_at("kind").unwrap().into(),
+            name: root
+                .path(&["metadata", "name"])
+                .and_then(Node::as_str)
+                .unwrap()
+                .into(),
+            namespace: root
+                .path(&["metadata", "namespace"])
+                .and_then(Node::as_str)
+                .map(Into::into),
+            root,
+        }
+    }
+
+    #[test]
+    fn namespace_defaulting_respects_scope_and_crds() {
+        let mut inv = Inventory::new();
+        inv.add_objects(
+            vec![
+                obj(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})),
+                obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})),
+                obj(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})),
+                obj(json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})),
+                obj(json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                    "metadata": {"name": "gadgets.example.com"},
+                    "spec": {"group": "example.com", "scope": "Cluster", "names": {"kind": "Gadget"}}})),
+            ],
+            "team-a",
+        );
+        let o = inv.objects();
+        assert_eq!(o[0].namespace.as_deref(), Some("team-a"));
+        assert!(o[0].namespace_defaulted);
+        assert_eq!(o[1].namespace, None);
+        assert_eq!(o[2].namespace.as_deref(), Some("team-a"));
+        assert_eq!(o[3].namespace, None);
+        assert_eq!(inv.unknown_kind_count(), 1);
+        assert_eq!(inv.custom_resource_count(), 2);
+        assert!(inv.get("Pod", Some("team-a"), "p").is_some());
+        assert_eq!(inv.namespaces(), vec!["n", "team-a"]);
+    }
+
+    #[test]
+    fn selectors() {
+        let labels = Node::from_json(&json!({"app": "web", "tier": "front"}));
+        let sel = |v| Node::from_json(&v);
+        assert_eq!(selector_matches(None, Some(&labels)), Some(true));
+        assert_eq!(selector_matches(Some(&sel(json!({}))), None), Some(true));
+        assert_eq!(
+            selector_matches(
+                Some(&sel(json!({"matchLabels": {"app": "web"}}))),
+                Some(&labels)
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            selector_matches(
+                Some(&sel(
+                    json!({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["back"]}]})
+                )),
+                Some(&labels)
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            selector_matches(
+                Some(&sel(
+                    json!({"matchExpressions": [{"key": "x", "operator": "Exists"}]})
+                )),
+                Some(&labels)
+            ),
+            Some(false)
+        );
+        assert_eq!(
+            selector_matches(
+                Some(&sel(
+                    json!({"matchExpressions": [{"key": "x", "operator": "Bogus"}]})
+                )),
+                Some(&labels)
+            ),
+            None
+        );
+    }
+}

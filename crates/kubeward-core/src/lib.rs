@@ -1,0 +1,23 @@
+//! The kubeward engine: located objects, the inventory, findings, the rule registry,
+//! configuration and suppression. Rules live in `kubeward-rules` and `kubeward-analysis`;
+//! renderers in `kubeward-report`; this crate does no output formatting.
+
+pub mod config;
+pub mod engine;
+pub mod finding;
+pub mod image;
+pub mod input;
+pub mod inventory;
+pub mod json;
+pub mod node;
+pub mod podspec;
+pub mod report;
+pub mod rule;
+pub mod testing;
+pub mod yaml;
+
+pub use finding::{Finding, Layer, Severity, Status};
+pub use inventory::{Inventory, Object, ObjectId};
+pub use node::{Node, Span, Value};
+pub use podspec::{Container, ContainerKind, PodSpec};
+pub use rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleMeta, Targets};

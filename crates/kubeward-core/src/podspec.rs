@@ -1,0 +1,355 @@
+//! The one way to reach pod specs and their containers.
+//!
+//! Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob and
+//! PodTemplate all carry a pod spec at a different place. [`PodSpec::of`] finds it once per
+//! object; rules then walk containers, init containers and ephemeral containers through
+//! [`PodSpec::containers`] and build pointers with [`PodSpec::ptr`] and [`Container::ptr`], so
+//! every finding points at the right field of the right kind.
+
+use crate::inventory::Object;
+use crate::node::{Node, PointerToken};
+
+/// Where the pod spec of each kind lives: (kind, pod metadata pointer, pod spec pointer).
+const LOCATIONS: &[(&str, &str, &str)] = &[
+    ("Pod", "/metadata", "/spec"),
+    (
+        "Deployment",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+    ),
+    (
+        "StatefulSet",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+    ),
+    (
+        "DaemonSet",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+    ),
+    (
+        "ReplicaSet",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+    ),
+    (
+        "ReplicationController",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+    ),
+    ("Job", "/spec/template/metadata", "/spec/template/spec"),
+    (
+        "CronJob",
+        "/spec/jobTemplate/spec/template/metadata",
+        "/spec/jobTemplate/spec/template/spec",
+    ),
+    ("PodTemplate", "/template/metadata", "/template/spec"),
+];
+
+/// The pointer of the pod spec in objects of `kind`, if the kind carries one.
+pub fn spec_pointer(kind: &str) -> Option<&'static str> {
+    LOCATIONS.iter().find(|(k, _, _)| *k == kind).map(|l| l.2)
+}
+
+/// The kinds that carry a pod spec.
+pub const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+    "PodTemplate",
+];
+
+/// Which list a container is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContainerKind {
+    Init,
+    Regular,
+    Ephemeral,
+}
+
+impl ContainerKind {
+    /// The pod spec field that holds this list.
+    pub fn field(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "initContainers",
+            ContainerKind::Regular => "containers",
+            ContainerKind::Ephemeral => "ephemeralContainers",
+        }
+    }
+
+    /// How a message names a container of this list.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ContainerKind::Init => "init container",
+            ContainerKind::Regular => "container",
+            ContainerKind::Ephemeral => "ephemeral container",
+        }
+    }
+}
+
+/// The pod spec of an object.
+#[derive(Clone, Copy, Debug)]
+pub struct PodSpec<'a> {
+    pub object: &'a Object,
+    /// The pod's metadata (for templates, the template's metadata), if written.
+    pub meta: Option<&'a Node>,
+    pub meta_ptr: &'static str,
+    pub spec: &'a Node,
+    pub spec_ptr: &'static str,
+}
+
+/// One container of a pod spec.
+#[derive(Clone, Copy, Debug)]
+pub struct Container<'a> {
+    pub kind: ContainerKind,
+    pub index: usize,
+    pub node: &'a Node,
+    spec_ptr: &'static str,
+}
+
+impl<'a> PodSpec<'a> {
+    /// The pod spec of `object`, if its kind carries one and the spec is a mapping.
+    pub fn of(object: &'a Object) -> Option<PodSpec<'a>> {
+        let (_, meta_ptr, spec_ptr) = LOCATIONS.iter().find(|(k, _, _)| *k == object.kind)?;
+        let spec = object.root.locate(spec_ptr);
+        if !spec.complete || spec.node.as_map().is_none() {
+            return None;
+        }
+        let meta = object.root.locate(meta_ptr);
+        Some(PodSpec {
+            object,
+            meta: meta.complete.then_some(meta.node),
+            meta_ptr,
+            spec: spec.node,
+            spec_ptr,
+        })
+    }
+
+    /// Init containers, then containers, then ephemeral containers, in order.
+    pub fn containers(&self) -> impl Iterator<Item = Container<'a>> + 'a {
+        let spec = self.spec;
+        let spec_ptr = self.spec_ptr;
+        [
+            ContainerKind::Init,
+            ContainerKind::Regular,
+            ContainerKind::Ephemeral,
+        ]
+        .into_iter()
+        .flat_map(move |kind| {
+            spec.get(kind.field())
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.as_map().is_some())
+                .map(move |(index, node)| Container {
+                    kind,
+                    index,
+                    node,
+                    spec_ptr,
+                })
+        })
+    }
+
+    /// A pointer below the pod spec: `pod.ptr(&["securityContext", "runAsUser"])`.
+    pub fn ptr(&self, tokens: &[&str]) -> String {
+        let mut p = String::from(self.spec_ptr);
+        for t in tokens {
+            p.push('/');
+            t.push_to(&mut p);
+        }
+        p
+    }
+
+    /// A pointer below the pod metadata.
+    pub fn meta_ptr(&self, tokens: &[&str]) -> String {
+        let mut p = String::from(self.meta_ptr);
+        for t in tokens {
+            p.push('/');
+            t.push_to(&mut p);
+        }
+        p
+    }
+
+    /// The pod's annotations (template annotations for workloads).
+    pub fn annotations(&self) -> Option<&'a Node> {
+        self.meta.and_then(|m| m.get("annotations"))
+    }
+
+    /// The pod's labels (template labels for workloads).
+    pub fn labels(&self) -> Option<&'a Node> {
+        self.meta.and_then(|m| m.get("labels"))
+    }
+
+    /// The pod-level securityContext, if written.
+    pub fn security_context(&self) -> Option<&'a Node> {
+        self.spec.get("securityContext")
+    }
+
+    /// Volumes with their index.
+    pub fn volumes(&self) -> impl Iterator<Item = (usize, &'a Node)> + 'a {
+        self.spec
+            .get("volumes")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+    }
+
+    /// `spec.os.name == "windows"`.
+    pub fn is_windows(&self) -> bool {
+        self.spec.path(&["os", "name"]).and_then(Node::as_str) == Some("windows")
+    }
+}
+
+impl<'a> Container<'a> {
+    pub fn name(&self) -> &'a str {
+        self.node.str_at("name").unwrap_or("")
+    }
+
+    /// A pointer below this container:
+    /// `c.ptr(&["securityContext", "privileged"])` →
+    /// `/spec/template/spec/containers/0/securityContext/privileged`.
+    pub fn ptr(&self, tokens: &[&str]) -> String {
+        let mut p = String::with_capacity(64);
+        p.push_str(self.spec_ptr);
+        p.push('/');
+        p.push_str(self.kind.field());
+        p.push('/');
+        self.index.push_to(&mut p);
+        for t in tokens {
+            p.push('/');
+            t.push_to(&mut p);
+        }
+        p
+    }
+
+    /// The container's securityContext, if written.
+    pub fn security_context(&self) -> Option<&'a Node> {
+        self.node.get("securityContext")
+    }
+
+    /// `"container \"web\""`, `"init container \"setup\""`, for messages.
+    pub fn describe(&self) -> String {
+        format!("{} \"{}\"", self.kind.noun(), self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{Inventory, NewObject, SourceId};
+    use serde_json::json;
+
+    fn one(v: serde_json::Value) -> Inventory {
+        let root = Node::from_json(&v);
+        let mut inv = Inventory::new();
+        inv.add_objects(
+            vec![NewObject {
+                source: SourceId(0),
+                doc: 0,
+                base_pointer: String::new(),
+                api_version: root.str_at("apiVersion").unwrap().into(),
+                kind: root.str_at("kind").unwrap().into(),
+                name: "x".into(),
+                namespace: None,
+                root,
+            }],
+            "default",
+        );
+        inv
+    }
+
+    #[test]
+    fn every_workload_kind_reaches_its_containers() {
+        let spec = json!({"initContainers": [{"name": "i"}], "containers": [{"name": "a"}, {"name": "b"}],
+                          "ephemeralContainers": [{"name": "e"}]});
+        let cases = [
+            ("v1", "Pod", json!({"spec": spec}), "/spec"),
+            (
+                "apps/v1",
+                "Deployment",
+                json!({"spec": {"template": {"spec": spec}}}),
+                "/spec/template/spec",
+            ),
+            (
+                "apps/v1",
+                "StatefulSet",
+                json!({"spec": {"template": {"spec": spec}}}),
+                "/spec/template/spec",
+            ),
+            (
+                "apps/v1",
+                "DaemonSet",
+                json!({"spec": {"template": {"spec": spec}}}),
+                "/spec/template/spec",
+            ),
+            (
+                "apps/v1",
+                "ReplicaSet",
+                json!({"spec": {"template": {"spec": spec}}}),
+                "/spec/template/spec",
+            ),
+            (
+                "v1",
+                "ReplicationController",
+                json!({"spec": {"template": {"spec": spec}}}),
+                "/spec/template/spec",
+            ),
+            (
+                "batch/v1",
+                "Job",
+                json!({"spec": {"template": {"spec": spec}}}),
+                "/spec/template/spec",
+            ),
+            (
+                "batch/v1",
+                "CronJob",
+                json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}}),
+                "/spec/jobTemplate/spec/template/spec",
+            ),
+            (
+                "v1",
+                "PodTemplate",
+                json!({"template": {"spec": spec}}),
+                "/template/spec",
+            ),
+        ];
+        for (av, kind, mut body, prefix) in cases {
+            body["apiVersion"] = json!(av);
+            body["kind"] = json!(kind);
+            let inv = one(body);
+            let pod = PodSpec::of(&inv.objects()[0]).unwrap_or_else(|| panic!("{kind}"));
+            let cs: Vec<_> = pod.containers().collect();
+            assert_eq!(cs.len(), 4, "{kind}");
+            assert_eq!(cs[0].kind, ContainerKind::Init);
+            assert_eq!(
+                cs[0].ptr(&["image"]),
+                format!("{prefix}/initContainers/0/image")
+            );
+            assert_eq!(
+                cs[2].ptr(&["securityContext", "privileged"]),
+                format!("{prefix}/containers/1/securityContext/privileged")
+            );
+            assert_eq!(cs[3].ptr(&[]), format!("{prefix}/ephemeralContainers/0"));
+            assert_eq!(cs[3].name(), "e");
+            // The pointers resolve in the object.
+            assert!(inv.objects()[0].root.locate(&cs[2].ptr(&["name"])).complete);
+        }
+    }
+
+    #[test]
+    fn objects_without_a_pod_spec() {
+        let inv = one(json!({"apiVersion": "v1", "kind": "Service", "spec": {}}));
+        assert!(PodSpec::of(&inv.objects()[0]).is_none());
+        let inv = one(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"template": "oops"}}),
+        );
+        assert!(PodSpec::of(&inv.objects()[0]).is_none());
+    }
+}

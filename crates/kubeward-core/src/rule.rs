@@ -1,0 +1,229 @@
+//! Rules and the registry.
+//!
+//! A rule is metadata plus a plain function. Per-object rules see one object (and, through the
+//! context, the inventory and settings) and run in parallel over all objects; inventory rules
+//! see everything at once (RBAC graphs, NetworkPolicy reachability). Rules return findings that
+//! point into objects with JSON pointers; they never read files, talk to clusters or format
+//! output.
+
+use crate::config::Settings;
+use crate::finding::{Finding, Layer, Severity};
+use crate::inventory::{Inventory, Object};
+use crate::podspec::PodSpec;
+use std::collections::BTreeMap;
+
+/// Everything a user reads about a rule: `kubeward explain`, docs/rules.md and SARIF `rules[]`
+/// all come from here.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// Stable identifier, `KW-<AREA>-<NNN>`. Never reused.
+    pub id: &'static str,
+    /// kebab-case name of the weakness (`privileged-container`).
+    pub name: &'static str,
+    pub layer: Layer,
+    /// Default severity; findings may raise or lower it with a reason, config may override it.
+    pub severity: Severity,
+    /// One line: what is wrong.
+    pub title: &'static str,
+    /// Why an attacker cares.
+    pub why: &'static str,
+    /// How to close it.
+    pub fix: &'static str,
+    /// `(source, id)` pairs: `cis`, `nsa`, `mitre`, `pss`, `checkov`, `kube-score`,
+    /// `polaris`, `kubescape`, `kube-bench`, `owasp`, `docs`.
+    pub references: &'static [(&'static str, &'static str)],
+    /// Whether the rule runs unless configured off.
+    pub default_enabled: bool,
+}
+
+impl RuleMeta {
+    /// References grouped by source, values joined with ", ".
+    pub fn reference_map(&self) -> BTreeMap<String, String> {
+        let mut m: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in self.references {
+            m.entry((*k).to_string())
+                .and_modify(|e| {
+                    e.push_str(", ");
+                    e.push_str(v)
+                })
+                .or_insert_with(|| (*v).to_string());
+        }
+        m
+    }
+}
+
+/// Which objects a per-object rule looks at.
+#[derive(Clone, Copy, Debug)]
+pub enum Targets {
+    /// Every object that carries a pod spec (Pod, workloads, CronJob, PodTemplate).
+    PodSpecs,
+    /// Objects of these kinds (any API group).
+    Kinds(&'static [&'static str]),
+    /// Every object.
+    All,
+}
+
+/// What a per-object rule receives.
+pub struct ObjectCtx<'a> {
+    pub object: &'a Object,
+    /// The pod spec of the object, when it has one.
+    pub pod: Option<&'a PodSpec<'a>>,
+    pub inventory: &'a Inventory,
+    pub settings: &'a Settings,
+}
+
+/// What an inventory rule receives.
+pub struct InventoryCtx<'a> {
+    pub inventory: &'a Inventory,
+    pub settings: &'a Settings,
+}
+
+pub type ObjectCheck = fn(&ObjectCtx<'_>, &mut Emitter<'_>);
+pub type InventoryCheck = fn(&InventoryCtx<'_>, &mut Emitter<'_>);
+
+#[derive(Clone, Copy)]
+pub enum Check {
+    Object {
+        targets: Targets,
+        run: ObjectCheck,
+    },
+    Inventory(InventoryCheck),
+    /// Findings produced by the engine itself while reading input (duplicate keys).
+    Engine,
+}
+
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub check: Check,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule").field("id", &self.meta.id).finish()
+    }
+}
+
+/// Collects findings of one rule.
+pub struct Emitter<'a> {
+    rule: &'static RuleMeta,
+    out: &'a mut Vec<Finding>,
+}
+
+impl<'a> Emitter<'a> {
+    pub fn new(rule: &'static RuleMeta, out: &'a mut Vec<Finding>) -> Self {
+        Emitter { rule, out }
+    }
+
+    /// Reports a finding on `object` at `pointer`.
+    pub fn report(
+        &mut self,
+        object: &Object,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.out.push(Finding::new(
+            self.rule,
+            Some(object.id),
+            pointer.into(),
+            message.into(),
+        ));
+        self.out.last_mut().expect("just pushed")
+    }
+
+    /// Reports a finding about the scan as a whole (said once, not per object).
+    pub fn report_global(&mut self, message: impl Into<String>) -> &mut Finding {
+        self.out
+            .push(Finding::new(self.rule, None, String::new(), message.into()));
+        self.out.last_mut().expect("just pushed")
+    }
+
+    pub fn rule(&self) -> &'static RuleMeta {
+        self.rule
+    }
+}
+
+/// All known rules, in a stable order.
+#[derive(Default)]
+pub struct Registry {
+    rules: Vec<&'static Rule>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Registry { rules: Vec::new() }
+    }
+
+    /// Adds rules. Panics on a duplicate ID: that is a programming error caught by tests.
+    pub fn extend(&mut self, rules: impl IntoIterator<Item = &'static Rule>) {
+        for r in rules {
+            assert!(
+                self.get(r.meta.id).is_none(),
+                "duplicate rule id {}",
+                r.meta.id
+            );
+            self.rules.push(r);
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&'static Rule> {
+        self.rules
+            .iter()
+            .copied()
+            .find(|r| r.meta.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static Rule> + '_ {
+        self.rules.iter().copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Rules sorted by layer then ID, for listings.
+    pub fn sorted(&self) -> Vec<&'static Rule> {
+        let mut v = self.rules.clone();
+        v.sort_by(|a, b| (a.meta.layer, a.meta.id).cmp(&(b.meta.layer, b.meta.id)));
+        v
+    }
+}
+
+/// Checks the shape of every rule's metadata. Used by each rule crate's tests.
+pub fn validate_meta(meta: &RuleMeta) -> Result<(), String> {
+    let id_ok = {
+        let parts: Vec<&str> = meta.id.split('-').collect();
+        parts.len() == 3
+            && parts[0] == "KW"
+            && !parts[1].is_empty()
+            && parts[1].chars().all(|c| c.is_ascii_uppercase())
+            && parts[2].len() == 3
+            && parts[2].chars().all(|c| c.is_ascii_digit())
+    };
+    if !id_ok {
+        return Err(format!("{}: id must look like KW-AREA-NNN", meta.id));
+    }
+    if meta.name.is_empty()
+        || !meta
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(format!("{}: name must be kebab-case", meta.id));
+    }
+    for (field, text) in [("title", meta.title), ("why", meta.why), ("fix", meta.fix)] {
+        if text.trim().len() < 10 {
+            return Err(format!("{}: {field} is missing or too short", meta.id));
+        }
+    }
+    if meta.title.ends_with('.') {
+        return Err(format!("{}: title must not end with a period", meta.id));
+    }
+    if meta.references.is_empty() {
+        return Err(format!("{}: at least one reference is required", meta.id));
+    }
+    Ok(())
+}

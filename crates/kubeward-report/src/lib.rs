@@ -1,0 +1,50 @@
+//! Renderers for kubeward reports: text for people, JSON for programs, SARIF for code scanning,
+//! JUnit for CI test tabs. Each takes the resolved [`Report`](kubeward_core::report::Report);
+//! none of them decides anything about findings.
+
+pub mod json;
+pub mod junit;
+pub mod sarif;
+pub mod text;
+
+/// The output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "sarif" => Ok(Format::Sarif),
+            "junit" => Ok(Format::Junit),
+            _ => Err(format!(
+                "unknown format `{s}` (expected text, json, sarif or junit)"
+            )),
+        }
+    }
+}
+
+/// Escapes text for XML content and attributes.
+pub(crate) fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters at all.
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}

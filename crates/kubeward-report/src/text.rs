@@ -1,0 +1,237 @@
+//! Text output for people: findings grouped by defence layer, each with its source line and a
+//! caret under the offending value, then errors and a summary. Colour codes are always written;
+//! the CLI strips them when the output is not a terminal or `NO_COLOR` is set.
+
+use kubeward_core::Layer;
+use kubeward_core::finding::{Severity, Status};
+use kubeward_core::inventory::Inventory;
+use kubeward_core::report::{Report, ReportFinding};
+use std::collections::HashMap;
+use std::fmt::Write;
+
+const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const BLUE: &str = "\x1b[34m";
+const CYAN: &str = "\x1b[36m";
+
+fn sev_style(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "\x1b[1;35m",
+        Severity::High => "\x1b[1;31m",
+        Severity::Medium => "\x1b[33m",
+        Severity::Low => "\x1b[36m",
+        Severity::Info => "\x1b[2m",
+    }
+}
+
+/// Options for the text renderer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    /// List suppressed findings one per line (they are always counted).
+    pub show_suppressed: bool,
+}
+
+/// Renders `report`. `inventory` supplies the source lines.
+pub fn render(report: &Report, inventory: &Inventory, opts: TextOptions) -> String {
+    let sources: HashMap<&str, &kubeward_core::inventory::Source> = inventory
+        .sources()
+        .iter()
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    let mut o = String::new();
+    let shown: Vec<&ReportFinding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_none())
+        .collect();
+
+    for layer in Layer::ALL {
+        let in_layer: Vec<&&ReportFinding> = shown.iter().filter(|f| f.layer == layer).collect();
+        if in_layer.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            o,
+            "{BOLD}{BLUE}━━ {} {RESET}{DIM}({}){RESET}\n",
+            layer.as_str(),
+            layer.describe()
+        );
+        for f in in_layer {
+            finding(&mut o, f, &sources);
+        }
+    }
+
+    let suppressed: Vec<&ReportFinding> = report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .collect();
+    if opts.show_suppressed && !suppressed.is_empty() {
+        let _ = writeln!(o, "{BOLD}suppressed{RESET}");
+        for f in &suppressed {
+            let s = f.suppressed.as_ref().expect("filtered");
+            let _ = writeln!(
+                o,
+                "  {DIM}{} {} {} — by {}: {}{RESET}",
+                f.rule_id,
+                resource_name(f),
+                where_(f),
+                s.by,
+                s.reason
+            );
+        }
+        o.push('\n');
+    }
+
+    for e in &report.errors {
+        let (style, word) = match e.level {
+            kubeward_core::input::Level::Error => ("\x1b[1;31m", "error"),
+            kubeward_core::input::Level::Warning => ("\x1b[33m", "warning"),
+        };
+        if e.line > 0 {
+            let _ = writeln!(
+                o,
+                "{style}{word}{RESET}: {}:{}:{}: {}",
+                e.file, e.line, e.column, e.message
+            );
+        } else {
+            let _ = writeln!(o, "{style}{word}{RESET}: {}: {}", e.file, e.message);
+        }
+    }
+    if !report.errors.is_empty() {
+        o.push('\n');
+    }
+
+    summary(&mut o, report, suppressed.len(), opts.show_suppressed);
+    o
+}
+
+fn resource_name(f: &ReportFinding) -> String {
+    match &f.resource {
+        Some(r) => match &r.namespace {
+            Some(ns) => format!("{} {}/{}", r.kind, ns, r.name),
+            None => format!("{} {}", r.kind, r.name),
+        },
+        None => "(scan)".into(),
+    }
+}
+
+fn where_(f: &ReportFinding) -> String {
+    match &f.location {
+        Some(l) => match (&l.file, l.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}:{}", l.column.unwrap_or(1)),
+            (Some(file), None) => format!("{file} {}", l.pointer),
+            (None, _) => match f.resource.as_ref().and_then(|r| r.cluster.as_deref()) {
+                Some(c) => format!("cluster {c} {}", l.pointer),
+                None => l.pointer.clone(),
+            },
+        },
+        None => String::new(),
+    }
+}
+
+fn finding(
+    o: &mut String,
+    f: &ReportFinding,
+    sources: &HashMap<&str, &kubeward_core::inventory::Source>,
+) {
+    let label = match f.status {
+        Status::Fail => format!("{}{:<8}{RESET}", sev_style(f.severity), f.severity.as_str()),
+        Status::Unknown => format!("{DIM}{:<8}{RESET}", "unknown"),
+        Status::NotApplicable => format!("{DIM}{:<8}{RESET}", "n/a"),
+    };
+    let _ = writeln!(o, "  {label} {BOLD}{}{RESET}  {}", f.rule_id, f.title);
+    let _ = writeln!(o, "  {}: {}", resource_name(f), f.message);
+    let w = where_(f);
+    if !w.is_empty() {
+        let _ = writeln!(o, "   {BLUE}-->{RESET} {w}");
+    }
+    if let Some(loc) = &f.location {
+        if let (Some(file), Some(line)) = (&loc.file, loc.line) {
+            if let Some(text) = sources.get(file.as_str()).and_then(|s| s.line(line)) {
+                let gutter = line.to_string().len();
+                let col = loc.column.unwrap_or(1).max(1) as usize;
+                let width = match (loc.end_line, loc.end_column) {
+                    (Some(el), Some(ec)) if el == line && ec as usize > col => ec as usize - col,
+                    _ => 1,
+                }
+                .min(text.chars().count().saturating_sub(col - 1).max(1));
+                let shown: String = text.replace('\t', " ");
+                let _ = writeln!(o, "   {BLUE}{:gutter$} |{RESET}", "");
+                let _ = writeln!(o, "   {BLUE}{line} |{RESET} {shown}");
+                let _ = writeln!(
+                    o,
+                    "   {BLUE}{:gutter$} |{RESET} {}{}{}{RESET}",
+                    "",
+                    " ".repeat(col - 1),
+                    sev_style(f.severity),
+                    "^".repeat(width)
+                );
+            }
+        }
+    }
+    for r in &f.related {
+        let l = &r.location;
+        let at = match (&l.file, l.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}"),
+            _ => l.pointer.clone(),
+        };
+        let _ = writeln!(o, "   {CYAN}= via{RESET} {} ({at})", r.message);
+    }
+    let _ = writeln!(o, "   {CYAN}= fix:{RESET} {}", f.remediation);
+    o.push('\n');
+}
+
+fn summary(o: &mut String, report: &Report, suppressed: usize, listed: bool) {
+    let s = &report.summary;
+    let c = &s.findings;
+    let mut parts = Vec::new();
+    for sev in Severity::ALL {
+        if let Some(n) = c.by_severity.get(&sev) {
+            parts.push(format!("{}{n} {}{RESET}", sev_style(sev), sev.as_str()));
+        }
+    }
+    let _ = write!(
+        o,
+        "{BOLD}{} finding{}{RESET}",
+        c.active,
+        if c.active == 1 { "" } else { "s" }
+    );
+    if !parts.is_empty() {
+        let _ = write!(o, " ({})", parts.join(", "));
+    }
+    if c.unknown > 0 {
+        let _ = write!(o, ", {} undecided", c.unknown);
+    }
+    if c.not_applicable > 0 {
+        let _ = write!(o, ", {} not applicable", c.not_applicable);
+    }
+    if suppressed > 0 {
+        let _ = write!(
+            o,
+            ", {suppressed} suppressed{}",
+            if listed {
+                ""
+            } else {
+                " (--show-suppressed lists them)"
+            }
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n{DIM}{} object{} in {} file{} ({} custom resource{}), {} error{}, {} warning{}, {} document{} skipped{RESET}",
+        s.objects,
+        if s.objects == 1 { "" } else { "s" },
+        s.files,
+        if s.files == 1 { "" } else { "s" },
+        s.custom_resources,
+        if s.custom_resources == 1 { "" } else { "s" },
+        s.errors,
+        if s.errors == 1 { "" } else { "s" },
+        s.warnings,
+        if s.warnings == 1 { "" } else { "s" },
+        s.skipped_documents,
+        if s.skipped_documents == 1 { "" } else { "s" },
+    );
+}
