@@ -1,0 +1,209 @@
+//! `kubeward scan`: load, check, report, exit with 0/1/2.
+
+use super::input::InputArgs;
+use super::usage_error;
+use clap::{Args, ValueEnum};
+use kubeward::{enabled_rules, registry, scan_loaded};
+use kubeward_core::Severity;
+use kubeward_core::config::Config;
+use kubeward_core::engine::Baseline;
+use kubeward_core::report::baseline_json;
+use kubeward_report::Format;
+use kubeward_report::text::TextOptions;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Namespace given to namespaced objects that do not name one (like `kubectl apply -n`).
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Output format on standard output.
+    #[arg(short, long, value_enum, default_value_t = OutFormat::Text)]
+    format: OutFormat,
+    /// Also write FORMAT to FILE (repeatable), e.g. `--output sarif=kubeward.sarif`.
+    #[arg(short, long, value_name = "FORMAT=FILE")]
+    output: Vec<String>,
+    /// Exit 1 when an active finding has at least this severity (`none`: never).
+    #[arg(long, default_value = "high", value_parser = parse_fail_on)]
+    fail_on: FailOn,
+    /// Configuration file (default: `.kubeward.yaml` found upward from the first path).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Ignore any `.kubeward.yaml`.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+    /// Findings in this baseline file are reported as suppressed.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Write the current findings as a baseline file.
+    #[arg(long)]
+    write_baseline: Option<PathBuf>,
+    /// Pod Security Standards profile, LEVEL[:VERSION] (privileged|baseline|restricted, v1.0..v1.37|latest).
+    #[arg(long, value_name = "LEVEL[:VERSION]")]
+    pod_security: Option<String>,
+    /// List suppressed findings in text output.
+    #[arg(long)]
+    show_suppressed: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutFormat {
+    Text,
+    Json,
+    Sarif,
+    Junit,
+}
+
+#[derive(Clone, Copy)]
+enum FailOn {
+    At(Severity),
+    Never,
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    if s == "none" || s == "never" {
+        Ok(FailOn::Never)
+    } else {
+        s.parse().map(FailOn::At)
+    }
+}
+
+impl From<OutFormat> for Format {
+    fn from(f: OutFormat) -> Format {
+        match f {
+            OutFormat::Text => Format::Text,
+            OutFormat::Json => Format::Json,
+            OutFormat::Sarif => Format::Sarif,
+            OutFormat::Junit => Format::Junit,
+        }
+    }
+}
+
+pub fn run(mut args: ScanArgs) -> ExitCode {
+    if let Some(n) = args.threads {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    if let Some(ns) = &args.namespace {
+        args.input.default_namespace = ns.clone();
+    }
+    let reg = registry();
+    let paths = args.input.paths();
+
+    // Outputs, config and baseline are validated before any work.
+    let mut outputs: Vec<(Format, PathBuf)> = Vec::new();
+    for o in &args.output {
+        let Some((fmt, file)) = o.split_once('=') else {
+            return usage_error(format!("--output `{o}`: expected FORMAT=FILE"));
+        };
+        match fmt.parse::<Format>() {
+            Ok(f) => outputs.push((f, PathBuf::from(file))),
+            Err(e) => return usage_error(format!("--output `{o}`: {e}")),
+        }
+    }
+    let mut config = if args.no_config {
+        Config::default()
+    } else {
+        let path = args.config.clone().or_else(|| {
+            paths
+                .iter()
+                .find(|p| *p != "-")
+                .and_then(|p| Config::discover(std::path::Path::new(p)))
+        });
+        match path {
+            Some(p) => match Config::load(&p, &reg) {
+                Ok(c) => c,
+                Err(e) => return usage_error(e),
+            },
+            None => Config::default(),
+        }
+    };
+    if let Some(ps) = &args.pod_security {
+        config.settings.pod_security = ps.clone();
+    }
+    let baseline = match &args.baseline {
+        Some(p) => match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| Baseline::parse(&t))
+        {
+            Ok(b) => Some(b),
+            Err(e) => return usage_error(format!("{}: {e}", p.display())),
+        },
+        None => None,
+    };
+
+    let outcome = scan_loaded(args.input.load(), &reg, &config, baseline.as_ref());
+    let report = &outcome.report;
+    let rules = enabled_rules(&reg, &config);
+    let render = |f: Format| -> String {
+        match f {
+            Format::Text => kubeward_report::text::render(
+                report,
+                &outcome.loaded.inventory,
+                TextOptions {
+                    show_suppressed: args.show_suppressed,
+                },
+            ),
+            Format::Json => kubeward_report::json::render(report),
+            Format::Sarif => kubeward_report::sarif::render(report, &rules),
+            Format::Junit => kubeward_report::junit::render(report, &rules),
+        }
+    };
+    for (fmt, file) in &outputs {
+        let mut body = render(*fmt);
+        if *fmt == Format::Text {
+            body = anstream::adapter::strip_str(&body).to_string();
+        }
+        if let Err(e) = std::fs::write(file, body) {
+            return usage_error(format!("cannot write {}: {e}", file.display()));
+        }
+    }
+    if let Some(p) = &args.write_baseline {
+        let body = serde_json::to_string_pretty(&baseline_json(report)).expect("json") + "\n";
+        if let Err(e) = std::fs::write(p, body) {
+            return usage_error(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    let stdout_format: Format = args.format.into();
+    let body = render(stdout_format);
+    if stdout_format == Format::Text {
+        let mut out = anstream::stdout();
+        let _ = out.write_all(body.as_bytes());
+        let _ = out.flush();
+    } else {
+        // Machine formats never carry colour.
+        let mut out = std::io::stdout();
+        let _ = out.write_all(body.as_bytes());
+        let _ = out.flush();
+    }
+
+    if report.summary.errors > 0 {
+        if stdout_format != Format::Text {
+            let _ = writeln!(
+                anstream::stderr(),
+                "\x1b[1;31merror\x1b[0m: {} input error{} (listed in the report); exit code 2",
+                report.summary.errors,
+                if report.summary.errors == 1 { "" } else { "s" }
+            );
+        }
+        return ExitCode::from(2);
+    }
+    if outcome.loaded.inventory.is_empty() {
+        return usage_error(format!(
+            "no Kubernetes objects found in {}",
+            paths.join(", ")
+        ));
+    }
+    match args.fail_on {
+        FailOn::At(s) if report.failing(s) > 0 => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
