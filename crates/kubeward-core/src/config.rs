@@ -67,6 +67,97 @@ impl Default for Settings {
     }
 }
 
+/// A Pod Security Standards level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PssLevel {
+    Privileged,
+    Baseline,
+    Restricted,
+}
+
+impl PssLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PssLevel::Privileged => "privileged",
+            PssLevel::Baseline => "baseline",
+            PssLevel::Restricted => "restricted",
+        }
+    }
+}
+
+impl std::str::FromStr for PssLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "privileged" => Ok(PssLevel::Privileged),
+            "baseline" => Ok(PssLevel::Baseline),
+            "restricted" => Ok(PssLevel::Restricted),
+            _ => Err(format!(
+                "unknown Pod Security level `{s}` (expected privileged, baseline or restricted)"
+            )),
+        }
+    }
+}
+
+/// The newest Pod Security Standards version kubeward implements (`latest` means this).
+pub const PSS_LATEST_MINOR: u32 = 37;
+
+/// A Pod Security Standards profile: level and version (`v1.<minor>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PssProfile {
+    pub level: PssLevel,
+    /// The minor version (`v1.25` → 25); `latest` is [`PSS_LATEST_MINOR`].
+    pub minor: u32,
+}
+
+impl PssProfile {
+    /// Parses `LEVEL[:VERSION]`, VERSION being `latest` or `v1.N` (`1.N` accepted), N ≤ 37.
+    pub fn parse(s: &str) -> Result<PssProfile, String> {
+        let (level, version) = match s.split_once(':') {
+            Some((l, v)) => (l, Some(v)),
+            None => (s, None),
+        };
+        let level: PssLevel = level.trim().parse()?;
+        let minor = match version.map(str::trim) {
+            None | Some("latest") => PSS_LATEST_MINOR,
+            Some(v) => {
+                let minor = v
+                    .strip_prefix('v')
+                    .unwrap_or(v)
+                    .strip_prefix("1.")
+                    .and_then(|m| m.parse::<u32>().ok())
+                    .ok_or_else(|| {
+                        format!("invalid Pod Security version `{v}` (expected latest or v1.N)")
+                    })?;
+                if minor > PSS_LATEST_MINOR {
+                    return Err(format!(
+                        "Pod Security version `{v}` is newer than the newest known (v1.{PSS_LATEST_MINOR}); use latest"
+                    ));
+                }
+                minor
+            }
+        };
+        Ok(PssProfile { level, minor })
+    }
+}
+
+impl std::fmt::Display for PssProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:v1.{}", self.level.as_str(), self.minor)
+    }
+}
+
+impl Settings {
+    /// The Pod Security profile rules check against. Validated when the config is loaded and
+    /// by the CLI, so rules may treat an error as the default.
+    pub fn pss_profile(&self) -> PssProfile {
+        PssProfile::parse(&self.pod_security).unwrap_or(PssProfile {
+            level: PssLevel::Restricted,
+            minor: PSS_LATEST_MINOR,
+        })
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawConfig {
@@ -265,6 +356,10 @@ impl Config {
                 let (l, c) = locate_err(&pointer, &m);
                 err(l, c, m)
             })?;
+        }
+        if let Err(m) = PssProfile::parse(&cfg.settings.pod_security) {
+            let (l, c) = locate("/settings/pod_security");
+            return Err(err(l, c, m));
         }
         let check_selector = |sel: &str, pointer: String| -> Result<String, ConfigError> {
             if sel.parse::<Layer>().is_ok() {
@@ -542,6 +637,27 @@ mod tests {
             assert_eq!((e.line, e.column), (line, col), "{text}: {e}");
             assert!(e.message.contains(msg), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn pss_profiles() {
+        assert_eq!(
+            PssProfile::parse("baseline:v1.25").unwrap(),
+            PssProfile {
+                level: PssLevel::Baseline,
+                minor: 25
+            }
+        );
+        assert_eq!(
+            PssProfile::parse("restricted").unwrap().minor,
+            PSS_LATEST_MINOR
+        );
+        assert_eq!(PssProfile::parse("privileged:1.0").unwrap().minor, 0);
+        for bad in ["strict", "baseline:v2.1", "baseline:v1.99", "baseline:vx"] {
+            assert!(PssProfile::parse(bad).is_err(), "{bad}");
+        }
+        let e = Config::parse("settings:\n  pod_security: strict\n", "c.yaml", &reg()).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 17));
     }
 
     #[test]

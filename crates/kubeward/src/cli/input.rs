@@ -10,7 +10,11 @@ pub struct InputArgs {
     /// Files or folders to scan; `-` reads standard input. Default: the current folder.
     pub paths: Vec<String>,
     /// Namespace for namespaced objects that do not name one.
-    #[arg(long = "default-namespace", default_value = "default", value_name = "NS")]
+    #[arg(
+        long = "default-namespace",
+        default_value = "default",
+        value_name = "NS"
+    )]
     pub default_namespace: String,
     /// Read Kustomize folders file by file instead of rendering them with `kubectl kustomize`.
     #[arg(long)]

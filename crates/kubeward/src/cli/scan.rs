@@ -127,6 +127,9 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
     };
     if let Some(ps) = &args.pod_security {
+        if let Err(e) = kubeward_core::config::PssProfile::parse(ps) {
+            return usage_error(format!("--pod-security: {e}"));
+        }
         config.settings.pod_security = ps.clone();
     }
     let baseline = match &args.baseline {
