@@ -200,6 +200,8 @@ pub struct Finding {
     pub references: Vec<(&'static str, String)>,
     pub related: Vec<Related>,
     pub suppressed: Option<Suppression>,
+    /// The source text at the finding holds a secret value: renderers must not quote it.
+    pub redact_source: bool,
 }
 
 impl Finding {
@@ -219,6 +221,7 @@ impl Finding {
             references: Vec::new(),
             related: Vec::new(),
             suppressed: None,
+            redact_source: false,
         }
     }
 
@@ -248,6 +251,12 @@ impl Finding {
             pointer: pointer.into(),
             message: message.into(),
         });
+        self
+    }
+
+    /// Marks the finding's source line as holding a secret value, so that no renderer quotes it.
+    pub fn redact_source(&mut self) -> &mut Self {
+        self.redact_source = true;
         self
     }
 

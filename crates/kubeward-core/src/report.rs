@@ -79,6 +79,10 @@ pub struct ReportFinding {
     pub suppressed: Option<Suppression>,
     /// Stable identity used by baselines and SARIF partial fingerprints.
     pub fingerprint: String,
+    /// The source line at `location` may hold a secret value (the rule said so, or the object
+    /// is a Secret): renderers show the location but never the line.
+    #[serde(skip)]
+    pub redact_source: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -191,6 +195,9 @@ pub fn build(
                     .collect(),
                 suppressed: f.suppressed.clone(),
                 fingerprint: fingerprint(f, inventory),
+                redact_source: f.redact_source
+                    || f.object
+                        .is_some_and(|id| inventory.object(id).is("", "Secret")),
             }
         })
         .collect();
@@ -198,6 +205,30 @@ pub fn build(
     out.dedup_by(|a, b| {
         a.fingerprint == b.fingerprint && a.message == b.message && a.location == b.location
     });
+    // Any finding on a line that holds a secret value must not quote that line either (flow
+    // style puts a whole container, env value included, on one line).
+    let secret_lines: std::collections::HashSet<(String, u32)> = out
+        .iter()
+        .filter(|f| f.redact_source)
+        .filter_map(|f| {
+            let l = f.location.as_ref()?;
+            Some((l.file.clone()?, l.line?))
+        })
+        .collect();
+    if !secret_lines.is_empty() {
+        for f in &mut out {
+            let hit = f
+                .location
+                .as_ref()
+                .is_some_and(|l| match (&l.file, l.line) {
+                    (Some(file), Some(line)) => secret_lines.contains(&(file.clone(), line)),
+                    _ => false,
+                });
+            if hit {
+                f.redact_source = true;
+            }
+        }
+    }
     errors.sort();
     errors.dedup();
     skipped.sort();

@@ -148,7 +148,14 @@ fn finding(
         let _ = writeln!(o, "   {BLUE}-->{RESET} {w}");
     }
     if let Some(loc) = &f.location {
-        if let (Some(file), Some(line)) = (&loc.file, loc.line) {
+        if f.redact_source {
+            if loc.line.is_some() {
+                let _ = writeln!(
+                    o,
+                    "   {BLUE}={RESET} {DIM}source line not shown: it holds a secret value{RESET}"
+                );
+            }
+        } else if let (Some(file), Some(line)) = (&loc.file, loc.line) {
             if let Some(text) = sources.get(file.as_str()).and_then(|s| s.line(line)) {
                 let gutter = line.to_string().len();
                 let col = loc.column.unwrap_or(1).max(1) as usize;
