@@ -51,6 +51,9 @@ pub struct Settings {
     pub ipblock_matches_pods: bool,
     /// Days before expiry at which a certificate is reported.
     pub cert_expiry_warning_days: i64,
+    /// Host paths that KW-CTR-007 treats as sensitive in addition to its built-in list
+    /// (the path itself, everything below it, and its parents).
+    pub extra_sensitive_host_paths: Vec<String>,
 }
 
 impl Default for Settings {
@@ -63,6 +66,7 @@ impl Default for Settings {
             cluster_admin_allowed: vec!["group:system:masters".into()],
             ipblock_matches_pods: false,
             cert_expiry_warning_days: 30,
+            extra_sensitive_host_paths: Vec::new(),
         }
     }
 }

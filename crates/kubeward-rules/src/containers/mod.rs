@@ -1,7 +1,51 @@
-//! Containers and images: where images come from and how they are pinned.
+//! Containers and images: where images come from and how they are pinned, and what each
+//! container may do at run time (capabilities, IDs, host paths, resources, confinement,
+//! service-account tokens).
 
+mod allowed_registries;
+mod apparmor;
+mod automount_token;
+pub(crate) mod common;
+mod cpu_limit;
+mod dangerous_capabilities;
+mod default_namespace;
+mod default_service_account;
+mod id_floor;
+mod image_digest;
+mod image_pull_policy;
 mod image_tag;
+mod limits;
+mod memory_limit;
+mod net_raw;
+mod read_only_root;
+mod run_as_group;
+mod run_as_user;
+mod runtime_socket;
+mod seccomp;
+mod sensitive_host_path;
+mod service_accounts;
+mod writable_host_path;
 
 use kubeward_core::Rule;
 
-pub static RULES: &[&Rule] = &[&image_tag::RULE];
+pub static RULES: &[&Rule] = &[
+    &image_tag::RULE,
+    &image_digest::RULE,
+    &image_pull_policy::RULE,
+    &allowed_registries::RULE,
+    &read_only_root::RULE,
+    &run_as_user::RULE,
+    &run_as_group::RULE,
+    &net_raw::RULE,
+    &dangerous_capabilities::RULE,
+    &runtime_socket::RULE,
+    &sensitive_host_path::RULE,
+    &writable_host_path::RULE,
+    &memory_limit::RULE,
+    &cpu_limit::RULE,
+    &seccomp::RULE,
+    &apparmor::RULE,
+    &default_namespace::RULE,
+    &automount_token::RULE,
+    &default_service_account::RULE,
+];

@@ -1,0 +1,146 @@
+//! KW-DAT-002: credentials stored in ConfigMaps.
+
+use super::secrets::{
+    classify, config_lines, detect_format, is_credential_name, is_literal_secret,
+};
+use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
+
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-DAT-002",
+        name: "credential-in-configmap",
+        layer: Layer::Data,
+        severity: Severity::High,
+        title: "ConfigMap holds a credential",
+        why: "ConfigMaps are not secret: RBAC commonly lets every workload and developer read \
+              them, they are not encrypted at rest even where Secrets are, and they are printed \
+              by `kubectl describe` and copied into logs and backups. A credential in a \
+              ConfigMap, as a key of its own or as a line of a configuration file it holds \
+              (application.properties, a YAML or .env file, a kubeconfig), is readable by all of \
+              them. Detection is the same as for literal env values (formats, credential names \
+              with literal values, high-entropy strings); the value is never printed.",
+        fix: "Move the credential into a Secret (or an external store) and mount it as a file; \
+              keep only non-secret settings in the ConfigMap, and rotate the exposed credential.",
+        references: &[
+            ("nsa", "Kubernetes Hardening Guide: Secrets"),
+            ("kubescape", "C-0012"),
+            ("mitre", "T1552.001"),
+            ("owasp", "K03"),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::Kinds(&["ConfigMap"]),
+        run: check,
+    },
+};
+
+fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
+    let o = ctx.object;
+    if o.group() != "" {
+        return;
+    }
+    let Some(data) = o.root.get("data") else {
+        return;
+    };
+    for (key, v) in data.entries() {
+        let Some(value) = v.as_str() else { continue };
+        let pointer = format!("/data/{}", kubeward_core::node::escape_token(key));
+        let found = if value.contains('\n') {
+            // A file: known formats anywhere, then credential-named settings line by line.
+            detect_format(value).map(|d| (d, None)).or_else(|| {
+                config_lines(value).find_map(|(line, k, v)| {
+                    (is_credential_name(k) && is_literal_secret(v)).then(|| {
+                        let d =
+                            classify(k, v).expect("a credential name with a literal classifies");
+                        (d, Some((line, k.to_string())))
+                    })
+                })
+            })
+        } else {
+            classify(key, value).map(|d| (d, None))
+        };
+        let Some((d, at)) = found else { continue };
+        let msg = match at {
+            Some((line, k)) => format!(
+                "key `{key}`, line {line} of the value: `{k}` holds {} {}",
+                d.what,
+                d.redacted()
+            ),
+            None => format!("key `{key}` holds {} {}", d.what, d.redacted()),
+        };
+        out.report(o, pointer, msg)
+            .severity(d.severity)
+            .redact_source();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::containers::common::fixtures::sorted;
+    use kubeward_core::testing::{pointers, run};
+    use serde_json::json;
+
+    fn cm(data: serde_json::Value) -> String {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "c", "namespace": "team"}, "data": data})
+        .to_string()
+    }
+
+    #[test]
+    fn keys_and_embedded_files() {
+        let y = cm(json!({
+            "LOG_LEVEL": "info",
+            "DATABASE_URL": "postgres://shop:Sup3rS3cret@db.shop.svc:5432/shop",
+            "api_token": "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A",
+            "application.properties": "server.port=8080\nspring.datasource.username=shop\nspring.datasource.password=Hunter2-Hunter2\n",
+            "settings.yaml": "db:\n  host: db\n  passwordFile: /etc/db/pw\n",
+            "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n",
+            "DATABASE_CREDENTIALS_FILE": "/etc/shop/db/password"
+        }));
+        let hits = run(&RULE, &y);
+        assert_eq!(
+            sorted(pointers(&hits)),
+            sorted(vec![
+                "/data/DATABASE_URL",
+                "/data/api_token",
+                "/data/application.properties"
+            ])
+        );
+        let props = hits
+            .iter()
+            .find(|h| h.pointer.ends_with("properties"))
+            .unwrap();
+        assert!(
+            props.message.contains(
+                "line 3 of the value: `spring.datasource.password` holds a literal password"
+            ),
+            "{}",
+            props.message
+        );
+        for h in &hits {
+            for secret in ["Sup3rS3cret", "ghp_aB3d", "Hunter2-Hunter2"] {
+                assert!(!h.message.contains(secret), "{}", h.message);
+            }
+        }
+    }
+
+    #[test]
+    fn kubeconfig_in_a_configmap_and_quiet_cases() {
+        let y = cm(
+            json!({"config": "apiVersion: v1\nusers:\n- name: admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlF\n"}),
+        );
+        assert_eq!(pointers(&run(&RULE, &y)), vec!["/data/config"]);
+        let y = cm(
+            json!({"DATABASE_HOST": "db.shop.svc", "DATABASE_PORT": "5432",
+                          "SECRET_NAME": "db-credentials", "TOKEN_TTL": "3600"}),
+        );
+        assert!(run(&RULE, &y).is_empty());
+        // Secrets are where credentials belong.
+        let y = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                       "stringData": {"password": "Hunter2-Hunter2"}})
+        .to_string();
+        assert!(run(&RULE, &y).is_empty());
+    }
+}
