@@ -48,9 +48,9 @@ fn corpus() -> PathBuf {
     dir
 }
 
-fn files(dir: &PathBuf) -> Vec<(PathBuf, String)> {
+fn files(dir: &std::path::Path) -> Vec<(PathBuf, String)> {
     let mut v = Vec::new();
-    let mut stack = vec![dir.clone()];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
