@@ -204,9 +204,9 @@ impl Gen {
                 "{indent}  resources:\n{indent}    requests:\n{indent}      cpu: 100m\n{indent}      memory: 128Mi\n{indent}    limits:\n{indent}      cpu: 500m\n{indent}      memory: 256Mi\n"
             );
         }
-        let _ = write!(s, "{indent}  securityContext:\n");
+        let _ = writeln!(s, "{indent}  securityContext:");
         if self.rng.chance(5) {
-            let _ = write!(s, "{indent}    privileged: true\n");
+            let _ = writeln!(s, "{indent}    privileged: true");
         }
         let _ = write!(
             s,
