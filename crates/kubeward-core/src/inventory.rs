@@ -38,20 +38,26 @@ pub struct Source {
     pub name: String,
     pub path: Option<PathBuf>,
     pub kind: SourceKind,
-    /// The text, for showing source lines. Absent for cluster objects.
+    /// The text, kept for sources that cannot be read again (stdin, Kustomize output, inline
+    /// text). Files on disk are not kept in memory: [`Source::read_text`] reads them again
+    /// when a renderer needs a line.
     pub text: Option<Arc<str>>,
 }
 
 impl Source {
-    /// The 1-based line `line` of the text, without its line break.
-    pub fn line(&self, line: u32) -> Option<&str> {
-        let text = self.text.as_deref()?;
-        if line == 0 {
-            return None;
+    /// The source text: the kept copy, or the file read again. `None` for cluster objects or
+    /// a file that can no longer be read.
+    pub fn read_text(&self) -> Option<Arc<str>> {
+        match (&self.text, &self.path, &self.kind) {
+            (Some(t), _, _) => Some(Arc::clone(t)),
+            (None, Some(p), SourceKind::File) => std::fs::read_to_string(p).ok().map(Arc::from),
+            _ => None,
         }
-        text.split('\n')
-            .nth(line as usize - 1)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+
+    /// The 1-based line `line` of the kept text, without its line break (see [`line_of`]).
+    pub fn line(&self, line: u32) -> Option<String> {
+        line_of(&self.read_text()?, line).map(str::to_string)
     }
 
     /// The cluster context for cluster-backed sources.
@@ -149,6 +155,16 @@ pub struct ResourceRef {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
+}
+
+/// The 1-based line `line` of `text`, without its line break.
+pub fn line_of(text: &str, line: u32) -> Option<&str> {
+    if line == 0 {
+        return None;
+    }
+    text.split('\n')
+        .nth(line as usize - 1)
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 /// Built-in kinds that are cluster-scoped (group, kind).

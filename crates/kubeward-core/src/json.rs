@@ -122,13 +122,7 @@ impl JsonParser<'_> {
     }
 
     fn span_from(&mut self, line: u32, col: u32) -> Span {
-        let (end_line, end_col) = self.here();
-        Span {
-            line,
-            col,
-            end_line,
-            end_col,
-        }
+        Span { line, col }
     }
 
     fn value(&mut self) -> R<Node> {
