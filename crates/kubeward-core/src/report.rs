@@ -278,6 +278,7 @@ pub fn build(
 }
 
 type SortKey<'a> = (
+    bool,
     &'a str,
     u32,
     &'a str,
@@ -290,6 +291,8 @@ type SortKey<'a> = (
 fn sort_key(f: &ReportFinding) -> SortKey<'_> {
     let loc = f.location.as_ref();
     (
+        // Findings about the scan as a whole (no object) come after those about objects.
+        f.resource.is_none(),
         loc.and_then(|l| l.file.as_deref()).unwrap_or(""),
         loc.and_then(|l| l.line).unwrap_or(0),
         f.rule_id,

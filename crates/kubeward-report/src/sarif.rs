@@ -128,8 +128,11 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
     for (i, r) in rules.iter().enumerate() {
         index.insert(r.id, i);
     }
-    let results: Vec<Value> = report
-        .findings
+    // Findings about the scan as a whole have no location; GitHub code scanning rejects
+    // results without one, so they are reported as tool notifications instead.
+    let (findings, scan_wide): (Vec<&ReportFinding>, Vec<&ReportFinding>) =
+        report.findings.iter().partition(|f| f.resource.is_some());
+    let results: Vec<Value> = findings
         .iter()
         .map(|f| {
             let mut r = json!({
@@ -198,6 +201,17 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             r
         })
         .collect();
+    let scan_notes = scan_wide.iter().map(|f| {
+        let mut n = json!({
+            "level": if f.status == Status::Fail { level(f) } else { "note" },
+            "message": { "text": format!("{}: {}", f.rule_id, f.message) },
+            "associatedRule": { "id": f.rule_id },
+        });
+        if let Some(i) = index.get(f.rule_id) {
+            n["associatedRule"]["index"] = json!(i);
+        }
+        n
+    });
     let notifications: Vec<Value> = report
         .errors
         .iter()
@@ -220,6 +234,7 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             }
             n
         })
+        .chain(scan_notes)
         .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

@@ -61,6 +61,16 @@ fn rule_ids(report: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The first finding of `rule`.
+fn finding_of<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding: {report:#}"))
+}
+
 fn active(report: &Value, rule: &str) -> usize {
     report["findings"]
         .as_array()
@@ -307,7 +317,7 @@ fn stdin_json_and_lists() {
         {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"nginx:1.27"}]}}]}"#;
     let (code, report, _) = scan_json_stdin(&["-"], Some(list));
     assert_eq!(code, 1);
-    let f = &report["findings"][0];
+    let f = finding_of(&report, "KW-PSS-002");
     assert_eq!(f["location"]["pointer"], "/items/0/spec/hostNetwork");
     assert_eq!(f["location"]["line"], 2);
     assert_eq!(f["resource"]["namespace"], "default");
@@ -364,7 +374,7 @@ fn suppression_by_annotation_on_object_and_pod_template() {
     let f = write(d.path(), "a.yaml", &on_object);
     let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
     assert_eq!(code, 0);
-    let s = &report["findings"][0]["suppressed"];
+    let s = &finding_of(&report, "KW-PSS-003")["suppressed"];
     assert_eq!(s["by"], "annotation");
     assert_eq!(s["reason"], "debug pod, deleted after the incident");
     assert_eq!(report["summary"]["findings"]["suppressed"], 1);
@@ -391,6 +401,7 @@ spec:
             .as_array()
             .unwrap()
             .iter()
+            .filter(|f| f["rule_id"] == "KW-PSS-002" || f["rule_id"] == "KW-IMG-001")
             .all(|f| f["suppressed"]["by"] == "annotation")
     );
     // An annotation naming something that is not a rule ID is a warning, not a silent no-op.
@@ -418,7 +429,10 @@ fn config_ignores_with_expiry_severity_and_disable() {
     // Found upward from the scanned path.
     let (code, report, _) = scan_json(&[dir, "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert_eq!(report["findings"][0]["suppressed"]["by"], "config");
+    assert_eq!(
+        finding_of(&report, "KW-PSS-003")["suppressed"]["by"],
+        "config"
+    );
     let mut c = kubeward();
     let out = c.args(["scan", dir, "--format", "json"]).output().unwrap();
     assert_eq!(
