@@ -20,7 +20,7 @@ fn main() {
         Some("parse-baseline") => parse_baseline(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo run -p xtask -- gen-corpus --objects N --out DIR [--seed S] [--files-per-dir N]"
+                "usage: cargo run -p xtask -- gen-corpus --objects N --out DIR [--seed S] [--files-per-dir N] [--json]\n       cargo run -p xtask -- parse-baseline DIR"
             );
             std::process::exit(2);
         }
@@ -44,6 +44,8 @@ fn gen_corpus(args: &[String]) {
     let per_dir: usize = flag(args, "--files-per-dir")
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
+    // `--json`: write each app as a stream of JSON objects instead of YAML documents.
+    let json = args.iter().any(|a| a == "--json");
     if out.exists() {
         std::fs::remove_dir_all(&out)
             .unwrap_or_else(|e| fail(&format!("cannot clear {out:?}: {e}")));
@@ -60,8 +62,12 @@ fn gen_corpus(args: &[String]) {
             .join(format!("team-{team:02}"))
             .join(format!("batch-{:03}", files / per_dir));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(&format!("{dir:?}: {e}")));
-        let body = docs.join("---\n");
-        let path = dir.join(format!("app-{app:06}.yaml"));
+        let (body, ext) = if json {
+            (to_json(&docs.join("---\n")), "json")
+        } else {
+            (docs.join("---\n"), "yaml")
+        };
+        let path = dir.join(format!("app-{app:06}.{ext}"));
         std::fs::write(&path, &body).unwrap_or_else(|e| fail(&format!("{path:?}: {e}")));
         bytes += body.len();
         written += n;
@@ -101,6 +107,18 @@ fn parse_baseline(args: &[String]) {
         "parsed {docs} documents in {files} files ({:.1} MB)",
         bytes as f64 / 1e6
     );
+}
+
+/// The same objects as pretty-printed JSON, read through kubeward's own YAML loader.
+fn to_json(yaml: &str) -> String {
+    let mut out = String::new();
+    for d in kubeward_core::yaml::load_stream(yaml, &kubeward_core::yaml::Limits::default()) {
+        if let Ok(Some(n)) = d.result {
+            out.push_str(&serde_json::to_string_pretty(&n.to_json()).expect("json"));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn fail(msg: &str) -> ! {

@@ -289,6 +289,10 @@ pub struct Inventory {
     by_kind: HashMap<CompactString, Vec<ObjectId>>,
     by_name: HashMap<(CompactString, Option<CompactString>, CompactString), Vec<ObjectId>>,
     by_namespace: HashMap<Option<CompactString>, Vec<ObjectId>>,
+    /// `metadata.labels` (key, value) → objects.
+    by_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
+    /// Pod labels (the pod template's for workloads) (key, value) → objects with a pod spec.
+    by_pod_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
 }
@@ -373,6 +377,24 @@ impl Inventory {
                 .entry(obj.namespace.clone())
                 .or_default()
                 .push(id);
+            for (k, v) in obj.labels().map(|l| l.entries()).into_iter().flatten() {
+                if let Some(v) = v.as_str() {
+                    self.by_label
+                        .entry((k.into(), v.into()))
+                        .or_default()
+                        .push(id);
+                }
+            }
+            if let Some(pod) = crate::podspec::PodSpec::of(&obj) {
+                for (k, v) in pod.labels().map(|l| l.entries()).into_iter().flatten() {
+                    if let Some(v) = v.as_str() {
+                        self.by_pod_label
+                            .entry((k.into(), v.into()))
+                            .or_default()
+                            .push(id);
+                    }
+                }
+            }
             self.objects.push(obj);
         }
     }
@@ -459,6 +481,36 @@ impl Inventory {
     pub fn in_namespace<'a>(&'a self, ns: Option<&str>) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_namespace
             .get(&ns.map(CompactString::from))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects whose `metadata.labels` has `key: value`, in input order.
+    pub fn with_label<'a>(
+        &'a self,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_label
+            .get(&(CompactString::from(key), CompactString::from(value)))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects with a pod spec whose pod labels (template labels for workloads) have
+    /// `key: value`, in input order. Use it to narrow candidates before matching a full
+    /// selector with [`selector_matches`].
+    pub fn with_pod_label<'a>(
+        &'a self,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_pod_label
+            .get(&(CompactString::from(key), CompactString::from(value)))
             .map(|v| v.as_slice())
             .unwrap_or(&[])
             .iter()
@@ -581,7 +633,8 @@ mod tests {
         let mut inv = Inventory::new();
         inv.add_objects(
             vec![
-                obj(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})),
+                obj(json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "p", "labels": {"tier": "web", "app": "p"}}, "spec": {}})),
                 obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})),
                 obj(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})),
                 obj(json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})),
@@ -600,6 +653,9 @@ mod tests {
         assert_eq!(inv.unknown_kind_count(), 1);
         assert_eq!(inv.custom_resource_count(), 2);
         assert!(inv.get("Pod", Some("team-a"), "p").is_some());
+        assert_eq!(inv.with_label("tier", "web").count(), 1);
+        assert_eq!(inv.with_pod_label("app", "p").count(), 1);
+        assert_eq!(inv.with_pod_label("tier", "db").count(), 0);
         assert_eq!(inv.namespaces(), vec!["n", "team-a"]);
     }
 
