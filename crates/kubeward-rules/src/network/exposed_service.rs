@@ -151,8 +151,12 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     };
     let label_selector = Node::from_json(&serde_json::json!({"matchLabels": selector.to_json()}));
     let mut selected: Vec<(&kubeward_core::Object, String)> = Vec::new();
-    for w in ctx.inventory.in_namespace(o.namespace()) {
-        if w.kind == "PodTemplate" {
+    // Candidates carry the selector's first label; the full selector decides.
+    let Some((k, v)) = selector.entries().find_map(|(k, v)| v.as_str().map(|v| (k, v))) else {
+        return;
+    };
+    for w in ctx.inventory.with_pod_label(k, v) {
+        if w.kind == "PodTemplate" || w.namespace() != o.namespace() {
             continue;
         }
         let Some(pod) = PodSpec::of(w) else { continue };
@@ -216,6 +220,20 @@ mod tests {
             deploy("web", "team", json!({"app": "web", "tier": "front"})),
             deploy("api", "team", json!({"app": "api"})),
             deploy("web", "other", json!({"app": "web"})),
+            json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+                   "metadata": {"name": "cache", "namespace": "team"},
+                   "spec": {"template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": {"containers": [{"name": "a", "image": "x"}]}}}})
+            .to_string(),
+            json!({"apiVersion": "v1", "kind": "Pod",
+                   "metadata": {"name": "debug", "namespace": "team", "labels": {"app": "web"}},
+                   "spec": {"containers": [{"name": "a", "image": "x"}]}})
+            .to_string(),
+            json!({"apiVersion": "v1", "kind": "PodTemplate",
+                   "metadata": {"name": "tmpl", "namespace": "team"},
+                   "template": {"metadata": {"labels": {"app": "web"}},
+                                "spec": {"containers": [{"name": "a", "image": "x"}]}}})
+            .to_string(),
         ]
         .join("\n---\n");
         let hits = run(&RULE, &y);
@@ -224,7 +242,10 @@ mod tests {
         let m = &hits[0].message;
         assert!(m.contains("443/TCP (node port 31443)"), "{m}");
         assert!(m.contains("open to 203.0.113.0/24"), "{m}");
-        assert!(m.ends_with("to Deployment web"), "{m}");
+        assert!(
+            m.ends_with("to Deployment web, StatefulSet cache, Pod debug"),
+            "{m}"
+        );
     }
 
     #[test]
