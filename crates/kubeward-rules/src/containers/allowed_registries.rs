@@ -119,6 +119,15 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             }
             v
         });
+    let shown = match &allowed {
+        Some(list) if list.is_empty() => "the list is empty".to_string(),
+        Some(list) => list
+            .iter()
+            .map(|(raw, _)| raw.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => String::new(),
+    };
     // Without a list: one finding that says which registries were not checked.
     let mut unchecked: BTreeMap<String, usize> = BTreeMap::new();
     for kind in WORKLOAD_KINDS {
@@ -143,18 +152,12 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                         if list.iter().any(|(_, p)| prefix_matches(p, &name)) {
                             continue;
                         }
-                        let shown: Vec<&str> = list.iter().map(|(raw, _)| raw.as_str()).collect();
                         out.report(
                             obj,
                             c.ptr(&["image"]),
                             format!(
-                                "{} uses image `{text}` ({name}), which matches no allowed prefix ({})",
+                                "{} uses image `{text}` ({name}), which matches no allowed prefix ({shown})",
                                 c.describe(),
-                                if shown.is_empty() {
-                                    "the list is empty".to_string()
-                                } else {
-                                    shown.join(", ")
-                                }
                             ),
                         );
                     }

@@ -1,4 +1,4 @@
-//! KW-CTR-012: containers that run AppArmor-unconfined, where the active Pod Security profile
+//! KW-CTR-011: containers that run AppArmor-unconfined, where the active Pod Security profile
 //! does not already forbid it.
 
 use super::common::{Origin, PssCover, describe_all, inherited};
@@ -8,7 +8,7 @@ use kubeward_core::{
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        id: "KW-CTR-012",
+        id: "KW-CTR-011",
         name: "apparmor-unconfined",
         layer: Layer::Containers,
         severity: Severity::Medium,

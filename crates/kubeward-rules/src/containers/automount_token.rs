@@ -1,11 +1,11 @@
-//! KW-CTR-014: pods that mount a service-account token they have no use for.
+//! KW-CTR-013: pods that mount a service-account token they have no use for.
 
 use super::service_accounts::{Token, bindings_by_subject, pod_identities};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity, Status};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        id: "KW-CTR-014",
+        id: "KW-CTR-013",
         name: "service-account-token-automounted",
         layer: Layer::PodToApi,
         severity: Severity::Medium,

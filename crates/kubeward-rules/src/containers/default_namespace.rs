@@ -1,10 +1,10 @@
-//! KW-CTR-013: workloads in the `default` namespace.
+//! KW-CTR-012: workloads in the `default` namespace.
 
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        id: "KW-CTR-013",
+        id: "KW-CTR-012",
         name: "workload-in-default-namespace",
         layer: Layer::Containers,
         severity: Severity::Low,

@@ -1,11 +1,11 @@
-//! KW-CTR-015: pods that run as their namespace's `default` ServiceAccount with its token.
+//! KW-CTR-014: pods that run as their namespace's `default` ServiceAccount with its token.
 
 use super::service_accounts::{Token, bindings_by_subject, pod_identities};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        id: "KW-CTR-015",
+        id: "KW-CTR-014",
         name: "default-service-account",
         layer: Layer::PodToApi,
         severity: Severity::Low,

@@ -63,6 +63,11 @@ pub(crate) fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>, f: &IdField, flo
             );
         }
     }
+    // With neither runAsUser nor runAsGroup, the user finding (KW-CTR-002) already says that
+    // the image decides the identity; the group finding speaks only where the user is set.
+    if f.field == "runAsGroup" {
+        unset.retain(|c| inherited(pod, c, "runAsUser").is_some());
+    }
     if !unset.is_empty() {
         let pointer = if pod.security_context().is_some() {
             pod.ptr(&["securityContext"])
@@ -79,7 +84,13 @@ pub(crate) fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>, f: &IdField, flo
                 f.field,
                 if unset.len() == 1 { "it" } else { "they" },
                 if unset.len() == 1 { "s" } else { "" },
-                if f.field == "runAsUser" { "USER" } else { "user's primary group (or 0)" },
+                if f.field != "runAsUser" {
+                    "user's primary group (or 0)"
+                } else if unset.iter().any(|c| inherited(pod, c, "runAsGroup").is_none()) {
+                    "USER and that user's primary group"
+                } else {
+                    "USER"
+                },
                 f.field,
             ),
         )

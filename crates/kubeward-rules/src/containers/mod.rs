@@ -6,7 +6,6 @@ mod allowed_registries;
 mod apparmor;
 mod automount_token;
 pub(crate) mod common;
-mod cpu_limit;
 mod dangerous_capabilities;
 mod default_namespace;
 mod default_service_account;
@@ -14,10 +13,9 @@ mod id_floor;
 mod image_digest;
 mod image_pull_policy;
 mod image_tag;
-mod limits;
-mod memory_limit;
 mod net_raw;
 mod read_only_root;
+mod resource_limits;
 mod run_as_group;
 mod run_as_user;
 mod runtime_socket;
@@ -41,8 +39,7 @@ pub static RULES: &[&Rule] = &[
     &runtime_socket::RULE,
     &sensitive_host_path::RULE,
     &writable_host_path::RULE,
-    &memory_limit::RULE,
-    &cpu_limit::RULE,
+    &resource_limits::RULE,
     &seccomp::RULE,
     &apparmor::RULE,
     &default_namespace::RULE,

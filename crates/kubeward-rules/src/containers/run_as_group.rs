@@ -16,7 +16,8 @@ pub static RULE: Rule = Rule {
               files through a mount or an escape gets their access. The value is resolved as \
               the kubelet does: the container's runAsGroup, else the pod's; when neither is set \
               the runtime uses the image user's primary group, or 0, which a manifest cannot \
-              show, so the finding is UNKNOWN. The floor is `settings.min_group_id` (10000).",
+              show, so the finding is UNKNOWN (when runAsUser is not set either, KW-CTR-002 \
+              reports the unknown identity once). The floor is `settings.min_group_id` (10000).",
         fix: "Set `securityContext.runAsGroup` (on the pod, or on each container) to a GID at or \
               above the floor, next to runAsUser.",
         references: &[
@@ -100,6 +101,9 @@ mod tests {
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].status, Status::Unknown);
         assert_eq!(hits[0].pointer, "/spec");
+        // Neither user nor group: KW-CTR-002 says the identity is the image's.
+        let y = pod_yaml(json!({"containers": [{"name": "a", "image": "x"}]}));
+        assert!(run(&RULE, &y).is_empty());
         let spec = json!({"securityContext": {"runAsGroup": 10001},
                           "initContainers": [{"name": "i", "image": "x"}],
                           "containers": [{"name": "a", "image": "x"}]});

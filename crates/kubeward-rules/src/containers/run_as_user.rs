@@ -126,7 +126,11 @@ mod tests {
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].status, Status::Unknown);
         assert_eq!(hits[0].pointer, "/spec/securityContext");
-        assert!(hits[0].message.contains("image's USER"));
+        assert!(
+            hits[0]
+                .message
+                .contains("image's USER and that user's primary group")
+        );
     }
 
     #[test]

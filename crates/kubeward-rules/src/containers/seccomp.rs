@@ -1,4 +1,4 @@
-//! KW-CTR-011: containers without a seccomp profile, where the active Pod Security profile does
+//! KW-CTR-010: containers without a seccomp profile, where the active Pod Security profile does
 //! not already require one.
 
 use super::common::{Origin, PssCover, describe_all, inherited};
@@ -8,7 +8,7 @@ use kubeward_core::{
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
-        id: "KW-CTR-011",
+        id: "KW-CTR-010",
         name: "seccomp-profile-missing",
         layer: Layer::Containers,
         severity: Severity::Medium,

@@ -1,4 +1,4 @@
-//! Shared logic of KW-CTR-014 (token automount) and KW-CTR-015 (default ServiceAccount): which
+//! Shared logic of KW-CTR-013 (token automount) and KW-CTR-014 (default ServiceAccount): which
 //! ServiceAccount a pod runs as, whether its token is mounted (pod field first, then the
 //! ServiceAccount's), and which bindings in the inventory grant that ServiceAccount anything.
 

@@ -189,6 +189,10 @@ fn alnum(c: char) -> bool {
 }
 
 fn token_format(t: &str) -> Option<Detection> {
+    // Every known format starts with one of these letters and is at least 14 characters long.
+    if t.len() < 14 || !matches!(t.as_bytes()[0], b'A' | b'g' | b'x' | b's' | b'r' | b'n') {
+        return None;
+    }
     // AWS access key IDs: AKIA (long-term) or ASIA (temporary) + 16 upper-case letters or digits. The
     // documentation's example key (…EXAMPLE) is not a credential.
     if t.len() == 20

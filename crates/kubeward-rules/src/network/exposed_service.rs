@@ -152,7 +152,10 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let label_selector = Node::from_json(&serde_json::json!({"matchLabels": selector.to_json()}));
     let mut selected: Vec<(&kubeward_core::Object, String)> = Vec::new();
     // Candidates carry the selector's first label; the full selector decides.
-    let Some((k, v)) = selector.entries().find_map(|(k, v)| v.as_str().map(|v| (k, v))) else {
+    let Some((k, v)) = selector
+        .entries()
+        .find_map(|(k, v)| v.as_str().map(|v| (k, v)))
+    else {
         return;
     };
     for w in ctx.inventory.with_pod_label(k, v) {
