@@ -1,0 +1,1 @@
+//! Namespace labels (TODO)
