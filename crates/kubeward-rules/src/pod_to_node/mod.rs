@@ -12,6 +12,10 @@ mod host_namespaces;
 mod host_path_volumes;
 mod host_ports;
 mod host_probes;
+mod namespace_labels_invalid;
+mod namespace_not_enforced;
+mod namespace_rejects_workload;
+mod namespace_version_pinned;
 mod privileged;
 mod proc_mount;
 mod proc_mount_restricted;
@@ -49,4 +53,8 @@ pub static RULES: &[&Rule] = &[
     &seccomp_profile_restricted::RULE,
     &capabilities_restricted::RULE,
     &proc_mount_restricted::RULE,
+    &namespace_not_enforced::RULE,
+    &namespace_rejects_workload::RULE,
+    &namespace_version_pinned::RULE,
+    &namespace_labels_invalid::RULE,
 ];
