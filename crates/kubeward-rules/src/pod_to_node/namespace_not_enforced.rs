@@ -2,7 +2,10 @@
 
 use super::pss::labels::{self, Mode};
 use kubeward_core::config::PssLevel;
-use kubeward_core::{Check, Emitter, Layer, ObjectCtx, PodSpec, Rule, RuleMeta, Severity, Targets};
+use kubeward_core::{
+    Check, Emitter, InventoryCtx, Layer, Object, PodSpec, Rule, RuleMeta, Severity,
+};
+use std::collections::HashMap;
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -33,29 +36,40 @@ pub static RULE: Rule = Rule {
         ],
         default_enabled: true,
     },
-    check: Check::Object {
-        targets: Targets::Kinds(&["Namespace"]),
-        run: check,
-    },
+    check: Check::Inventory(check),
 };
 
-fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
-    let ns = ctx.object;
-    if !ns.group().is_empty() {
-        return;
+/// An inventory rule: the workloads of a namespace are counted once, however many Namespace
+/// objects of that name the scan holds.
+fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let mut workloads_of: HashMap<&str, Vec<&Object>> = HashMap::new();
+    for ns in ctx.inventory.of_kind("Namespace") {
+        if !ns.group().is_empty() {
+            continue;
+        }
+        let policy = labels::read(ns);
+        if policy.enforce.level != PssLevel::Privileged || !policy.errors.is_empty() {
+            continue;
+        }
+        let workloads = workloads_of.entry(ns.name.as_str()).or_insert_with(|| {
+            ctx.inventory
+                .in_namespace(Some(&ns.name))
+                .filter(|o| PodSpec::of(o).is_some())
+                .collect()
+        });
+        if workloads.is_empty() {
+            continue;
+        }
+        report(ns, &policy, workloads, out);
     }
-    let policy = labels::read(ns);
-    if policy.enforce.level != PssLevel::Privileged || !policy.errors.is_empty() {
-        return;
-    }
-    let workloads: Vec<_> = ctx
-        .inventory
-        .in_namespace(Some(&ns.name))
-        .filter(|o| PodSpec::of(o).is_some())
-        .collect();
-    if workloads.is_empty() {
-        return;
-    }
+}
+
+fn report(
+    ns: &Object,
+    policy: &labels::NamespacePolicy,
+    workloads: &[&Object],
+    out: &mut Emitter<'_>,
+) {
     let what = if policy.enforce.level_set {
         "enforces only the privileged level (`pod-security.kubernetes.io/enforce: privileged`)"
     } else {
@@ -163,5 +177,16 @@ mod tests {
         // Workloads elsewhere.
         let y = format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: other}}\n{WORKLOAD}");
         assert!(run(&RULE, &y).is_empty());
+    }
+
+    #[test]
+    fn each_namespace_object_is_reported() {
+        // The same namespace defined in two files: both definitions lack the label.
+        let y = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: shop}}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: shop}}\n{WORKLOAD}"
+        );
+        let hits = run(&RULE, &y);
+        assert_eq!(hits.len(), 2);
+        assert!(hits.iter().all(|h| h.message.contains("1 workload:")));
     }
 }

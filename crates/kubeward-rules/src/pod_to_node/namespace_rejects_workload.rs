@@ -2,7 +2,10 @@
 
 use super::pss::{self, labels};
 use kubeward_core::config::PssLevel;
-use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets};
+use kubeward_core::{
+    Check, Emitter, InventoryCtx, Layer, Object, PodSpec, Rule, RuleMeta, Severity, Status,
+};
+use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -30,24 +33,39 @@ pub static RULE: Rule = Rule {
         ],
         default_enabled: true,
     },
-    check: Check::Object {
-        targets: Targets::PodSpecs,
-        run: check,
-    },
+    check: Check::Inventory(check),
 };
 
-fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
-    let Some(pod) = ctx.pod else { return };
-    let Some(ns_name) = ctx.object.namespace() else {
-        return;
-    };
-    let Some(ns) = labels::namespace_object(ctx.inventory, ns_name) else {
-        return;
-    };
-    let policy = labels::read(ns);
-    if policy.enforce.level == PssLevel::Privileged {
-        return;
+/// An inventory rule: each namespace's labels are read once (the last Namespace object of a
+/// name wins, as `kubectl apply` would leave it), then its workloads are evaluated.
+fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let mut namespaces: BTreeMap<&str, &Object> = BTreeMap::new();
+    for ns in ctx.inventory.of_kind("Namespace") {
+        if ns.group().is_empty() {
+            namespaces.insert(ns.name.as_str(), ns);
+        }
     }
+    for (name, ns) in namespaces {
+        let policy = labels::read(ns);
+        if policy.enforce.level == PssLevel::Privileged {
+            continue;
+        }
+        for object in ctx.inventory.in_namespace(Some(name)) {
+            if let Some(pod) = PodSpec::of(object) {
+                workload(object, &pod, name, ns, &policy, out);
+            }
+        }
+    }
+}
+
+fn workload(
+    object: &Object,
+    pod: &PodSpec<'_>,
+    ns_name: &str,
+    ns: &Object,
+    policy: &labels::NamespacePolicy,
+    out: &mut Emitter<'_>,
+) {
     let violations: Vec<_> = pss::evaluate(pod, policy.enforce.profile())
         .into_iter()
         .filter(|v| v.status == Status::Fail)
@@ -57,17 +75,17 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     };
     let mut checks: Vec<&str> = violations.iter().map(|v| v.check).collect();
     checks.dedup();
-    let consequence = if ctx.object.kind == "Pod" && ctx.object.group().is_empty() {
+    let consequence = if object.kind == "Pod" && object.group().is_empty() {
         "the API server refuses this Pod".to_string()
     } else {
         format!(
             "the {} is admitted, but the API server refuses every pod it creates",
-            ctx.object.kind
+            object.kind
         )
     };
     let profile = policy.enforce.describe();
     let f = out.report(
-        ctx.object,
+        object,
         first.pointer.clone(),
         format!(
             "namespace {:?} enforces {profile} and {consequence}: it breaks {}",
@@ -78,7 +96,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     f.reference("pss", checks.join(", "));
     for v in &violations {
         f.related(
-            ctx.object.id,
+            object.id,
             v.pointer.clone(),
             format!("{}: {}", v.check, v.message),
         );
@@ -163,5 +181,21 @@ mod tests {
             ns("{pod-security.kubernetes.io/enforce: restricted}")
         );
         assert!(run(&RULE, &y).is_empty());
+    }
+
+    #[test]
+    fn the_last_namespace_object_of_a_name_wins() {
+        let y = format!(
+            "{}{}{DEPLOY}",
+            ns("{pod-security.kubernetes.io/enforce: baseline}"),
+            ns("{pod-security.kubernetes.io/enforce: privileged}")
+        );
+        assert!(run(&RULE, &y).is_empty());
+        let y = format!(
+            "{}{}{DEPLOY}",
+            ns("{pod-security.kubernetes.io/enforce: privileged}"),
+            ns("{pod-security.kubernetes.io/enforce: baseline}")
+        );
+        assert_eq!(run(&RULE, &y).len(), 1);
     }
 }

@@ -15,6 +15,16 @@ use kubeward_core::{Node, Object, ptr};
 /// The common prefix of the Pod Security labels.
 pub const PREFIX: &str = "pod-security.kubernetes.io/";
 
+/// The six Pod Security label keys.
+pub const KNOWN: [&str; 6] = [
+    "pod-security.kubernetes.io/enforce",
+    "pod-security.kubernetes.io/enforce-version",
+    "pod-security.kubernetes.io/audit",
+    "pod-security.kubernetes.io/audit-version",
+    "pod-security.kubernetes.io/warn",
+    "pod-security.kubernetes.io/warn-version",
+];
+
 /// The three modes of the admission plugin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -142,18 +152,9 @@ pub fn read(ns: &Object) -> NamespacePolicy {
     let labels = ns.labels();
     let mut errors = Vec::new();
     let mut unknown_keys = Vec::new();
-    let known: Vec<String> = Mode::ALL
-        .iter()
-        .flat_map(|m| {
-            [
-                format!("{PREFIX}{}", m.as_str()),
-                format!("{PREFIX}{}-version", m.as_str()),
-            ]
-        })
-        .collect();
     if let Some(l) = labels {
         for (k, _) in l.entries() {
-            if k.starts_with(PREFIX) && !known.iter().any(|x| x == k) {
+            if k.starts_with(PREFIX) && !KNOWN.contains(&k) {
                 unknown_keys.push((k.to_string(), label_ptr(k)));
             }
         }
@@ -161,7 +162,7 @@ pub fn read(ns: &Object) -> NamespacePolicy {
     let mut in_annotations = Vec::new();
     if let Some(a) = ns.annotations() {
         for (k, _) in a.entries() {
-            if known.iter().any(|x| x == k) {
+            if KNOWN.contains(&k) {
                 in_annotations.push((k.to_string(), ptr!("/metadata/annotations", k)));
             }
         }
@@ -277,17 +278,6 @@ pub fn read(ns: &Object) -> NamespacePolicy {
         unknown_keys,
         in_annotations,
     }
-}
-
-/// The Namespace object of `namespace` in the inventory, if the scan has it.
-pub fn namespace_object<'a>(
-    inventory: &'a kubeward_core::Inventory,
-    namespace: &str,
-) -> Option<&'a Object> {
-    inventory
-        .find("Namespace", None, namespace)
-        .filter(|o| o.group().is_empty())
-        .last()
 }
 
 #[cfg(test)]
