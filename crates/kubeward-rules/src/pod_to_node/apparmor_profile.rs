@@ -185,4 +185,19 @@ mod tests {
             assert!(hits[0].pointer.contains("/metadata/annotations/"), "{kind}");
         }
     }
+
+    #[test]
+    fn init_containers_and_inheritance() {
+        // A pod-level RuntimeDefault does not excuse a container that overrides it.
+        let y = pod(
+            "  securityContext: {appArmorProfile: {type: RuntimeDefault}}\n  initContainers: [{name: i, image: x, securityContext: {appArmorProfile: {type: Unconfined}}}]\n  containers: [{name: a, image: x}]\n",
+        );
+        let hits = run(&RULE, &y);
+        assert_eq!(
+            pointers(&hits),
+            vec!["/spec/initContainers/0/securityContext/appArmorProfile/type"]
+        );
+        assert!(hits[0].message.contains("init container \"i\""));
+        assert!(at(&RULE, "privileged", &y).is_empty());
+    }
 }
