@@ -429,7 +429,10 @@ fn config_ignores_with_expiry_severity_and_disable() {
     // Found upward from the scanned path.
     let (code, report, _) = scan_json(&[dir, "--config", cfg.to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert_eq!(first_of(&report, "KW-PSS-003")["suppressed"]["by"], "config");
+    assert_eq!(
+        first_of(&report, "KW-PSS-003")["suppressed"]["by"],
+        "config"
+    );
     let mut c = kubeward();
     let out = c.args(["scan", dir, "--format", "json"]).output().unwrap();
     assert_eq!(
