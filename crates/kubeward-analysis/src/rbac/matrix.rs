@@ -372,7 +372,14 @@ fn masters_is_always_listed() {
         .iter()
         .find(|x| x.principal == Principal::Group("system:masters".into()))
         .expect("system:masters listed");
-    assert!(masters.via.is_empty(), "no binding needed");
+    // Also bound to cluster-admin by the kubeadm default binding.
+    assert_eq!(masters.via.len(), 1);
+    // Without the defaults there is no binding at all, and it is still listed.
+    let l = load(FIXTURE);
+    let bare = Model::build_with(&l.inventory, false);
+    let w2 = who_can(&bare, &req("escalate", "rbac.authorization.k8s.io:clusterroles", ""));
+    assert_eq!(w2.len(), 1);
+    assert!(w2[0].via.is_empty());
     // kubeadm's admin group holds cluster-admin through the bootstrap binding.
     assert!(
         w.iter()
