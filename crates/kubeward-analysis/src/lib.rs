@@ -2,6 +2,7 @@
 //! reachability, attack paths. Each analysis is an inventory rule (or several) plus the query
 //! functions behind its CLI commands.
 
+pub mod exposure;
 pub mod rbac;
 
 use kubeward_core::Rule;

@@ -1,9 +1,12 @@
 //! RBAC analysis: who can do what, through which binding and role; which workloads carry that
 //! power in their mounted token; which grants are escalation paths.
 
+pub mod analysis;
 pub mod authz;
+pub mod caps;
 pub mod model;
 pub mod resources;
+pub mod workloads;
 
 pub use authz::{Identity, Request};
 pub use model::Model;

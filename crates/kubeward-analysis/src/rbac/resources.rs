@@ -270,6 +270,56 @@ pub fn is_namespaced(inventory: Option<&Inventory>, group: &str, resource: &str)
     true
 }
 
+/// Resource scopes for one inventory, precomputed (built-ins plus CRDs).
+#[derive(Debug, Default, Clone)]
+pub struct Scopes {
+    crds: std::collections::HashMap<(String, String), bool>,
+}
+
+impl Scopes {
+    pub fn new(inventory: &Inventory) -> Scopes {
+        let mut crds = std::collections::HashMap::new();
+        for crd in inventory.of_kind("CustomResourceDefinition") {
+            let Some(spec) = crd.root.get("spec") else {
+                continue;
+            };
+            if let (Some(g), Some(p)) = (
+                spec.str_at("group"),
+                spec.path(&["names", "plural"]).and_then(|n| n.as_str()),
+            ) {
+                crds.insert(
+                    (g.to_string(), p.to_string()),
+                    spec.str_at("scope") != Some("Cluster"),
+                );
+            }
+        }
+        Scopes { crds }
+    }
+
+    /// As [`is_namespaced`], without rescanning the inventory.
+    pub fn namespaced(&self, group: &str, resource: &str) -> bool {
+        static BUILTIN_MAP: std::sync::OnceLock<
+            std::collections::HashMap<(&'static str, &'static str), bool>,
+        > = std::sync::OnceLock::new();
+        let map = BUILTIN_MAP.get_or_init(|| {
+            BUILTIN
+                .iter()
+                .map(|r| ((r.group, r.plural), r.namespaced))
+                .collect()
+        });
+        if let Some(n) = map.get(&(group, resource)) {
+            return *n;
+        }
+        if self.crds.is_empty() {
+            return true;
+        }
+        self.crds
+            .get(&(group.to_string(), resource.to_string()))
+            .copied()
+            .unwrap_or(true)
+    }
+}
+
 /// A resource named on a command line, resolved to (group, plural).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resolved {
