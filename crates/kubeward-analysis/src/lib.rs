@@ -9,5 +9,7 @@ use kubeward_core::Rule;
 
 /// Every inventory rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {
-    Vec::new()
+    let mut v = Vec::new();
+    v.extend(rbac::rules::rules());
+    v
 }

@@ -396,10 +396,6 @@ impl Analysis {
                     });
                 }
             }
-            if let (Some(only), Some(ev)) = (cap.only_namespace(), &cluster_hit) {
-                // A cluster-wide grant reaches the one namespace that matters.
-                let _ = (only, ev);
-            }
         }
         out
     }

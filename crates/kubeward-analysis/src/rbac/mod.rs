@@ -6,6 +6,7 @@ pub mod authz;
 pub mod caps;
 pub mod model;
 pub mod resources;
+pub mod rules;
 pub mod workloads;
 
 pub use authz::{Identity, Request};

@@ -97,19 +97,20 @@ impl PolicyRule {
             && self.resource_names.is_empty()
     }
 
-    /// `[get list] [pods secrets.""]`-style summary for messages.
+    /// `verbs get,list on resources secrets in apiGroups core named db`, for messages.
     pub fn describe(&self) -> String {
-        let mut s = String::new();
-        s.push_str(&join(&self.verbs));
-        if !self.resources.is_empty() {
-            s.push_str(" on ");
+        let mut s = format!("verbs {}", join(&self.verbs));
+        if !self.resources.is_empty() || self.non_resource_urls.is_empty() {
             let groups: Vec<String> = self
                 .api_groups
                 .iter()
                 .map(|g| if g.is_empty() { "core".into() } else { g.to_string() })
                 .collect();
-            s.push_str(&join(&self.resources));
-            s.push_str(&format!(" (apiGroups {})", groups.join(",")));
+            s.push_str(&format!(
+                " on resources {} in apiGroups {}",
+                join(&self.resources),
+                groups.join(",")
+            ));
         }
         if !self.resource_names.is_empty() {
             s.push_str(&format!(" named {}", join(&self.resource_names)));

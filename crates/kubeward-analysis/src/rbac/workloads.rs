@@ -96,7 +96,7 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
                     Some(true) => tokens.push(Token {
                         namespace: ns.clone(),
                         service_account: sa.clone(),
-                        how: "automounted (the ServiceAccount sets automountServiceAccountToken: true)".into(),
+                        how: "automounted: the ServiceAccount sets automountServiceAccountToken: true".into(),
                         pointer: sa_pointer.clone(),
                         assumed: false,
                     }),
@@ -104,9 +104,9 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
                         namespace: ns.clone(),
                         service_account: sa.clone(),
                         how: if sa_obj.is_some() {
-                            "automounted (neither the pod nor the ServiceAccount turns it off)".into()
+                            "automounted: neither the pod nor the ServiceAccount turns it off".into()
                         } else {
-                            "automounted (the pod does not turn it off; the ServiceAccount is not in the input, so its default is assumed)".into()
+                            "automounted: the pod does not turn it off, and the ServiceAccount is not in the input, so its default is assumed".into()
                         },
                         pointer: sa_pointer.clone(),
                         assumed: sa_obj.is_none(),
