@@ -274,6 +274,26 @@ impl Analysis {
             .map(|s| &*s[if cluster { 0 } else { 1 }])
     }
 
+    /// The capabilities one role grants on its own through a binding of this kind.
+    pub fn role_caps(&self, role: RoleIdx, cluster: bool) -> Vec<Cap> {
+        let mut v = Vec::new();
+        if self.full_rules.contains_key(&role) {
+            v.push(Cap::FullAdmin);
+        }
+        if let Some(set) = self.set(role, cluster) {
+            for cap in Cap::ALL {
+                let c = cap.clauses();
+                if cap == Cap::CreateObjects || c.is_empty() {
+                    continue;
+                }
+                if c.iter().all(|&x| set[x as usize].is_some()) {
+                    v.push(cap);
+                }
+            }
+        }
+        v
+    }
+
     /// Capabilities of a set of (binding, subject) grants; `stock_only_ok`: report even when
     /// every grant is a kubeadm default.
     fn capabilities(

@@ -4,7 +4,9 @@
 pub mod analysis;
 pub mod authz;
 pub mod caps;
+pub mod graph;
 pub mod model;
+pub mod query;
 pub mod resources;
 pub mod rules;
 pub mod workloads;
