@@ -16,3 +16,5 @@ pub use model::Model;
 
 #[cfg(test)]
 mod matrix;
+#[cfg(test)]
+mod rules_tests;
