@@ -275,7 +275,9 @@ impl Analysis {
     }
 
     /// The capabilities one role grants on its own through a binding of this kind.
-    pub fn role_caps(&self, role: RoleIdx, cluster: bool) -> Vec<Cap> {
+    /// `namespace`: the RoleBinding's namespace (`None` for a ClusterRoleBinding).
+    pub fn role_caps(&self, role: RoleIdx, namespace: Option<&str>) -> Vec<Cap> {
+        let cluster = namespace.is_none();
         let mut v = Vec::new();
         if self.full_rules.contains_key(&role) {
             v.push(Cap::FullAdmin);
@@ -285,6 +287,11 @@ impl Analysis {
                 let c = cap.clauses();
                 if cap == Cap::CreateObjects || c.is_empty() {
                     continue;
+                }
+                if let (Some(only), Some(ns)) = (cap.only_namespace(), namespace) {
+                    if only != ns {
+                        continue;
+                    }
                 }
                 if c.iter().all(|&x| set[x as usize].is_some()) {
                     v.push(cap);

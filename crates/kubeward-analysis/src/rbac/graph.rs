@@ -113,7 +113,7 @@ pub fn build(a: &Analysis, opts: &GraphOptions) -> Graph {
         }
         let risks: Vec<String> = match b.role {
             Some(r) => a
-                .role_caps(r, b.scope().is_none())
+                .role_caps(r, b.scope())
                 .into_iter()
                 .map(|c| cap_name(c).to_string())
                 .collect(),

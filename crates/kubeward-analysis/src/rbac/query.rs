@@ -1,7 +1,7 @@
 //! The answers behind `kubeward rbac who-can` and `kubeward rbac can`, and their text and JSON
 //! forms.
 
-use super::analysis::{Analysis, Cap};
+use super::analysis::Analysis;
 use super::authz::{self, Identity, MASTERS, Request, WhoCan};
 use super::model::{Model, Principal, RuleRef, Str};
 use super::resources::{self, Scopes};
@@ -538,7 +538,3 @@ pub fn can_json(subject: &Subject, rows: &[CanRow]) -> Value {
     })
 }
 
-/// Capabilities a role grants through a binding of this kind, for graph edges.
-pub fn role_risks(a: &Analysis, role: u32, cluster: bool) -> Vec<Cap> {
-    a.role_caps(role, cluster)
-}
