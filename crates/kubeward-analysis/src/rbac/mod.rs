@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod authz;
 pub mod caps;
+pub mod generate;
 pub mod graph;
 pub mod model;
 pub mod query;
