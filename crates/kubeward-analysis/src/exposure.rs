@@ -35,7 +35,10 @@ fn external_type(svc: &Object) -> Option<String> {
     let spec = svc.root.get("spec")?;
     match spec.str_at("type") {
         Some(t @ ("LoadBalancer" | "NodePort")) => Some(t.to_string()),
-        _ if spec.get("externalIPs").is_some_and(|e| !e.items().is_empty()) => {
+        _ if spec
+            .get("externalIPs")
+            .is_some_and(|e| !e.items().is_empty()) =>
+        {
             Some("externalIPs".into())
         }
         _ => None,
@@ -57,7 +60,11 @@ fn ingress_services(ing: &Object) -> Vec<String> {
     };
     backend(spec.and_then(|s| s.get("defaultBackend")));
     backend(spec.and_then(|s| s.get("backend")));
-    for r in spec.and_then(|s| s.get("rules")).map(Node::items).unwrap_or(&[]) {
+    for r in spec
+        .and_then(|s| s.get("rules"))
+        .map(Node::items)
+        .unwrap_or(&[])
+    {
         for p in r.path(&["http", "paths"]).map(Node::items).unwrap_or(&[]) {
             backend(p.get("backend"));
         }
@@ -69,7 +76,12 @@ fn ingress_services(ing: &Object) -> Vec<String> {
 fn route_services(route: &Object) -> Vec<(String, String)> {
     let ns = route.namespace().unwrap_or("default");
     let mut v = Vec::new();
-    for r in route.root.path(&["spec", "rules"]).map(Node::items).unwrap_or(&[]) {
+    for r in route
+        .root
+        .path(&["spec", "rules"])
+        .map(Node::items)
+        .unwrap_or(&[])
+    {
         for b in r.get("backendRefs").map(Node::items).unwrap_or(&[]) {
             let kind = b.str_at("kind").unwrap_or("Service");
             let group = b.str_at("group").unwrap_or("");
@@ -77,7 +89,10 @@ fn route_services(route: &Object) -> Vec<(String, String)> {
                 continue;
             }
             if let Some(n) = b.str_at("name") {
-                v.push((b.str_at("namespace").unwrap_or(ns).to_string(), n.to_string()));
+                v.push((
+                    b.str_at("namespace").unwrap_or(ns).to_string(),
+                    n.to_string(),
+                ));
             }
         }
     }

@@ -144,7 +144,7 @@ pub struct Evidence {
     pub rule: RuleRef,
     pub level: Level,
     pub weak: bool,
-    pub what: String,
+    pub what: (&'static str, &'static str),
 }
 
 /// A principal (or a workload's token) holding a capability in a scope.
@@ -236,7 +236,11 @@ impl Analysis {
             let role = model.role(r);
             let content: Vec<&super::model::PolicyRule> =
                 role.effective.iter().map(|&x| model.rule(x)).collect();
-            if let Some(f) = role.effective.iter().find(|&&x| model.rule(x).is_full_wildcard()) {
+            if let Some(f) = role
+                .effective
+                .iter()
+                .find(|&&x| model.rule(x).is_full_wildcard())
+            {
                 self.full_rules.insert(r, *f);
             }
             if let Some(&same) = by_content.get(&content) {
@@ -324,15 +328,13 @@ impl Analysis {
                     rule: fr,
                     level: Level::Full,
                     weak: false,
-                    what: "* *".into(),
+                    what: ("*", "*"),
                 });
             }
             let Some(set) = self.set(role, scope.is_none()) else {
                 continue;
             };
-            let slot = per
-                .entry(scope)
-                .or_insert_with(|| vec![None; CLAUSE_COUNT]);
+            let slot = per.entry(scope).or_insert_with(|| vec![None; CLAUSE_COUNT]);
             for (i, h) in set.iter().enumerate() {
                 let Some(h) = h else { continue };
                 let e = Evidence {
@@ -341,7 +343,7 @@ impl Analysis {
                     rule: h.rule,
                     level: h.level.clone(),
                     weak: h.weak,
-                    what: h.what.clone(),
+                    what: h.what,
                 };
                 let replace = match &slot[i] {
                     None => true,
@@ -352,9 +354,7 @@ impl Analysis {
                 }
             }
         }
-        let stock = |e: &Evidence| {
-            m.binding(e.binding).stock && m.role(e.rule.role).stock
-        };
+        let stock = |e: &Evidence| m.binding(e.binding).stock && m.role(e.rule.role).stock;
         let mut out = Vec::new();
         for (scope, e) in &full {
             if report_stock || !stock(e) {
@@ -372,7 +372,9 @@ impl Analysis {
                 continue;
             }
             let clauses = cap.clauses();
-            let check = |scope: &Option<Str>, set: &Vec<Option<Evidence>>| -> Option<Vec<Evidence>> {
+            let check = |scope: &Option<Str>,
+                         set: &Vec<Option<Evidence>>|
+             -> Option<Vec<Evidence>> {
                 let mut ev = Vec::with_capacity(clauses.len());
                 for &c in clauses {
                     let here = set[c as usize].as_ref();
@@ -407,7 +409,9 @@ impl Analysis {
                         continue;
                     }
                 }
-                let Some(ev) = check(scope, set) else { continue };
+                let Some(ev) = check(scope, set) else {
+                    continue;
+                };
                 // Already held cluster-wide with at least the same strength: said once.
                 if let Some(c) = &cluster_hit {
                     if c.iter().map(ev_rank).min() >= ev.iter().map(ev_rank).min() {
@@ -431,14 +435,38 @@ impl Analysis {
         let mut principals: Vec<(&Principal, &Vec<(BindingIdx, u32)>)> =
             self.model.by_principal.iter().collect();
         principals.sort_by(|a, b| a.0.cmp(b.0));
-        let mut hits = Vec::new();
-        for (p, grants) in principals {
-            if grants.iter().all(|(b, _)| self.model.binding(*b).origin.is_bootstrap()) {
-                continue;
-            }
-            hits.extend(self.capabilities(p, grants, false));
-        }
-        self.hits = hits;
+        principals.retain(|(_, grants)| {
+            !grants
+                .iter()
+                .all(|(b, _)| self.model.binding(*b).origin.is_bootstrap())
+        });
+        // Principals are independent: split them over the cores (plain threads, not rayon;
+        // see `Inventory::memo`).
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        let chunk = principals.len().div_ceil(threads).max(1);
+        let this = &*self;
+        let parts: Vec<Vec<Hit>> = std::thread::scope(|s| {
+            let handles: Vec<_> = principals
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        let mut v = Vec::new();
+                        for (p, grants) in part {
+                            v.extend(this.capabilities(p, grants, false));
+                        }
+                        v
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("analysis thread"))
+                .collect()
+        });
+        self.hits = parts.into_iter().flatten().collect();
     }
 
     /// The (binding, subject) grants that reach a service account: its own subjects and its

@@ -95,9 +95,7 @@ pub fn name_matches(rule: &PolicyRule, name: &str) -> bool {
 /// `*` matches every path; `/apis/*` every path starting with `/apis/`.
 pub fn url_matches(rule: &PolicyRule, path: &str) -> bool {
     rule.non_resource_urls.iter().any(|u| {
-        u == "*"
-            || u == path
-            || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*')))
+        u == "*" || u == path || (u.ends_with('*') && path.starts_with(u.trim_end_matches('*')))
     })
 }
 
@@ -152,7 +150,10 @@ impl Identity {
             if !groups.iter().any(|g| g == UNAUTHENTICATED) {
                 groups.push(UNAUTHENTICATED.into());
             }
-        } else if !groups.iter().any(|g| g == AUTHENTICATED || g == UNAUTHENTICATED) {
+        } else if !groups
+            .iter()
+            .any(|g| g == AUTHENTICATED || g == UNAUTHENTICATED)
+        {
             groups.push(AUTHENTICATED.into());
         }
         Identity {
@@ -216,7 +217,12 @@ pub fn allowed(model: &Model, identity: &Identity, req: &Request) -> Vec<Via> {
     }
     let ns = (!req.namespace.is_empty() && req.path.is_none()).then_some(req.namespace.as_str());
     for p in identity.principals() {
-        for &(b, s) in model.by_principal.get(&p).map(|v| v.as_slice()).unwrap_or(&[]) {
+        for &(b, s) in model
+            .by_principal
+            .get(&p)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+        {
             let binding = model.binding(b);
             match binding.scope() {
                 None => {}
@@ -266,7 +272,8 @@ pub fn who_can_some(model: &Model, req: &Request) -> Vec<WhoCan> {
 fn collect(model: &Model, req: &Request, named_only: bool) -> Vec<WhoCan> {
     use std::collections::BTreeMap;
     let ns = (!req.namespace.is_empty() && req.path.is_none()).then_some(req.namespace.as_str());
-    let mut by: BTreeMap<Principal, (Vec<(BindingIdx, RuleRef)>, Vec<Str>)> = BTreeMap::new();
+    type Entry = (Vec<(BindingIdx, RuleRef)>, Vec<Str>);
+    let mut by: BTreeMap<Principal, Entry> = BTreeMap::new();
     if !named_only {
         by.insert(Principal::Group(MASTERS.into()), (Vec::new(), Vec::new()));
     }
@@ -297,8 +304,10 @@ fn collect(model: &Model, req: &Request, named_only: bool) -> Vec<WhoCan> {
     }
     if named_only {
         // Subjects already allowed outright are not "named only".
-        let full: std::collections::HashSet<Principal> =
-            collect(model, req, false).into_iter().map(|w| w.principal).collect();
+        let full: std::collections::HashSet<Principal> = collect(model, req, false)
+            .into_iter()
+            .map(|w| w.principal)
+            .collect();
         by.retain(|p, _| !full.contains(p));
     }
     by.into_iter()
@@ -331,7 +340,12 @@ pub struct Grant {
 pub fn grants(model: &Model, identity: &Identity, namespace: Option<&str>) -> Vec<Grant> {
     let mut out = Vec::new();
     for p in identity.principals() {
-        for &(b, _) in model.by_principal.get(&p).map(|v| v.as_slice()).unwrap_or(&[]) {
+        for &(b, _) in model
+            .by_principal
+            .get(&p)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+        {
             let binding = model.binding(b);
             let scope = binding.scope();
             if let (Some(want), Some(have)) = (namespace, scope) {

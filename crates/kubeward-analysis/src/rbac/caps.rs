@@ -83,38 +83,38 @@ static PERMS: [&[Perm]; CLAUSE_COUNT] = [
     &[p(READ, "", &["secrets"])],
     // CreateWorkloads
     &[
-            p(&["create"], "", &["pods"]),
-            p(WRITE, "", &["replicationcontrollers", "podtemplates"]),
-            p(
-                WRITE,
-                "apps",
-                &["deployments", "daemonsets", "statefulsets", "replicasets"],
-            ),
-            p(WRITE, "batch", &["jobs", "cronjobs"]),
-            p(
-                WRITE,
-                "extensions",
-                &["deployments", "daemonsets", "replicasets"],
-            ),
-        ],
+        p(&["create"], "", &["pods"]),
+        p(WRITE, "", &["replicationcontrollers", "podtemplates"]),
+        p(
+            WRITE,
+            "apps",
+            &["deployments", "daemonsets", "statefulsets", "replicasets"],
+        ),
+        p(WRITE, "batch", &["jobs", "cronjobs"]),
+        p(
+            WRITE,
+            "extensions",
+            &["deployments", "daemonsets", "replicasets"],
+        ),
+    ],
     // ModifyPods
     &[p(UPDATE, "", &["pods"])],
     // Exec
     &[
-            p(&["create"], "", &["pods/exec", "pods/attach"]),
-            Perm {
-                weak: true,
-                ..p(&["get"], "", &["pods/exec", "pods/attach"])
-            },
-        ],
+        p(&["create"], "", &["pods/exec", "pods/attach"]),
+        Perm {
+            weak: true,
+            ..p(&["get"], "", &["pods/exec", "pods/attach"])
+        },
+    ],
     // Ephemeral
     &[p(UPDATE, "", &["pods/ephemeralcontainers"])],
     // NodesProxy
     &[p(
-            &["get", "create", "update", "patch", "delete"],
-            "",
-            &["nodes/proxy"],
-        )],
+        &["get", "create", "update", "patch", "delete"],
+        "",
+        &["nodes/proxy"],
+    )],
     // EscalateVerb
     &[p(&["escalate"], RBAC, &["roles", "clusterroles"])],
     // WriteRoles
@@ -125,44 +125,48 @@ static PERMS: [&[Perm]; CLAUSE_COUNT] = [
     &[p(WRITE, RBAC, &["rolebindings", "clusterrolebindings"])],
     // Impersonate
     &[
-            p(&["impersonate"], "", &["users", "groups", "serviceaccounts"]),
-            p(&["impersonate"], "authentication.k8s.io", &["uids"]),
-        ],
+        p(
+            &["impersonate"],
+            "",
+            &["users", "groups", "serviceaccounts"],
+        ),
+        p(&["impersonate"], "authentication.k8s.io", &["uids"]),
+    ],
     // CreateCsr
     &[p(&["create"], CERTS, &["certificatesigningrequests"])],
     // ApproveCsr
     &[p(UPDATE, CERTS, &["certificatesigningrequests/approval"])],
     // ApproveSigner
     &[Perm {
-            names: &["kubernetes.io/kube-apiserver-client", "kubernetes.io/*"],
-            ..p(&["approve"], CERTS, &["signers"])
-        }],
+        names: &["kubernetes.io/kube-apiserver-client", "kubernetes.io/*"],
+        ..p(&["approve"], CERTS, &["signers"])
+    }],
     // TokenRequest
     &[p(&["create"], "", &["serviceaccounts/token"])],
     // WriteSecrets
     &[p(WRITE, "", &["secrets"])],
     // Admission
     &[p(
-            MUTATE,
-            ADM,
-            &[
-                "mutatingwebhookconfigurations",
-                "validatingwebhookconfigurations",
-                "validatingadmissionpolicies",
-                "validatingadmissionpolicybindings",
-                "mutatingadmissionpolicies",
-                "mutatingadmissionpolicybindings",
-            ],
-        )],
+        MUTATE,
+        ADM,
+        &[
+            "mutatingwebhookconfigurations",
+            "validatingwebhookconfigurations",
+            "validatingadmissionpolicies",
+            "validatingadmissionpolicybindings",
+            "mutatingadmissionpolicies",
+            "mutatingadmissionpolicybindings",
+        ],
+    )],
     // CreatePv
     &[p(&["create"], "", &["persistentvolumes"])],
     // ModifyNamespaces
     &[p(UPDATE, "", &["namespaces"])],
     // DeletePods
     &[
-            p(&["delete"], "", &["pods"]),
-            p(&["create"], "", &["pods/eviction"]),
-        ],
+        p(&["delete"], "", &["pods"]),
+        p(&["create"], "", &["pods/eviction"]),
+    ],
     // ModifyNodes
     &[p(UPDATE, "", &["nodes"])],
     // NodeStatus
@@ -175,33 +179,45 @@ static PERMS: [&[Perm]; CLAUSE_COUNT] = [
     &[p(WRITE, "", &["configmaps"])],
     // Network
     &[
-            p(MUTATE, "networking.k8s.io", &["networkpolicies", "ingresses"]),
-            p(MUTATE, "", &["services", "endpoints"]),
-            p(MUTATE, "discovery.k8s.io", &["endpointslices"]),
-            p(
-                MUTATE,
-                "gateway.networking.k8s.io",
-                &["gateways", "httproutes", "grpcroutes"],
-            ),
-            p(
-                MUTATE,
-                "policy.networking.k8s.io",
-                &["adminnetworkpolicies", "baselineadminnetworkpolicies"],
-            ),
-        ],
+        p(
+            MUTATE,
+            "networking.k8s.io",
+            &["networkpolicies", "ingresses"],
+        ),
+        p(MUTATE, "", &["services", "endpoints"]),
+        p(MUTATE, "discovery.k8s.io", &["endpointslices"]),
+        p(
+            MUTATE,
+            "gateway.networking.k8s.io",
+            &["gateways", "httproutes", "grpcroutes"],
+        ),
+        p(
+            MUTATE,
+            "policy.networking.k8s.io",
+            &["adminnetworkpolicies", "baselineadminnetworkpolicies"],
+        ),
+    ],
     // Extensions
     &[
-            p(MUTATE, "apiextensions.k8s.io", &["customresourcedefinitions"]),
-            p(MUTATE, "apiregistration.k8s.io", &["apiservices"]),
-            p(MUTATE, "kyverno.io", &["clusterpolicies", "policies"]),
-            p(MUTATE, "templates.gatekeeper.sh", &["constrainttemplates"]),
-            p(MUTATE, "config.gatekeeper.sh", &["configs"]),
-        ],
+        p(
+            MUTATE,
+            "apiextensions.k8s.io",
+            &["customresourcedefinitions"],
+        ),
+        p(MUTATE, "apiregistration.k8s.io", &["apiservices"]),
+        p(MUTATE, "kyverno.io", &["clusterpolicies", "policies"]),
+        p(MUTATE, "templates.gatekeeper.sh", &["constrainttemplates"]),
+        p(MUTATE, "config.gatekeeper.sh", &["configs"]),
+    ],
     // CreateObjects
     &[
-            p(&["create"], "", &["configmaps", "secrets", "pods", "events"]),
-            p(&["create"], "apps", &["deployments", "replicasets"]),
-        ],
+        p(
+            &["create"],
+            "",
+            &["configmaps", "secrets", "pods", "events"],
+        ),
+        p(&["create"], "apps", &["deployments", "replicasets"]),
+    ],
 ];
 
 pub fn perms(c: Clause) -> &'static [Perm] {
@@ -259,8 +275,8 @@ pub struct ClauseHit {
     pub rule: RuleRef,
     pub level: Level,
     pub weak: bool,
-    /// `create pods` etc.: what the rule allows, for messages.
-    pub what: String,
+    /// (verb, resource) the rule allows, for messages.
+    pub what: (&'static str, &'static str),
 }
 
 impl ClauseHit {
@@ -296,17 +312,15 @@ pub fn grant(
     rule: &PolicyRule,
     perm: &Perm,
     scope: ScopeKind,
-) -> Option<(Level, String)> {
+) -> Option<(Level, (&'static str, &'static str))> {
     if rule.resources.is_empty() || !group_matches(rule, perm.group) {
         return None;
     }
-    let mut best: Option<(Level, String)> = None;
+    let mut best: Option<(Level, (&'static str, &'static str))> = None;
     for res in perm.resources {
         let (base, sub) = res.split_once('/').unwrap_or((res, ""));
         let res_ok = rule.resources.iter().any(|r| {
-            r == "*"
-                || r == res
-                || (!sub.is_empty() && r.strip_prefix("*/") == Some(sub))
+            r == "*" || r == res || (!sub.is_empty() && r.strip_prefix("*/") == Some(sub))
         });
         if !res_ok {
             continue;
@@ -338,22 +352,19 @@ pub fn grant(
                 }
             }
             if !perm.names.is_empty() {
-                match &level {
-                    Level::Named(names) => {
-                        let hit: Vec<Str> = names
-                            .iter()
-                            .filter(|n| perm.names.contains(&n.as_str()))
-                            .cloned()
-                            .collect();
-                        if hit.is_empty() {
-                            continue;
-                        }
-                        level = Level::Full;
+                if let Level::Named(names) = &level {
+                    let hit: Vec<Str> = names
+                        .iter()
+                        .filter(|n| perm.names.contains(&n.as_str()))
+                        .cloned()
+                        .collect();
+                    if hit.is_empty() {
+                        continue;
                     }
-                    _ => {}
+                    level = Level::Full;
                 }
             }
-            let what = format!("{verb} {res}");
+            let what = (*verb, *res);
             let better = match &best {
                 None => true,
                 Some((l, _)) => rank(&level) > rank(l),

@@ -88,7 +88,10 @@ pub fn corpus(roles: usize, bindings: usize, seed: u64) -> String {
         }
         for i in 0..rbs_per_ns {
             let (kind, role) = if r.below(4) == 0 {
-                ("ClusterRole", format!("cr-{}", r.below(cluster_roles.max(1))))
+                (
+                    "ClusterRole",
+                    format!("cr-{}", r.below(cluster_roles.max(1))),
+                )
             } else {
                 ("Role", format!("role-{}", r.below(roles_per_ns)))
             };
@@ -145,7 +148,8 @@ mod tests {
         let l = kubeward_core::testing::load(&text);
         let inv = &l.inventory;
         let roles = inv.of_kind("Role").count() + inv.of_kind("ClusterRole").count();
-        let bindings = inv.of_kind("RoleBinding").count() + inv.of_kind("ClusterRoleBinding").count();
+        let bindings =
+            inv.of_kind("RoleBinding").count() + inv.of_kind("ClusterRoleBinding").count();
         assert_eq!((roles, bindings), (200, 1000));
     }
 }

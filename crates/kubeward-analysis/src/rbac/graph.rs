@@ -98,7 +98,7 @@ pub fn build(a: &Analysis, opts: &GraphOptions) -> Graph {
                 Some(Principal::Group(g)) => g.strip_prefix("system:serviceaccounts:") == Some(ns),
                 _ => false,
             });
-            if !here && !(b.scope().is_none() && ns_sa) {
+            if !(here || b.scope().is_none() && ns_sa) {
                 continue;
             }
         }
@@ -163,7 +163,9 @@ pub fn build(a: &Analysis, opts: &GraphOptions) -> Graph {
             let (kind, label, ns) = match p {
                 Principal::User(n) => ("User", n.to_string(), None),
                 Principal::Group(n) => ("Group", n.to_string(), None),
-                Principal::ServiceAccount(ns, n) => ("ServiceAccount", n.to_string(), Some(ns.to_string())),
+                Principal::ServiceAccount(ns, n) => {
+                    ("ServiceAccount", n.to_string(), Some(ns.to_string()))
+                }
             };
             nodes.entry(pid.clone()).or_insert(Node {
                 id: pid.clone(),
@@ -198,7 +200,9 @@ fn esc(s: &str) -> String {
 
 /// Graphviz dot. Risky edges are red and labelled with what they grant.
 pub fn dot(g: &Graph) -> String {
-    let mut o = String::from("digraph rbac {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n");
+    let mut o = String::from(
+        "digraph rbac {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n",
+    );
     for n in &g.nodes {
         let shape = match n.kind.as_str() {
             "User" | "Group" | "ServiceAccount" => "ellipse",
@@ -211,7 +215,12 @@ pub fn dot(g: &Graph) -> String {
             None => format!("{}\\n{}", n.kind, n.label),
         };
         let style = if n.default { ", style=dashed" } else { "" };
-        let _ = writeln!(o, "  \"{}\" [shape={shape}, label=\"{}\"{style}];", esc(&n.id), esc(&label).replace("\\\\n", "\\n"));
+        let _ = writeln!(
+            o,
+            "  \"{}\" [shape={shape}, label=\"{}\"{style}];",
+            esc(&n.id),
+            esc(&label).replace("\\\\n", "\\n")
+        );
     }
     for e in &g.edges {
         if e.risks.is_empty() {

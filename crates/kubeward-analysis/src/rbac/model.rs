@@ -104,7 +104,13 @@ impl PolicyRule {
             let groups: Vec<String> = self
                 .api_groups
                 .iter()
-                .map(|g| if g.is_empty() { "core".into() } else { g.to_string() })
+                .map(|g| {
+                    if g.is_empty() {
+                        "core".into()
+                    } else {
+                        g.to_string()
+                    }
+                })
                 .collect();
             s.push_str(&format!(
                 " on resources {} in apiGroups {}",
@@ -411,9 +417,11 @@ impl Model {
                 let key = (binding_kind(kind), o.namespace.clone(), o.name.clone());
                 if seen.contains(&key) {
                     let boot_b = m.parse_binding(o, Origin::Bootstrap(o.id));
-                    for b in m.bindings.iter_mut().filter(|b| {
-                        b.kind == key.0 && b.namespace == key.1 && b.name == key.2
-                    }) {
+                    for b in m
+                        .bindings
+                        .iter_mut()
+                        .filter(|b| b.kind == key.0 && b.namespace == key.1 && b.name == key.2)
+                    {
                         b.stock = b.role_kind == boot_b.role_kind
                             && b.role_name == boot_b.role_name
                             && same_subjects(&b.subjects, &boot_b.subjects);
@@ -431,7 +439,14 @@ impl Model {
     fn add_role(&mut self, o: &Object, origin: Origin) -> RoleIdx {
         let kind = role_kind(&o.kind);
         let mut rules = Vec::new();
-        for (i, r) in o.root.get("rules").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+        for (i, r) in o
+            .root
+            .get("rules")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let rule = PolicyRule {
                 index: i as u32,
                 verbs: strs(r.get("verbs")),
@@ -481,6 +496,17 @@ impl Model {
     }
 
     fn check_rule(&mut self, origin: Origin, kind: RoleKind, r: &PolicyRule) {
+        let has_res = !r.resources.is_empty();
+        let has_urls = !r.non_resource_urls.is_empty();
+        let suspicious = r.verbs.is_empty()
+            || has_res == has_urls
+            || (has_urls && kind == RoleKind::Role)
+            || (has_res && r.api_groups.is_empty())
+            || !r.resource_names.is_empty()
+            || r.resources.iter().any(|x| x.ends_with("/*"));
+        if !suspicious {
+            return;
+        }
         let p = format!("/rules/{}", r.index);
         let mut defect = |pointer: String, message: String, rejected: bool| {
             self.defects.push(Defect {
@@ -497,8 +523,6 @@ impl Model {
                 true,
             );
         }
-        let has_res = !r.resources.is_empty();
-        let has_urls = !r.non_resource_urls.is_empty();
         if has_res && has_urls {
             defect(
                 p.clone(),
@@ -548,8 +572,7 @@ impl Model {
                 .filter(|v| *v == "create" || *v == "deletecollection")
                 .collect();
             let top_level = r.resources.iter().any(|x| !x.contains('/'));
-            if !nameless.is_empty() && top_level && !r.resource_names.iter().any(|n| n.is_empty())
-            {
+            if !nameless.is_empty() && top_level && !r.resource_names.iter().any(|n| n.is_empty()) {
                 defect(
                     format!("{p}/resourceNames"),
                     format!(
@@ -633,7 +656,10 @@ impl Model {
             .enumerate()
         {
             let name: Str = s.str_at("name").unwrap_or("").into();
-            let sns: Option<Str> = s.str_at("namespace").filter(|x| !x.is_empty()).map(Str::from);
+            let sns: Option<Str> = s
+                .str_at("namespace")
+                .filter(|x| !x.is_empty())
+                .map(Str::from);
             let skind = match s.str_at("kind").unwrap_or("") {
                 "User" => SubjectKind::User,
                 "Group" => SubjectKind::Group,
@@ -708,7 +734,9 @@ impl Model {
             .filter(|&i| self.roles[i as usize].kind == RoleKind::ClusterRole)
             .collect();
         for (i, role) in self.roles.iter().enumerate() {
-            let Some(sels) = &role.selectors else { continue };
+            let Some(sels) = &role.selectors else {
+                continue;
+            };
             let mut v = Vec::new();
             for (si, sel) in sels.iter().enumerate() {
                 for &c in &cluster_roles {
@@ -722,8 +750,7 @@ impl Model {
                             self.defects.push(Defect {
                                 origin: role.origin,
                                 pointer: format!("/aggregationRule/clusterRoleSelectors/{si}"),
-                                message: "invalid label selector; the API server rejects it"
-                                    .into(),
+                                message: "invalid label selector; the API server rejects it".into(),
                                 rejected: true,
                             });
                             break;
@@ -779,7 +806,12 @@ impl Model {
         &self.bindings[i as usize]
     }
 
-    pub fn find_role(&self, kind: RoleKind, namespace: Option<&str>, name: &str) -> Option<RoleIdx> {
+    pub fn find_role(
+        &self,
+        kind: RoleKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<RoleIdx> {
         self.role_index
             .get(&(kind, namespace.map(Str::from), Str::from(name)))
             .copied()
@@ -787,7 +819,10 @@ impl Model {
 
     /// The bindings whose grants apply to requests in `namespace` (`None`: cluster-scoped or
     /// non-resource requests): every ClusterRoleBinding, plus RoleBindings of that namespace.
-    pub fn bindings_for_namespace(&self, namespace: Option<&str>) -> impl Iterator<Item = BindingIdx> + '_ {
+    pub fn bindings_for_namespace(
+        &self,
+        namespace: Option<&str>,
+    ) -> impl Iterator<Item = BindingIdx> + '_ {
         let ns = namespace
             .and_then(|n| self.namespace_bindings.get(n))
             .map(|v| v.as_slice())

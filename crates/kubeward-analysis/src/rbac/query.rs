@@ -152,8 +152,17 @@ pub fn who_can(model: &Model, r: &Resolved) -> (Vec<WhoCan>, Vec<WhoCan>) {
             })
             .collect()
     };
-    let full = merge(r.requests.iter().map(|q| authz::who_can(model, q)).collect());
-    let named = if r.requests.iter().any(|q| q.name.is_empty() && q.path.is_none()) {
+    let full = merge(
+        r.requests
+            .iter()
+            .map(|q| authz::who_can(model, q))
+            .collect(),
+    );
+    let named = if r
+        .requests
+        .iter()
+        .any(|q| q.name.is_empty() && q.path.is_none())
+    {
         let fulls: BTreeSet<&Principal> = full.iter().map(|w| &w.principal).collect();
         merge(
             r.requests
@@ -259,13 +268,25 @@ pub fn who_can_text(model: &Model, r: &Resolved, full: &[WhoCan], named: &[WhoCa
                 lines.push(format!("only: {}", n.join(", ")));
             }
             for (i, l) in lines.into_iter().enumerate() {
-                rows.push((if i == 0 { subject.clone() } else { String::new() }, l));
+                rows.push((
+                    if i == 0 {
+                        subject.clone()
+                    } else {
+                        String::new()
+                    },
+                    l,
+                ));
             }
         }
         rows
     };
     let print = |o: &mut String, rows: Vec<(String, String)>| {
-        let w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(7).max(7);
+        let w = rows
+            .iter()
+            .map(|r| r.0.chars().count())
+            .max()
+            .unwrap_or(7)
+            .max(7);
         let _ = writeln!(o, "{:<w$}  VIA", "SUBJECT");
         for (s, v) in rows {
             let _ = writeln!(o, "{s:<w$}  {v}");
@@ -300,9 +321,9 @@ pub enum SubjectSpec {
 impl SubjectSpec {
     /// `user:alice`, `group:dev`, `sa:ns/name` (or `sa:ns:name`), `pod:ns/name`.
     pub fn parse(s: &str) -> Result<SubjectSpec, String> {
-        let (kind, rest) = s
-            .split_once(':')
-            .ok_or_else(|| format!("subject `{s}`: expected user:NAME, group:NAME, sa:NS/NAME or pod:NS/NAME"))?;
+        let (kind, rest) = s.split_once(':').ok_or_else(|| {
+            format!("subject `{s}`: expected user:NAME, group:NAME, sa:NS/NAME or pod:NS/NAME")
+        })?;
         let two = |r: &str| -> Result<(String, String), String> {
             let (a, b) = r
                 .split_once('/')
@@ -339,7 +360,11 @@ pub struct Subject {
 
 /// Resolves a subject; pods resolve through their service account token(s). A pod name finds a
 /// Pod or any workload kind of that name.
-pub fn resolve_subject(inv: &Inventory, a: &Analysis, s: &SubjectSpec) -> Result<Vec<Subject>, String> {
+pub fn resolve_subject(
+    inv: &Inventory,
+    a: &Analysis,
+    s: &SubjectSpec,
+) -> Result<Vec<Subject>, String> {
     Ok(match s {
         SubjectSpec::User(u) => vec![Subject {
             identity: Identity::user(u, &[]),
@@ -366,11 +391,21 @@ pub fn resolve_subject(inv: &Inventory, a: &Analysis, s: &SubjectSpec) -> Result
                 .workloads
                 .iter()
                 .find(|w| w.object == obj.id)
-                .ok_or_else(|| format!("{} is managed by a controller in the input; ask about the controller", obj.display()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "{} is managed by a controller in the input; ask about the controller",
+                        obj.display()
+                    )
+                })?;
             if w.tokens.is_empty() {
                 vec![Subject {
                     identity: Identity::service_account(&w.namespace, &w.service_account),
-                    label: format!("{} (ServiceAccount {}/{})", obj.display(), w.namespace, w.service_account),
+                    label: format!(
+                        "{} (ServiceAccount {}/{})",
+                        obj.display(),
+                        w.namespace,
+                        w.service_account
+                    ),
                     notes: vec![format!(
                         "no service-account token is mounted into {}: its containers cannot use these permissions unless they obtain a token another way",
                         obj.display()
@@ -410,8 +445,8 @@ pub struct CanRow {
 
 /// `kubectl auth can-i --list`-style rows for an identity.
 pub fn can_rows(model: &Model, id: &Identity, namespace: Option<&str>) -> Vec<CanRow> {
-    let mut by: BTreeMap<(Option<String>, String, String, Vec<String>, String, String), BTreeSet<String>> =
-        BTreeMap::new();
+    type Key = (Option<String>, String, String, Vec<String>, String, String);
+    let mut by: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
     for g in authz::grants(model, id, namespace) {
         let rule = model.rule(g.rule);
         let b = model.binding(g.binding);
@@ -440,15 +475,17 @@ pub fn can_rows(model: &Model, id: &Identity, namespace: Option<&str>) -> Vec<Ca
     }
     let mut rows: Vec<CanRow> = by
         .into_iter()
-        .map(|((namespace, resource, url, names, binding, role), verbs)| CanRow {
-            namespace,
-            resource,
-            url,
-            names,
-            verbs: verbs.into_iter().collect(),
-            binding,
-            role,
-        })
+        .map(
+            |((namespace, resource, url, names, binding, role), verbs)| CanRow {
+                namespace,
+                resource,
+                url,
+                names,
+                verbs: verbs.into_iter().collect(),
+                binding,
+                role,
+            },
+        )
         .collect();
     rows.sort();
     rows
@@ -465,7 +502,9 @@ pub fn can_text(subject: &Subject, rows: &[CanRow], namespace: Option<&str>) -> 
         o,
         "What {} can do{} (user {:?}, groups {}):",
         subject.label,
-        namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default(),
+        namespace
+            .map(|n| format!(" in namespace {n}"))
+            .unwrap_or_default(),
         subject.identity.user,
         list(&subject.identity.groups)
     );
@@ -479,14 +518,25 @@ pub fn can_text(subject: &Subject, rows: &[CanRow], namespace: Option<&str>) -> 
         );
     }
     let _ = writeln!(o);
-    let header = ["NAMESPACE", "RESOURCES", "NON-RESOURCE URLS", "RESOURCE NAMES", "VERBS", "VIA"];
+    let header = [
+        "NAMESPACE",
+        "RESOURCES",
+        "NON-RESOURCE URLS",
+        "RESOURCE NAMES",
+        "VERBS",
+        "VIA",
+    ];
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
             [
                 r.namespace.clone().unwrap_or_else(|| "*".into()),
                 r.resource.clone(),
-                if r.url.is_empty() { "[]".into() } else { format!("[{}]", r.url) },
+                if r.url.is_empty() {
+                    "[]".into()
+                } else {
+                    format!("[{}]", r.url)
+                },
                 list(&r.names),
                 list(&r.verbs),
                 format!("{} → {}", r.binding, r.role),
@@ -537,4 +587,3 @@ pub fn can_json(subject: &Subject, rows: &[CanRow]) -> Value {
         })).collect::<Vec<_>>(),
     })
 }
-

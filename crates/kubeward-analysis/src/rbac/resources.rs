@@ -40,9 +40,19 @@ pub const BUILTIN: &[ResourceInfo] = &[
     r("", "events", true, &["event", "ev"]),
     r("", "limitranges", true, &["limitrange", "limits"]),
     r("", "resourcequotas", true, &["resourcequota", "quota"]),
-    r("", "persistentvolumeclaims", true, &["persistentvolumeclaim", "pvc"]),
+    r(
+        "",
+        "persistentvolumeclaims",
+        true,
+        &["persistentvolumeclaim", "pvc"],
+    ),
     r("", "podtemplates", true, &["podtemplate"]),
-    r("", "replicationcontrollers", true, &["replicationcontroller", "rc"]),
+    r(
+        "",
+        "replicationcontrollers",
+        true,
+        &["replicationcontroller", "rc"],
+    ),
     r("", "bindings", true, &["binding"]),
     r("", "nodes", false, &["node", "no"]),
     r("", "namespaces", false, &["namespace", "ns"]),
@@ -71,7 +81,12 @@ pub const BUILTIN: &[ResourceInfo] = &[
         true,
         &["networkpolicy", "netpol"],
     ),
-    r("networking.k8s.io", "ingressclasses", false, &["ingressclass"]),
+    r(
+        "networking.k8s.io",
+        "ingressclasses",
+        false,
+        &["ingressclass"],
+    ),
     r("networking.k8s.io", "ipaddresses", false, &["ipaddress"]),
     r("networking.k8s.io", "servicecidrs", false, &["servicecidr"]),
     r(
@@ -81,8 +96,18 @@ pub const BUILTIN: &[ResourceInfo] = &[
         &["poddisruptionbudget", "pdb"],
     ),
     r("rbac.authorization.k8s.io", "roles", true, &["role"]),
-    r("rbac.authorization.k8s.io", "rolebindings", true, &["rolebinding"]),
-    r("rbac.authorization.k8s.io", "clusterroles", false, &["clusterrole"]),
+    r(
+        "rbac.authorization.k8s.io",
+        "rolebindings",
+        true,
+        &["rolebinding"],
+    ),
+    r(
+        "rbac.authorization.k8s.io",
+        "clusterroles",
+        false,
+        &["clusterrole"],
+    ),
     r(
         "rbac.authorization.k8s.io",
         "clusterrolebindings",
@@ -90,7 +115,12 @@ pub const BUILTIN: &[ResourceInfo] = &[
         &["clusterrolebinding"],
     ),
     r("coordination.k8s.io", "leases", true, &["lease"]),
-    r("discovery.k8s.io", "endpointslices", true, &["endpointslice"]),
+    r(
+        "discovery.k8s.io",
+        "endpointslices",
+        true,
+        &["endpointslice"],
+    ),
     r("events.k8s.io", "events", true, &["event", "ev"]),
     r(
         "storage.k8s.io",
@@ -98,10 +128,20 @@ pub const BUILTIN: &[ResourceInfo] = &[
         true,
         &["csistoragecapacity"],
     ),
-    r("storage.k8s.io", "storageclasses", false, &["storageclass", "sc"]),
+    r(
+        "storage.k8s.io",
+        "storageclasses",
+        false,
+        &["storageclass", "sc"],
+    ),
     r("storage.k8s.io", "csidrivers", false, &["csidriver"]),
     r("storage.k8s.io", "csinodes", false, &["csinode"]),
-    r("storage.k8s.io", "volumeattachments", false, &["volumeattachment"]),
+    r(
+        "storage.k8s.io",
+        "volumeattachments",
+        false,
+        &["volumeattachment"],
+    ),
     r(
         "storage.k8s.io",
         "volumeattributesclasses",
@@ -114,7 +154,12 @@ pub const BUILTIN: &[ResourceInfo] = &[
         false,
         &["customresourcedefinition", "crd", "crds"],
     ),
-    r("apiregistration.k8s.io", "apiservices", false, &["apiservice"]),
+    r(
+        "apiregistration.k8s.io",
+        "apiservices",
+        false,
+        &["apiservice"],
+    ),
     r(
         "admissionregistration.k8s.io",
         "mutatingwebhookconfigurations",
@@ -151,7 +196,12 @@ pub const BUILTIN: &[ResourceInfo] = &[
         false,
         &["mutatingadmissionpolicybinding"],
     ),
-    r("scheduling.k8s.io", "priorityclasses", false, &["priorityclass", "pc"]),
+    r(
+        "scheduling.k8s.io",
+        "priorityclasses",
+        false,
+        &["priorityclass", "pc"],
+    ),
     r("node.k8s.io", "runtimeclasses", false, &["runtimeclass"]),
     r(
         "certificates.k8s.io",
@@ -179,7 +229,12 @@ pub const BUILTIN: &[ResourceInfo] = &[
         false,
         &["prioritylevelconfiguration"],
     ),
-    r("authentication.k8s.io", "tokenreviews", false, &["tokenreview"]),
+    r(
+        "authentication.k8s.io",
+        "tokenreviews",
+        false,
+        &["tokenreview"],
+    ),
     r(
         "authentication.k8s.io",
         "selfsubjectreviews",
@@ -213,7 +268,12 @@ pub const BUILTIN: &[ResourceInfo] = &[
         true,
         &["localsubjectaccessreview"],
     ),
-    r("resource.k8s.io", "resourceclaims", true, &["resourceclaim"]),
+    r(
+        "resource.k8s.io",
+        "resourceclaims",
+        true,
+        &["resourceclaim"],
+    ),
     r(
         "resource.k8s.io",
         "resourceclaimtemplates",
@@ -221,17 +281,42 @@ pub const BUILTIN: &[ResourceInfo] = &[
         &["resourceclaimtemplate"],
     ),
     r("resource.k8s.io", "deviceclasses", false, &["deviceclass"]),
-    r("resource.k8s.io", "resourceslices", false, &["resourceslice"]),
-    r("gateway.networking.k8s.io", "gateways", true, &["gateway", "gtw"]),
-    r("gateway.networking.k8s.io", "httproutes", true, &["httproute"]),
-    r("gateway.networking.k8s.io", "grpcroutes", true, &["grpcroute"]),
+    r(
+        "resource.k8s.io",
+        "resourceslices",
+        false,
+        &["resourceslice"],
+    ),
+    r(
+        "gateway.networking.k8s.io",
+        "gateways",
+        true,
+        &["gateway", "gtw"],
+    ),
+    r(
+        "gateway.networking.k8s.io",
+        "httproutes",
+        true,
+        &["httproute"],
+    ),
+    r(
+        "gateway.networking.k8s.io",
+        "grpcroutes",
+        true,
+        &["grpcroute"],
+    ),
     r(
         "gateway.networking.k8s.io",
         "referencegrants",
         true,
         &["referencegrant"],
     ),
-    r("gateway.networking.k8s.io", "gatewayclasses", false, &["gatewayclass"]),
+    r(
+        "gateway.networking.k8s.io",
+        "gatewayclasses",
+        false,
+        &["gatewayclass"],
+    ),
     r(
         "policy.networking.k8s.io",
         "adminnetworkpolicies",
@@ -260,7 +345,8 @@ pub fn is_namespaced(inventory: Option<&Inventory>, group: &str, resource: &str)
         for crd in inv.of_kind("CustomResourceDefinition") {
             let spec = crd.root.get("spec");
             let g = spec.and_then(|s| s.str_at("group"));
-            let p = spec.and_then(|s| s.path(&["names", "plural"]))
+            let p = spec
+                .and_then(|s| s.path(&["names", "plural"]))
                 .and_then(|n| n.as_str());
             if g == Some(group) && p == Some(resource) {
                 return spec.and_then(|s| s.str_at("scope")) != Some("Cluster");
@@ -406,7 +492,10 @@ mod tests {
         assert_eq!(r("pods"), ("".into(), "pods".into(), true));
         assert_eq!(r("po"), ("".into(), "pods".into(), true));
         assert_eq!(r("deploy"), ("apps".into(), "deployments".into(), true));
-        assert_eq!(r("Deployments.apps"), ("apps".into(), "deployments".into(), true));
+        assert_eq!(
+            r("Deployments.apps"),
+            ("apps".into(), "deployments".into(), true)
+        );
         assert_eq!(
             r("deployments.extensions"),
             ("extensions".into(), "deployments".into(), false)

@@ -58,7 +58,12 @@ rule!(
     "Bind a role with only the permissions the subject needs (a namespace RoleBinding to `edit` or \
      `view`, or a purpose-built role). If the subject really needs it, add it to \
      `settings.cluster_admin_allowed` (`user:NAME`, `group:NAME`, `sa:NS/NAME`) in .kubeward.yaml.",
-    [("cis", "5.1.1"), ("kubescape", "C-0035"), ("mitre", "T1078"), GOOD_PRACTICES],
+    [
+        ("cis", "5.1.1"),
+        ("kubescape", "C-0035"),
+        ("mitre", "T1078"),
+        GOOD_PRACTICES
+    ],
     check_cluster_admin
 );
 
@@ -74,7 +79,13 @@ cap_rule!(
      subject, including resources that do not exist yet.",
     "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
      only where it is needed.",
-    [("cis", "5.1.3"), ("kubescape", "C-0187"), ("checkov", "CKV_K8S_49"), ("mitre", "T1078"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.3"),
+        ("kubescape", "C-0187"),
+        ("checkov", "CKV_K8S_49"),
+        ("mitre", "T1078"),
+        GOOD_PRACTICES
+    ]
 );
 
 rule!(
@@ -89,7 +100,12 @@ rule!(
      `create`/`delete` on `*` reads or destroys everything in scope.",
     "Name the resources and verbs the subject needs. Keep wildcards to roles given to cluster \
      operators, and review each one.",
-    [("cis", "5.1.3"), ("kubescape", "C-0187"), ("checkov", "CKV_K8S_49"), GOOD_PRACTICES],
+    [
+        ("cis", "5.1.3"),
+        ("kubescape", "C-0187"),
+        ("checkov", "CKV_K8S_49"),
+        GOOD_PRACTICES
+    ],
     check_wildcard_rule
 );
 
@@ -106,7 +122,12 @@ cap_rule!(
     "Grant get on the named secrets the subject needs (`resourceNames`), or mount them into the \
      workload instead of reading them through the API. Never grant list/watch on secrets to \
      workloads.",
-    [("cis", "5.1.2"), ("kubescape", "C-0015"), ("mitre", "T1552.007"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.2"),
+        ("kubescape", "C-0015"),
+        ("mitre", "T1552.007"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -123,7 +144,12 @@ cap_rule!(
     "Limit workload creation to deployment pipelines, enforce Pod Security Admission (restricted) \
      in the namespace, and keep powerful service accounts out of namespaces where others can \
      create pods.",
-    [("cis", "5.1.4"), ("kubescape", "C-0188"), ("mitre", "T1610"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.4"),
+        ("kubescape", "C-0188"),
+        ("mitre", "T1610"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -198,7 +224,12 @@ cap_rule!(
      to, it can give itself anything.",
     "Remove `escalate` (and `*` verbs) on roles and clusterroles from every subject but cluster \
      administrators.",
-    [("cis", "5.1.8"), ("checkov", "CKV_K8S_158"), ("mitre", "T1098"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.8"),
+        ("checkov", "CKV_K8S_158"),
+        ("mitre", "T1098"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -213,7 +244,12 @@ cap_rule!(
      powerful role, up to cluster-admin.",
     "Remove `bind` from standing roles, or limit it with resourceNames to the roles the subject \
      may hand out; keep write access to bindings with cluster administrators.",
-    [("cis", "5.1.8"), ("checkov", "CKV_K8S_157"), ("mitre", "T1098"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.8"),
+        ("checkov", "CKV_K8S_157"),
+        ("mitre", "T1098"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -228,7 +264,12 @@ cap_rule!(
      service account gives its permissions.",
     "Remove impersonate from every subject that is not an authenticating proxy, and limit \
      proxies with resourceNames.",
-    [("cis", "5.1.8"), ("kubescape", "C-0065"), ("mitre", "T1078"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.8"),
+        ("kubescape", "C-0065"),
+        ("mitre", "T1078"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -244,7 +285,12 @@ cap_rule!(
      revoke.",
     "Keep CSR approval for the kube-apiserver-client signer with cluster administrators; \
      automated approvers should approve only their own signer names.",
-    [("cis", "5.1.11"), ("checkov", "CKV_K8S_156"), ("mitre", "T1649"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.11"),
+        ("checkov", "CKV_K8S_156"),
+        ("mitre", "T1649"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -289,7 +335,12 @@ cap_rule!(
      switches off the checks a policy engine enforces.",
     "Keep admissionregistration.k8s.io write access with cluster administrators and the policy \
      engine's own controller.",
-    [("cis", "5.1.12"), ("checkov", "CKV_K8S_155"), ("mitre", "T1562"), GOOD_PRACTICES]
+    [
+        ("cis", "5.1.12"),
+        ("checkov", "CKV_K8S_155"),
+        ("mitre", "T1562"),
+        GOOD_PRACTICES
+    ]
 );
 
 cap_rule!(
@@ -375,7 +426,13 @@ cap_rule!(
      (CVE-2020-8554).",
     "Keep services/status writes with the cloud controller; block external IPs with an \
      admission policy.",
-    [("docs", "https://github.com/kubernetes/kubernetes/issues/97076"), ("mitre", "T1557")]
+    [
+        (
+            "docs",
+            "https://github.com/kubernetes/kubernetes/issues/97076"
+        ),
+        ("mitre", "T1557")
+    ]
 );
 
 cap_rule!(
@@ -448,7 +505,11 @@ rule!(
      default).",
     "Remove the subject. Public endpoints that must stay open (health, version) are already \
      granted by the default system:public-info-viewer binding.",
-    [("kubescape", "C-0262"), ("mitre", "T1078.001"), GOOD_PRACTICES],
+    [
+        ("kubescape", "C-0262"),
+        ("mitre", "T1078.001"),
+        GOOD_PRACTICES
+    ],
     check_anonymous
 );
 
@@ -506,7 +567,12 @@ rule!(
      away from the internet.",
     "Give the workload its own service account with only the permissions it uses, and set \
      `automountServiceAccountToken: false` when it does not call the API at all.",
-    [("cis", "5.1.6"), ("kubescape", "C-0034"), ("mitre", "T1528"), GOOD_PRACTICES],
+    [
+        ("cis", "5.1.6"),
+        ("kubescape", "C-0034"),
+        ("mitre", "T1528"),
+        GOOD_PRACTICES
+    ],
     check_workload_tokens
 );
 
@@ -536,7 +602,10 @@ rule!(
      something is granted (or restricted) that is not: the role is wrong either way.",
     "List the subresources explicitly or use `*/SUBRESOURCE`; for create, drop resourceNames \
      (and restrict with admission policy instead).",
-    [("docs", "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources")],
+    [(
+        "docs",
+        "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources"
+    )],
     check_ineffective
 );
 
@@ -550,7 +619,10 @@ rule!(
      (a ServiceAccount subject without namespace in a ClusterRoleBinding) the authorizer matches \
      nobody: the intended access is not what runs.",
     "Fix the field named in the finding.",
-    [("docs", "https://kubernetes.io/docs/reference/access-authn-authz/rbac/")],
+    [(
+        "docs",
+        "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
+    )],
     check_rejected
 );
 
@@ -685,7 +757,10 @@ fn scope_text(scope: Option<&str>) -> String {
 fn role_text(m: &Model, role: super::model::RoleIdx) -> String {
     let r = m.role(role);
     if r.origin.is_bootstrap() {
-        format!("{} (kubeadm default, not in the scanned input)", r.display())
+        format!(
+            "{} (kubeadm default, not in the scanned input)",
+            r.display()
+        )
     } else {
         r.display()
     }
@@ -741,21 +816,42 @@ fn locate(m: &Model, ev: &[Evidence]) -> Option<(kubeward_core::ObjectId, String
     None
 }
 
-fn add_related(m: &Model, f: &mut Finding, ev: &[Evidence], primary: &(kubeward_core::ObjectId, String)) {
+fn add_related(
+    m: &Model,
+    f: &mut Finding,
+    ev: &[Evidence],
+    primary: &(kubeward_core::ObjectId, String),
+) {
     let mut seen: Vec<(kubeward_core::ObjectId, String)> = vec![primary.clone()];
     for e in ev {
         let b = m.binding(e.binding);
         if let Origin::Inventory(id) = b.origin {
             let p = format!("/subjects/{}", e.subject);
             if !seen.contains(&(id, p.clone())) {
-                f.related(id, p.clone(), format!("{} grants {}", b.display(), role_text(m, b.role.expect("role"))));
+                f.related(
+                    id,
+                    p.clone(),
+                    format!(
+                        "{} grants {}",
+                        b.display(),
+                        role_text(m, b.role.expect("role"))
+                    ),
+                );
                 seen.push((id, p));
             }
         }
         if let Origin::Inventory(id) = m.role(e.rule.role).origin {
             let p = format!("/rules/{}", m.rule(e.rule).index);
             if !seen.contains(&(id, p.clone())) {
-                f.related(id, p.clone(), format!("{} rule {}", m.role(e.rule.role).display(), m.rule(e.rule).index));
+                f.related(
+                    id,
+                    p.clone(),
+                    format!(
+                        "{} rule {}",
+                        m.role(e.rule.role).display(),
+                        m.rule(e.rule).index
+                    ),
+                );
                 seen.push((id, p));
             }
         }
@@ -795,12 +891,18 @@ fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
         }
         if cap == Cap::CreateObjects {
             if let Some(ns) = &h.scope {
-                if ctx.inventory.in_namespace(Some(ns)).any(|o| o.kind == "ResourceQuota") {
+                if ctx
+                    .inventory
+                    .in_namespace(Some(ns))
+                    .any(|o| o.kind == "ResourceQuota")
+                {
                     continue;
                 }
             }
         }
-        let Some(primary) = locate(m, &h.evidence) else { continue };
+        let Some(primary) = locate(m, &h.evidence) else {
+            continue;
+        };
         let chains: Vec<String> = h.evidence.iter().map(|e| chain(m, e)).collect();
         let msg = format!(
             "{} can {} {}{}: {}",
@@ -836,11 +938,16 @@ fn allowed_admin(settings: &[String], p: &Principal) -> bool {
 }
 
 /// Non-stock bindings of the input, with their subjects' principals.
-fn input_bindings(m: &Model) -> impl Iterator<Item = (super::model::BindingIdx, &Binding, kubeward_core::ObjectId)> {
-    m.bindings.iter().enumerate().filter_map(|(i, b)| match b.origin {
-        Origin::Inventory(id) if !b.stock => Some((i as u32, b, id)),
-        _ => None,
-    })
+fn input_bindings(
+    m: &Model,
+) -> impl Iterator<Item = (super::model::BindingIdx, &Binding, kubeward_core::ObjectId)> {
+    m.bindings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| match b.origin {
+            Origin::Inventory(id) if !b.stock => Some((i as u32, b, id)),
+            _ => None,
+        })
 }
 
 fn check_cluster_admin(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
@@ -856,7 +963,9 @@ fn check_cluster_admin(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 continue;
             }
             let (what, sev) = match b.kind {
-                BindingKind::ClusterRoleBinding => ("owns the cluster".to_string(), Severity::Critical),
+                BindingKind::ClusterRoleBinding => {
+                    ("owns the cluster".to_string(), Severity::Critical)
+                }
                 BindingKind::RoleBinding => (
                     format!(
                         "is admin of namespace {}, secrets and RBAC included",
@@ -865,7 +974,10 @@ fn check_cluster_admin(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     Severity::High,
                 ),
             };
-            let role = b.role.map(|r| role_text(m, r)).unwrap_or_else(|| "ClusterRole cluster-admin".into());
+            let role = b
+                .role
+                .map(|r| role_text(m, r))
+                .unwrap_or_else(|| "ClusterRole cluster-admin".into());
             let f = out.report(
                 ctx.inventory.object(id),
                 format!("/subjects/{}", s.index),
@@ -900,7 +1012,9 @@ fn check_wildcard_rule(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         }
     }
     for (ri, role) in m.roles.iter().enumerate() {
-        let Origin::Inventory(id) = role.origin else { continue };
+        let Origin::Inventory(id) = role.origin else {
+            continue;
+        };
         if role.stock || role.selectors.is_some() {
             continue;
         }
@@ -926,9 +1040,16 @@ fn check_wildcard_rule(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 what.push("every non-resource URL");
             }
             let broad_sensitive = res
-                && ["get", "list", "watch", "create", "delete", "deletecollection"]
-                    .iter()
-                    .any(|v| super::authz::verb_matches(r, v));
+                && [
+                    "get",
+                    "list",
+                    "watch",
+                    "create",
+                    "delete",
+                    "deletecollection",
+                ]
+                .iter()
+                .any(|v| super::authz::verb_matches(r, v));
             let f = out.report(
                 ctx.inventory.object(id),
                 format!("/rules/{}", r.index),
@@ -938,7 +1059,11 @@ fn check_wildcard_rule(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     r.index,
                     r.describe(),
                     what.join(" and "),
-                    if is_bound { "" } else { " (not bound by any binding in the input)" }
+                    if is_bound {
+                        ""
+                    } else {
+                        " (not bound by any binding in the input)"
+                    }
                 ),
             );
             if r.is_full_wildcard() || broad_sensitive {
@@ -965,7 +1090,9 @@ fn risky_role(a: &Analysis, b: &Binding) -> bool {
             )
             .iter()
             .enumerate()
-            .any(|(i, h)| h.is_some() && super::caps::ALL_CLAUSES[i] != super::caps::Clause::CreateObjects)
+            .any(|(i, h)| {
+                h.is_some() && super::caps::ALL_CLAUSES[i] != super::caps::Clause::CreateObjects
+            })
     })
 }
 
@@ -992,7 +1119,11 @@ fn check_anonymous(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     s.display(),
                     b.display(),
                     scope_text(b.scope()),
-                    if risky { ", and it includes dangerous permissions" } else { "" }
+                    if risky {
+                        ", and it includes dangerous permissions"
+                    } else {
+                        ""
+                    }
                 ),
             );
             f.key(s.name.to_string());
@@ -1013,7 +1144,9 @@ fn check_all_authenticated(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let m = &a.model;
     for (_, b, id) in input_bindings(m) {
         for s in &b.subjects {
-            let Some(Principal::Group(g)) = &s.principal else { continue };
+            let Some(Principal::Group(g)) = &s.principal else {
+                continue;
+            };
             let who = if g == AUTHENTICATED {
                 "every authenticated user and every service account in the cluster".to_string()
             } else if g == SERVICEACCOUNTS {
@@ -1036,7 +1169,11 @@ fn check_all_authenticated(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     s.display(),
                     b.display(),
                     scope_text(b.scope()),
-                    if risky { ", and it includes dangerous permissions" } else { "" }
+                    if risky {
+                        ", and it includes dangerous permissions"
+                    } else {
+                        ""
+                    }
                 ),
             );
             f.key(g.to_string());
@@ -1080,7 +1217,9 @@ fn check_default_sa(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     for (_, b, id) in input_bindings(m) {
         let Some(role) = b.role else { continue };
         for s in &b.subjects {
-            let Some(Principal::ServiceAccount(ns, name)) = &s.principal else { continue };
+            let Some(Principal::ServiceAccount(ns, name)) = &s.principal else {
+                continue;
+            };
             if name != "default" {
                 continue;
             }
@@ -1136,7 +1275,9 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let obj = inv.object(w.object);
         let exposed = a.exposed.get(&w.object);
         for h in &hits {
-            let Principal::ServiceAccount(sns, sname) = &h.principal else { continue };
+            let Principal::ServiceAccount(sns, sname) = &h.principal else {
+                continue;
+            };
             let token = w
                 .tokens
                 .iter()
@@ -1161,7 +1302,10 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             }
             if let Some(e) = exposed {
                 let how: Vec<&str> = e.iter().map(|x| x.how.as_str()).collect();
-                msg.push_str(&format!("; exposed outside the cluster by {}", how.join(", ")));
+                msg.push_str(&format!(
+                    "; exposed outside the cluster by {}",
+                    how.join(", ")
+                ));
                 sev = Severity::Critical;
             }
             let primary = locate(m, &h.evidence).unwrap_or((w.object, token.pointer.clone()));
@@ -1176,7 +1320,11 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 h.scope.as_deref().unwrap_or("*")
             ));
             if primary.0 != w.object {
-                f.related(w.object, token.pointer.clone(), format!("{} mounts the token", obj.display()));
+                f.related(
+                    w.object,
+                    token.pointer.clone(),
+                    format!("{} mounts the token", obj.display()),
+                );
             }
             add_related(m, f, &h.evidence, &primary);
             if let Some(e) = exposed {
@@ -1197,15 +1345,19 @@ fn check_cloud_iam(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let a = Analysis::of(ctx.inventory);
     for sa in ctx.inventory.of_kind("ServiceAccount") {
         for key in KEYS {
-            let Some(v) = sa.annotation(key) else { continue };
+            let Some(v) = sa.annotation(key) else {
+                continue;
+            };
             let ns = sa.namespace().unwrap_or("default");
             let users: Vec<&super::workloads::Workload> = a
                 .workloads
                 .iter()
                 .filter(|w| w.namespace == ns && w.service_account == sa.name)
                 .collect();
-            let exposed: Vec<&&super::workloads::Workload> =
-                users.iter().filter(|w| a.exposed.contains_key(&w.object)).collect();
+            let exposed: Vec<&&super::workloads::Workload> = users
+                .iter()
+                .filter(|w| a.exposed.contains_key(&w.object))
+                .collect();
             let f = out.report(
                 sa,
                 kubeward_core::ptr!("/metadata/annotations", *key),
@@ -1234,8 +1386,14 @@ fn check_cloud_iam(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 fn report_defects(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, rejected: bool) {
     let a = Analysis::of(ctx.inventory);
     for d in a.model.defects.iter().filter(|d| d.rejected == rejected) {
-        let Origin::Inventory(id) = d.origin else { continue };
-        out.report(ctx.inventory.object(id), d.pointer.clone(), d.message.clone());
+        let Origin::Inventory(id) = d.origin else {
+            continue;
+        };
+        out.report(
+            ctx.inventory.object(id),
+            d.pointer.clone(),
+            d.message.clone(),
+        );
     }
 }
 
@@ -1246,4 +1404,3 @@ fn check_ineffective(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 fn check_rejected(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     report_defects(ctx, out, true);
 }
-

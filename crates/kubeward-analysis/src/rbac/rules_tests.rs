@@ -45,8 +45,11 @@ fn hits(rule: &'static Rule, yaml: &str) -> Vec<Hit> {
 
 #[test]
 fn every_rule_fires_and_stays_quiet() {
-    let g = |v: &str, res: &str| format!("[{{apiGroups: [\"\"], resources: [{res}], verbs: [{v}]}}]");
-    let ga = |grp: &str, v: &str, res: &str| format!("[{{apiGroups: [\"{grp}\"], resources: [{res}], verbs: [{v}]}}]");
+    let g =
+        |v: &str, res: &str| format!("[{{apiGroups: [\"\"], resources: [{res}], verbs: [{v}]}}]");
+    let ga = |grp: &str, v: &str, res: &str| {
+        format!("[{{apiGroups: [\"{grp}\"], resources: [{res}], verbs: [{v}]}}]")
+    };
     let rbac_g = "rbac.authorization.k8s.io";
     let certs = "certificates.k8s.io";
     #[rustfmt::skip]
@@ -103,7 +106,7 @@ fn every_rule_fires_and_stays_quiet() {
         (&MODIFY_NAMESPACES, "patch namespaces cluster-wide", granted(&g("patch", "namespaces")), 1),
         (&MODIFY_NAMESPACES, "patch its own namespace through a RoleBinding", granted_in("shop", &g("patch", "namespaces")), 1),
         (&MODIFY_NAMESPACES, "get namespaces", granted(&g("get", "namespaces")), 0),
-        (&STEAL_PODS, "delete pods + patch nodes", granted(&format!("[{{apiGroups: [''], resources: [pods], verbs: [delete]}}, {{apiGroups: [''], resources: [nodes], verbs: [patch]}}]")), 1),
+        (&STEAL_PODS, "delete pods + patch nodes", granted("[{apiGroups: [''], resources: [pods], verbs: [delete]}, {apiGroups: [''], resources: [nodes], verbs: [patch]}]"), 1),
         (&STEAL_PODS, "delete pods only", granted(&g("delete", "pods")), 0),
         (&NODE_STATUS, "patch nodes/status", granted(&g("patch", "nodes/status")), 1),
         (&NODE_STATUS, "get nodes/status", granted(&g("get", "nodes/status")), 0),
@@ -148,7 +151,11 @@ fn every_rule_fires_and_stays_quiet() {
     for (rule, name, yaml, want) in &table {
         let h = hits(rule, yaml);
         if h.len() != *want {
-            failures.push(format!("{} / {name}: {} hits, want {want}: {h:#?}", rule.meta.id, h.len()));
+            failures.push(format!(
+                "{} / {name}: {} hits, want {want}: {h:#?}",
+                rule.meta.id,
+                h.len()
+            ));
         }
     }
     // Every rule of the crate is in the table, firing at least once.
@@ -156,10 +163,17 @@ fn every_rule_fires_and_stays_quiet() {
         if r.meta.id == "KW-RBAC-031" || r.meta.id == "KW-RBAC-032" {
             continue; // tested below (workloads, off by default)
         }
-        let fired = table.iter().any(|(x, _, _, n)| x.meta.id == r.meta.id && *n > 0);
-        let quiet = table.iter().any(|(x, _, _, n)| x.meta.id == r.meta.id && *n == 0);
+        let fired = table
+            .iter()
+            .any(|(x, _, _, n)| x.meta.id == r.meta.id && *n > 0);
+        let quiet = table
+            .iter()
+            .any(|(x, _, _, n)| x.meta.id == r.meta.id && *n == 0);
         if !fired || !quiet {
-            failures.push(format!("{}: table lacks a firing or a quiet case", r.meta.id));
+            failures.push(format!(
+                "{}: table lacks a firing or a quiet case",
+                r.meta.id
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -167,34 +181,51 @@ fn every_rule_fires_and_stays_quiet() {
 
 #[test]
 fn findings_point_at_the_rule_and_name_the_chain() {
-    let y = cr("r", "[{apiGroups: [''], resources: [pods], verbs: [get]}, {apiGroups: [''], resources: [secrets], verbs: [list]}]")
-        + &crb("b", "r", ALICE);
+    let y = cr(
+        "r",
+        "[{apiGroups: [''], resources: [pods], verbs: [get]}, {apiGroups: [''], resources: [secrets], verbs: [list]}]",
+    ) + &crb("b", "r", ALICE);
     let h = hits(&READ_SECRETS, &y);
     assert_eq!(pointers(&h), vec!["/rules/1"]);
     assert_eq!(h[0].object, "ClusterRole r");
     assert_eq!(h[0].severity, Severity::Critical, "cluster-wide secrets");
     assert!(
-        h[0].message.contains("User alice → ClusterRoleBinding b → ClusterRole r → rules[1]"),
+        h[0].message
+            .contains("User alice → ClusterRoleBinding b → ClusterRole r → rules[1]"),
         "{}",
         h[0].message
     );
     // Through a RoleBinding: one namespace, high.
-    let y = cr("r", "[{apiGroups: [''], resources: [secrets], verbs: [get]}]")
-        + &rb("shop", "b", "ClusterRole", "r", ALICE);
+    let y = cr(
+        "r",
+        "[{apiGroups: [''], resources: [secrets], verbs: [get]}]",
+    ) + &rb("shop", "b", "ClusterRole", "r", ALICE);
     let h = hits(&READ_SECRETS, &y);
     assert_eq!(h[0].severity, Severity::High);
     assert!(h[0].message.contains("in namespace shop"));
     // Named secrets only: lower, and the names are said.
-    let y = cr("r", "[{apiGroups: [''], resources: [secrets], resourceNames: [db], verbs: [get]}]")
-        + &rb("shop", "b", "ClusterRole", "r", ALICE);
+    let y = cr(
+        "r",
+        "[{apiGroups: [''], resources: [secrets], resourceNames: [db], verbs: [get]}]",
+    ) + &rb("shop", "b", "ClusterRole", "r", ALICE);
     let h = hits(&READ_SECRETS, &y);
     assert_eq!(h[0].severity, Severity::Medium);
-    assert!(h[0].message.contains("only objects named db"), "{}", h[0].message);
+    assert!(
+        h[0].message.contains("only objects named db"),
+        "{}",
+        h[0].message
+    );
 }
 
 #[test]
 fn bootstrap_roles_are_named_as_such_and_located_at_the_binding() {
-    let y = rb("shop", "devs", "ClusterRole", "edit", "{kind: Group, name: dev}");
+    let y = rb(
+        "shop",
+        "devs",
+        "ClusterRole",
+        "edit",
+        "{kind: Group, name: dev}",
+    );
     let h = hits(&READ_SECRETS, &y);
     assert_eq!(pointers(&h), vec!["/roleRef"]);
     assert!(
@@ -203,7 +234,13 @@ fn bootstrap_roles_are_named_as_such_and_located_at_the_binding() {
         h[0].message
     );
     // The kubeadm defaults themselves are not findings.
-    assert!(hits(&READ_SECRETS, "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n").is_empty());
+    assert!(
+        hits(
+            &READ_SECRETS,
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -217,18 +254,29 @@ fn aggregation_is_computed_from_selectors() {
     let h = hits(&READ_SECRETS, &y);
     assert_eq!(pointers(&h), vec!["/rules/0"]);
     assert_eq!(h[0].object, "ClusterRole leak");
-    assert!(h[0].message.contains("which aggregates ClusterRole leak"), "{}", h[0].message);
+    assert!(
+        h[0].message.contains("which aggregates ClusterRole leak"),
+        "{}",
+        h[0].message
+    );
     let y = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: agg}\n\
              aggregationRule: {clusterRoleSelectors: [{matchLabels: {x: 'y'}}]}\n\
              rules: [{apiGroups: [''], resources: [secrets], verbs: [get]}]\n---\n"
         .to_string()
         + &crb("b", "agg", ALICE);
-    assert!(hits(&READ_SECRETS, &y).is_empty(), "stale rules of an aggregated role");
+    assert!(
+        hits(&READ_SECRETS, &y).is_empty(),
+        "stale rules of an aggregated role"
+    );
 }
 
 #[test]
 fn cluster_admin_allow_list_from_settings() {
-    let y = crb("b", "cluster-admin", "{kind: ServiceAccount, name: argocd, namespace: argocd}");
+    let y = crb(
+        "b",
+        "cluster-admin",
+        "{kind: ServiceAccount, name: argocd, namespace: argocd}",
+    );
     assert_eq!(hits(&CLUSTER_ADMIN_BINDING, &y).len(), 1);
     let s = Settings {
         cluster_admin_allowed: vec!["sa:argocd/argocd".into()],
@@ -242,23 +290,34 @@ spec:\n  template:\n    metadata: {labels: {app: api}}\n    spec:\n      service
 
 #[test]
 fn workload_tokens() {
-    let grant = cr("r", "[{apiGroups: [''], resources: [secrets], verbs: [get]}]")
-        + &rb("shop", "b", "ClusterRole", "r", API_SA);
+    let grant = cr(
+        "r",
+        "[{apiGroups: [''], resources: [secrets], verbs: [get]}]",
+    ) + &rb("shop", "b", "ClusterRole", "r", API_SA);
     // Mounted by default; not exposed: high.
     let h = hits(&WORKLOAD_TOKEN, &(WORKLOAD.to_string() + &grant));
     assert_eq!(h.len(), 1, "{h:#?}");
     assert_eq!(h[0].severity, Severity::High);
-    assert!(h[0].message.contains("Deployment shop/api mounts the token of ServiceAccount shop/api"));
+    assert!(
+        h[0].message
+            .contains("Deployment shop/api mounts the token of ServiceAccount shop/api")
+    );
     // Exposed by a LoadBalancer: critical.
     let lb = "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {type: LoadBalancer, selector: {app: api}}\n---\n";
     let h = hits(&WORKLOAD_TOKEN, &(WORKLOAD.to_string() + &grant + lb));
     assert_eq!(h[0].severity, Severity::Critical);
-    assert!(h[0].message.contains("exposed outside the cluster by Service shop/api (LoadBalancer)"));
+    assert!(
+        h[0].message
+            .contains("exposed outside the cluster by Service shop/api (LoadBalancer)")
+    );
     // Automount off on the ServiceAccount: no token, no finding.
     let sa_off = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop}\nautomountServiceAccountToken: false\n---\n";
     assert!(hits(&WORKLOAD_TOKEN, &(WORKLOAD.to_string() + &grant + sa_off)).is_empty());
     // ...unless the pod turns it back on, or projects a token.
-    let on = WORKLOAD.replace("serviceAccountName: api", "serviceAccountName: api\n      automountServiceAccountToken: true");
+    let on = WORKLOAD.replace(
+        "serviceAccountName: api",
+        "serviceAccountName: api\n      automountServiceAccountToken: true",
+    );
     assert_eq!(hits(&WORKLOAD_TOKEN, &(on + &grant + sa_off)).len(), 1);
     let projected = WORKLOAD.replace(
         "containers: [{name: a, image: x}]",
@@ -271,22 +330,36 @@ fn workload_tokens() {
     let vault = projected.replace("{path: token}", "{path: token, audience: vault}");
     assert!(hits(&WORKLOAD_TOKEN, &(vault + &grant + sa_off)).is_empty());
     // Permissions through an implicit group count too.
-    let group = cr("r", "[{apiGroups: [''], resources: [pods/exec], verbs: [create]}]")
-        + &crb("b", "r", "{kind: Group, name: 'system:serviceaccounts:shop'}");
+    let group = cr(
+        "r",
+        "[{apiGroups: [''], resources: [pods/exec], verbs: [create]}]",
+    ) + &crb(
+        "b",
+        "r",
+        "{kind: Group, name: 'system:serviceaccounts:shop'}",
+    );
     let h = hits(&WORKLOAD_TOKEN, &(WORKLOAD.to_string() + &group));
     assert_eq!(h.len(), 1);
     assert_eq!(h[0].severity, Severity::Critical, "cluster-wide exec");
     // A workload without dangerous permissions: quiet.
-    let harmless = cr("r", "[{apiGroups: [''], resources: [configmaps], verbs: [get]}]")
-        + &rb("shop", "b", "ClusterRole", "r", API_SA);
+    let harmless = cr(
+        "r",
+        "[{apiGroups: [''], resources: [configmaps], verbs: [get]}]",
+    ) + &rb("shop", "b", "ClusterRole", "r", API_SA);
     assert!(hits(&WORKLOAD_TOKEN, &(WORKLOAD.to_string() + &harmless)).is_empty());
 }
 
 #[test]
 fn object_creation_without_quota_is_opt_in() {
-    let y = granted_in("shop", "[{apiGroups: [''], resources: [configmaps], verbs: [create]}]");
+    let y = granted_in(
+        "shop",
+        "[{apiGroups: [''], resources: [configmaps], verbs: [create]}]",
+    );
     assert!(!CREATE_WITHOUT_QUOTA.meta.default_enabled);
-    assert!(hits(&CREATE_WITHOUT_QUOTA, &y).is_empty(), "off unless enabled");
+    assert!(
+        hits(&CREATE_WITHOUT_QUOTA, &y).is_empty(),
+        "off unless enabled"
+    );
     let enabled = |yaml: &str| {
         let l = kubeward_core::testing::load(yaml);
         let mut reg = kubeward_core::Registry::new();

@@ -136,7 +136,9 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
                     .iter()
                     .enumerate()
                 {
-                    let Some(t) = src.get("serviceAccountToken") else { continue };
+                    let Some(t) = src.get("serviceAccountToken") else {
+                        continue;
+                    };
                     let audience = t.str_at("audience").unwrap_or("");
                     let api = audience.is_empty()
                         || audience.contains("kubernetes.default.svc")
@@ -173,14 +175,22 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
                 }
             }
             for c in pod.containers() {
-                for (ei, e) in c.node.get("env").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+                for (ei, e) in c
+                    .node
+                    .get("env")
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .enumerate()
+                {
                     let Some(secret) = e
                         .path(&["valueFrom", "secretKeyRef", "name"])
                         .and_then(Node::as_str)
                     else {
                         continue;
                     };
-                    if e.path(&["valueFrom", "secretKeyRef", "key"]).and_then(Node::as_str)
+                    if e.path(&["valueFrom", "secretKeyRef", "key"])
+                        .and_then(Node::as_str)
                         != Some("token")
                     {
                         continue;

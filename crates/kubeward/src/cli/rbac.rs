@@ -232,15 +232,26 @@ fn can(a: CanArgs) -> ExitCode {
             text.push_str(&format!(
                 "{}: {}\n",
                 s.label,
-                if via.is_empty() { "no".to_string() } else { format!("yes ({})", via.join("; ")) }
+                if via.is_empty() {
+                    "no".to_string()
+                } else {
+                    format!("yes ({})", via.join("; "))
+                }
             ));
-            out.insert(s.label.clone(), serde_json::json!({"allowed": !via.is_empty(), "via": via}));
+            out.insert(
+                s.label.clone(),
+                serde_json::json!({"allowed": !via.is_empty(), "via": via}),
+            );
         }
         match a.format {
             TextJson::Json => print(&json(&serde_json::Value::Object(out))),
             TextJson::Text => print(&text),
         }
-        return if yes { ExitCode::SUCCESS } else { ExitCode::from(1) };
+        return if yes {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
     }
     let mut text = String::new();
     let mut all = Vec::new();
