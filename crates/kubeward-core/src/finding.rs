@@ -202,6 +202,10 @@ pub struct Finding {
     pub suppressed: Option<Suppression>,
     /// The source text at the finding holds a secret value: renderers must not quote it.
     pub redact_source: bool,
+    /// Extra identity for findings that share a rule, object and pointer but are about
+    /// different things (the same RBAC rule reached by two subjects). Part of the fingerprint
+    /// when set, so a baseline that accepts one does not hide the other.
+    pub key: Option<String>,
 }
 
 impl Finding {
@@ -222,6 +226,7 @@ impl Finding {
             related: Vec::new(),
             suppressed: None,
             redact_source: false,
+            key: None,
         }
     }
 
@@ -232,6 +237,12 @@ impl Finding {
 
     pub fn status(&mut self, s: Status) -> &mut Self {
         self.status = s;
+        self
+    }
+
+    /// Sets [`Finding::key`].
+    pub fn key(&mut self, key: impl Into<String>) -> &mut Self {
+        self.key = Some(key.into());
         self
     }
 

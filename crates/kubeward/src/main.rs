@@ -36,6 +36,8 @@ enum Command {
     Rules(cli::rules::RulesArgs),
     /// Explain one rule: why it matters, how to fix it, references.
     Explain(cli::rules::ExplainArgs),
+    /// RBAC questions: who-can, can, graph (same inputs as `scan`).
+    Rbac(cli::rbac::RbacArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +45,6 @@ fn main() -> ExitCode {
         Command::Scan(a) => cli::scan::run(a),
         Command::Rules(a) => cli::rules::run(a),
         Command::Explain(a) => cli::rules::explain(a),
+        Command::Rbac(a) => cli::rbac::run(a),
     }
 }
