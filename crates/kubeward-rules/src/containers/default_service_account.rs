@@ -12,9 +12,10 @@ pub static RULE: Rule = Rule {
         title: "Pod uses the namespace's `default` ServiceAccount with its token",
         why: "Every pod that names no ServiceAccount runs as `default`, so all of them share one \
               API identity: a permission granted to `default` for one workload is granted to all \
-              of them, and the audit log cannot tell them apart. The finding is raised to high \
-              when a RoleBinding or ClusterRoleBinding in the input grants `default` something, \
-              because every pod of the namespace then carries that access. A pod that does not \
+              of them, and the audit log cannot tell them apart. When a RoleBinding or ClusterRoleBinding \
+              in the input grants `default` something, the message says so and links the \
+              bindings; what those permissions allow is judged by the RBAC rules (KW-RBAC-030, \
+              KW-RBAC-031), so this finding stays low. A pod that does not \
               mount the token (`automountServiceAccountToken: false` on the pod, or on the \
               ServiceAccount) does not use the identity and is not reported.",
         fix: "Create a ServiceAccount per workload, set `serviceAccountName`, and bind roles to \
@@ -66,7 +67,6 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             },
         );
         if let Some(b) = bindings {
-            f.severity(Severity::High);
             for (id, ptr) in b {
                 let o = ctx.inventory.object(*id);
                 f.related(*id, ptr.clone(), format!("{} {}", o.kind, o.name));
@@ -135,7 +135,7 @@ mod tests {
     }
 
     #[test]
-    fn bindings_to_default_raise_the_severity() {
+    fn bindings_to_default_are_named_not_judged() {
         let spec = json!({"containers": [{"name": "a", "image": "x"}]});
         let rb = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
             "metadata": {"name": "default-edit", "namespace": "team"},
@@ -144,7 +144,7 @@ mod tests {
         let y = format!("{}\n---\n{rb}", all_kinds(&spec, &json!({}))[1].1);
         let hits = run(&RULE, &y);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].severity, Severity::High);
+        assert_eq!(hits[0].severity, Severity::Low);
         assert!(
             hits[0]
                 .message
