@@ -142,13 +142,26 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 let Ok(r) = ImageRef::parse(text) else {
                     continue;
                 };
-                let name = normalized_name(&r);
                 match &allowed {
                     None => {
-                        let reg = name.split('/').next().unwrap_or("").to_string();
-                        *unchecked.entry(reg).or_default() += 1;
+                        let reg = r.registry.unwrap_or("docker.io");
+                        let reg: std::borrow::Cow<'_, str> =
+                            if DOCKER_HUB.iter().any(|h| h.eq_ignore_ascii_case(reg)) {
+                                "docker.io".into()
+                            } else if reg.bytes().any(|b| b.is_ascii_uppercase()) {
+                                reg.to_ascii_lowercase().into()
+                            } else {
+                                reg.into()
+                            };
+                        match unchecked.get_mut(reg.as_ref()) {
+                            Some(n) => *n += 1,
+                            None => {
+                                unchecked.insert(reg.into_owned(), 1);
+                            }
+                        }
                     }
                     Some(list) => {
+                        let name = normalized_name(&r);
                         if list.iter().any(|(_, p)| prefix_matches(p, &name)) {
                             continue;
                         }
@@ -280,9 +293,11 @@ mod tests {
     fn without_a_list_it_says_so_once() {
         let y = format!(
             "{}\n---\n{}",
-            pod_yaml(pod(
-                json!([{"name": "a", "image": "nginx"}, {"name": "b", "image": "ghcr.io/a/b:1"}])
-            )),
+            pod_yaml(pod(json!([
+                {"name": "a", "image": "nginx"},
+                {"name": "b", "image": "ghcr.io/a/b:1"},
+                {"name": "c", "image": "GHCR.io/a/c:1"}
+            ]))),
             pod_yaml(pod(json!([{"name": "c", "image": "nginx:2"}]))).replace("\"p\"", "\"q\"")
         );
         let hits = run_with(&[&RULE], Settings::default(), &y);
@@ -290,7 +305,7 @@ mod tests {
         assert_eq!(hits[0].status, Status::Unknown);
         assert_eq!(hits[0].object, "");
         assert!(
-            hits[0].message.contains("docker.io (2), ghcr.io (1)"),
+            hits[0].message.contains("docker.io (2), ghcr.io (2)"),
             "{}",
             hits[0].message
         );

@@ -1,6 +1,6 @@
 //! KW-CTR-013: pods that mount a service-account token they have no use for.
 
-use super::service_accounts::{Token, bindings_by_subject, pod_identities};
+use super::service_accounts::{Token, identities};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity, Status};
 
 pub static RULE: Rule = Rule {
@@ -38,62 +38,63 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
-    let bound = bindings_by_subject(ctx.inventory);
-    for p in pod_identities(ctx.inventory) {
+    let ids = identities(ctx.inventory);
+    for p in &ids.pods {
         if p.projected_token {
             continue;
         }
-        let key = (p.namespace.to_string(), p.sa_name.to_string());
-        if bound.contains_key(&key) {
+        if ids
+            .bound
+            .contains_key(&(p.namespace.clone(), p.sa_name.clone()))
+        {
             continue;
         }
-        let sa = p.sa_name;
+        let obj = ctx.inventory.object(p.object);
+        let sa = p.sa_name.as_str();
         match p.token {
             Token::Off => {}
-            Token::On {
-                pod_field,
-                sa: sa_obj,
-            } => {
+            Token::On { pod_field, sa: sa_obj } => {
                 let (pointer, why) = if pod_field {
                     (
-                        p.pod.ptr(&["automountServiceAccountToken"]),
+                        format!("{}/automountServiceAccountToken", p.spec_ptr),
                         "the pod sets automountServiceAccountToken: true".to_string(),
                     )
                 } else if sa_obj.is_some() {
                     (
-                        p.sa_pointer.clone(),
+                        p.sa_pointer(),
                         format!(
                             "neither the pod nor ServiceAccount {sa} sets automountServiceAccountToken: false"
                         ),
                     )
                 } else {
                     (
-                        p.sa_pointer.clone(),
+                        p.sa_pointer(),
                         format!(
                             "the pod does not set automountServiceAccountToken: false, and ServiceAccount {sa} is not in the input and does not as Kubernetes creates it"
                         ),
                     )
                 };
                 let f = out.report(
-                    p.object,
+                    obj,
                     pointer,
                     format!(
                         "the pod mounts the API token of ServiceAccount {sa} ({why}), and no RoleBinding or ClusterRoleBinding in the input grants {sa} anything"
                     ),
                 );
-                if let Some(s) = sa_obj {
+                if let Some(id) = sa_obj {
+                    let s = ctx.inventory.object(id);
                     let at = if s.root.get("automountServiceAccountToken").is_some() {
                         "/automountServiceAccountToken"
                     } else {
                         "/metadata/name"
                     };
-                    f.related(s.id, at, format!("ServiceAccount {sa}"));
+                    f.related(id, at, format!("ServiceAccount {sa}"));
                 }
             }
             Token::Unknown => {
                 out.report(
-                    p.object,
-                    p.sa_pointer.clone(),
+                    obj,
+                    p.sa_pointer(),
                     format!(
                         "the pod does not set automountServiceAccountToken, and ServiceAccount {}/{sa} is not in the input: whether its token is mounted depends on that ServiceAccount",
                         p.namespace

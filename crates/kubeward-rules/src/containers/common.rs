@@ -92,8 +92,17 @@ pub(crate) enum Origin {
 /// runAsNonRoot, seLinuxOptions, seccompProfile, appArmorProfile, windowsOptions).
 pub(crate) struct Effective<'a> {
     pub node: &'a Node,
-    pub pointer: String,
     pub origin: Origin,
+}
+
+impl Effective<'_> {
+    /// Where the value is written (built only when a finding needs it).
+    pub fn pointer(&self, pod: &PodSpec<'_>, c: &Container<'_>, key: &str) -> String {
+        match self.origin {
+            Origin::Container => c.ptr(&["securityContext", key]),
+            Origin::Pod => pod.ptr(&["securityContext", key]),
+        }
+    }
 }
 
 pub(crate) fn inherited<'a>(
@@ -104,7 +113,6 @@ pub(crate) fn inherited<'a>(
     if let Some(n) = c.security_context().and_then(|sc| sc.get(key)) {
         return Some(Effective {
             node: n,
-            pointer: c.ptr(&["securityContext", key]),
             origin: Origin::Container,
         });
     }
@@ -112,7 +120,6 @@ pub(crate) fn inherited<'a>(
         .and_then(|sc| sc.get(key))
         .map(|n| Effective {
             node: n,
-            pointer: pod.ptr(&["securityContext", key]),
             origin: Origin::Pod,
         })
 }

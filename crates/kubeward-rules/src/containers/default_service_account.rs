@@ -1,6 +1,6 @@
 //! KW-CTR-014: pods that run as their namespace's `default` ServiceAccount with its token.
 
-use super::service_accounts::{Token, bindings_by_subject, pod_identities};
+use super::service_accounts::{Token, identities};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -37,8 +37,8 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
-    let bound = bindings_by_subject(ctx.inventory);
-    for p in pod_identities(ctx.inventory) {
+    let ids = identities(ctx.inventory);
+    for p in &ids.pods {
         if p.sa_name != "default" {
             continue;
         }
@@ -46,15 +46,15 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         if !matches!(p.token, Token::On { .. }) {
             continue;
         }
-        let how = if p.sa_written {
+        let how = if p.sa_field.is_some() {
             "names serviceAccountName: default"
         } else {
             "names no ServiceAccount, so it runs as `default`"
         };
-        let bindings = bound.get(&(p.namespace.to_string(), "default".to_string()));
+        let bindings = ids.bound.get(&(p.namespace.clone(), "default".to_string()));
         let f = out.report(
-            p.object,
-            p.sa_pointer.clone(),
+            ctx.inventory.object(p.object),
+            p.sa_pointer(),
             match bindings {
                 Some(b) => format!(
                     "the pod {how} and mounts its token; {} binding{} in the input grant{} `default` in {} permissions that every such pod shares",

@@ -32,6 +32,8 @@ pub(crate) fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>, f: &IdField, flo
         match inherited(pod, &c, f.field) {
             None => unset.push(c),
             Some(e) if e.origin == Origin::Pod => inheriting.push(c),
+            // At or above the floor: nothing to say (and nothing to format).
+            Some(e) if e.node.as_i64().is_some_and(|i| i >= floor) => {}
             Some(e) => {
                 judge(
                     ctx,
@@ -40,7 +42,7 @@ pub(crate) fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>, f: &IdField, flo
                     floor,
                     pss_zero,
                     e.node,
-                    &e.pointer,
+                    &e.pointer(pod, &c, f.field),
                     &c.describe(),
                     false,
                 );
@@ -49,7 +51,7 @@ pub(crate) fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>, f: &IdField, flo
     }
     if !inheriting.is_empty() {
         let sc = pod.security_context().and_then(|sc| sc.get(f.field));
-        if let Some(node) = sc {
+        if let Some(node) = sc.filter(|n| n.as_i64().is_none_or(|i| i < floor)) {
             judge(
                 ctx,
                 out,

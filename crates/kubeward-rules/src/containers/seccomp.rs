@@ -82,7 +82,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             other => {
                 out.report(
                     ctx.object,
-                    e.pointer,
+                    e.pointer(pod, &c, "seccompProfile"),
                     format!(
                         "{}: seccompProfile type {} is not RuntimeDefault, Localhost or Unconfined; the API server rejects it",
                         c.describe(),

@@ -1,15 +1,64 @@
 //! Shared logic of KW-CTR-013 (token automount) and KW-CTR-014 (default ServiceAccount): which
 //! ServiceAccount a pod runs as, whether its token is mounted (pod field first, then the
 //! ServiceAccount's), and which bindings in the inventory grant that ServiceAccount anything.
+//! Computed once per inventory and shared by both rules.
 
 use kubeward_core::podspec::WORKLOAD_KINDS;
-use kubeward_core::{Inventory, Node, Object, ObjectId, PodSpec};
+use kubeward_core::{Inventory, Node, ObjectId, PodSpec};
 use std::collections::HashMap;
+use std::sync::Arc;
 
-/// Bindings that name a ServiceAccount as a subject: (namespace, name) → (binding, pointer).
-pub(crate) fn bindings_by_subject(
-    inv: &Inventory,
-) -> HashMap<(String, String), Vec<(ObjectId, String)>> {
+/// Whether the pod mounts its service-account token, and why.
+pub(crate) enum Token {
+    /// Not mounted: the pod or its ServiceAccount says `automountServiceAccountToken: false`.
+    Off,
+    /// Mounted. `pod_field` is the pod's explicit `true`; `sa` the ServiceAccount object if it is
+    /// in the inventory (it then does not say false).
+    On { pod_field: bool, sa: Option<ObjectId> },
+    /// The pod does not decide, and the ServiceAccount is not in the inventory.
+    Unknown,
+}
+
+pub(crate) struct PodIdentity {
+    pub object: ObjectId,
+    /// Pointer of the pod spec in the object.
+    pub spec_ptr: &'static str,
+    pub namespace: String,
+    pub sa_name: String,
+    /// The field that names the ServiceAccount (`serviceAccountName`, the deprecated
+    /// `serviceAccount`), or `None` when it is implicit.
+    pub sa_field: Option<&'static str>,
+    pub token: Token,
+    /// The pod mounts a projected serviceAccountToken volume itself.
+    pub projected_token: bool,
+}
+
+impl PodIdentity {
+    /// Where the ServiceAccount is chosen (the pod spec, when it is implicit).
+    pub fn sa_pointer(&self) -> String {
+        match self.sa_field {
+            Some(f) => format!("{}/{f}", self.spec_ptr),
+            None => self.spec_ptr.to_string(),
+        }
+    }
+}
+
+pub(crate) struct Identities {
+    /// Every pod spec of the inventory except PodTemplates (they run nothing by themselves).
+    pub pods: Vec<PodIdentity>,
+    /// Bindings that name a ServiceAccount as a subject: (namespace, name) → (binding, pointer).
+    pub bound: HashMap<(String, String), Vec<(ObjectId, String)>>,
+}
+
+/// The identities of `inv`, computed once.
+pub(crate) fn identities(inv: &Inventory) -> Arc<Identities> {
+    inv.memo(|| Identities {
+        pods: pod_identities(inv),
+        bound: bindings_by_subject(inv),
+    })
+}
+
+fn bindings_by_subject(inv: &Inventory) -> HashMap<(String, String), Vec<(ObjectId, String)>> {
     let mut out: HashMap<(String, String), Vec<(ObjectId, String)>> = HashMap::new();
     for kind in ["RoleBinding", "ClusterRoleBinding"] {
         for b in inv.of_kind(kind) {
@@ -26,6 +75,8 @@ pub(crate) fn bindings_by_subject(
             {
                 let key = match s.str_at("kind") {
                     Some("ServiceAccount") => {
+                        // The RBAC authorizer defaults a RoleBinding subject's namespace to the
+                        // binding's.
                         let ns = s.str_at("namespace").or(if kind == "RoleBinding" {
                             b.namespace()
                         } else {
@@ -59,36 +110,7 @@ pub(crate) fn bindings_by_subject(
     out
 }
 
-/// Whether the pod mounts its service-account token, and why.
-pub(crate) enum Token<'a> {
-    /// Not mounted: the pod or its ServiceAccount says `automountServiceAccountToken: false`.
-    Off,
-    /// Mounted. `pod_field` is the pod's explicit `true`; `sa` the ServiceAccount object if it is
-    /// in the inventory (it then does not say false).
-    On {
-        pod_field: bool,
-        sa: Option<&'a Object>,
-    },
-    /// The pod does not decide, and the ServiceAccount is not in the inventory.
-    Unknown,
-}
-
-pub(crate) struct PodIdentity<'a> {
-    pub object: &'a Object,
-    pub pod: PodSpec<'a>,
-    pub namespace: &'a str,
-    pub sa_name: &'a str,
-    /// The pointer where the ServiceAccount is chosen (or the pod spec, when it is implicit).
-    pub sa_pointer: String,
-    pub sa_written: bool,
-    pub token: Token<'a>,
-    /// The pod mounts a projected serviceAccountToken volume itself.
-    pub projected_token: bool,
-}
-
-/// Every pod spec of the inventory with its identity. PodTemplates are skipped: they run
-/// nothing by themselves.
-pub(crate) fn pod_identities(inv: &Inventory) -> Vec<PodIdentity<'_>> {
+fn pod_identities(inv: &Inventory) -> Vec<PodIdentity> {
     let mut out = Vec::new();
     for kind in WORKLOAD_KINDS {
         if *kind == "PodTemplate" {
@@ -101,22 +123,22 @@ pub(crate) fn pod_identities(inv: &Inventory) -> Vec<PodIdentity<'_>> {
             let Some(namespace) = obj.namespace() else {
                 continue;
             };
-            let (sa_name, sa_pointer, sa_written) = match (
+            let (sa_name, sa_field) = match (
                 pod.spec
                     .str_at("serviceAccountName")
                     .filter(|s| !s.is_empty()),
                 pod.spec.str_at("serviceAccount").filter(|s| !s.is_empty()),
             ) {
-                (Some(n), _) => (n, pod.ptr(&["serviceAccountName"]), true),
-                (None, Some(n)) => (n, pod.ptr(&["serviceAccount"]), true),
-                (None, None) => ("default", pod.ptr(&[]), false),
+                (Some(n), _) => (n, Some("serviceAccountName")),
+                (None, Some(n)) => (n, Some("serviceAccount")),
+                (None, None) => ("default", None),
             };
             let sa = inv.get("ServiceAccount", Some(namespace), sa_name);
             let token = match pod.spec.bool_at("automountServiceAccountToken") {
                 Some(false) => Token::Off,
                 Some(true) => Token::On {
                     pod_field: true,
-                    sa,
+                    sa: sa.map(|s| s.id),
                 },
                 None => match sa {
                     Some(s) if s.root.bool_at("automountServiceAccountToken") == Some(false) => {
@@ -124,7 +146,7 @@ pub(crate) fn pod_identities(inv: &Inventory) -> Vec<PodIdentity<'_>> {
                     }
                     Some(s) => Token::On {
                         pod_field: false,
-                        sa: Some(s),
+                        sa: Some(s.id),
                     },
                     // The `default` ServiceAccount that Kubernetes creates does not opt out.
                     None if sa_name == "default" => Token::On {
@@ -142,12 +164,11 @@ pub(crate) fn pod_identities(inv: &Inventory) -> Vec<PodIdentity<'_>> {
                     .any(|s| s.get("serviceAccountToken").is_some())
             });
             out.push(PodIdentity {
-                object: obj,
-                pod,
-                namespace,
-                sa_name,
-                sa_pointer,
-                sa_written,
+                object: obj.id,
+                spec_ptr: pod.spec_ptr,
+                namespace: namespace.to_string(),
+                sa_name: sa_name.to_string(),
+                sa_field,
                 token,
                 projected_token,
             });

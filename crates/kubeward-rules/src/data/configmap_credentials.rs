@@ -45,7 +45,6 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     };
     for (key, v) in data.entries() {
         let Some(value) = v.as_str() else { continue };
-        let pointer = format!("/data/{}", kubeward_core::node::escape_token(key));
         let found = if value.contains('\n') {
             // A file: known formats anywhere, then credential-named settings line by line.
             detect_format(value).map(|d| (d, None)).or_else(|| {
@@ -69,6 +68,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             ),
             None => format!("key `{key}` holds {} {}", d.what, d.redacted()),
         };
+        let pointer = format!("/data/{}", kubeward_core::node::escape_token(key));
         out.report(o, pointer, msg)
             .severity(d.severity)
             .redact_source();

@@ -14,6 +14,45 @@
 //! Nothing here ever returns the value; [`redact`] describes it without revealing it.
 
 use kubeward_core::Severity;
+use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+/// Substring searchers built once (a `str::contains` builds its searcher on every call, which
+/// dominated the cost of scanning ConfigMaps).
+struct Needles {
+    begin: Finder<'static>,
+    private_key: Finder<'static>,
+    putty: Finder<'static>,
+    scheme: Finder<'static>,
+    account_key: Finder<'static>,
+    shared_key: Finder<'static>,
+    slack_hook: Finder<'static>,
+    jwt: Finder<'static>,
+    pem_b64: Finder<'static>,
+}
+
+static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
+    begin: Finder::new("-----BEGIN "),
+    private_key: Finder::new("PRIVATE KEY"),
+    putty: Finder::new("PuTTY-User-Key-File-"),
+    scheme: Finder::new("://"),
+    account_key: Finder::new("AccountKey="),
+    shared_key: Finder::new("SharedAccessKey="),
+    slack_hook: Finder::new("hooks.slack.com/services/"),
+    jwt: Finder::new("eyJ"),
+    pem_b64: Finder::new("LS0tLS1CRUdJTi"),
+});
+
+/// Whether `hay` contains `needle` (lower-case ASCII), ignoring ASCII case, without allocating.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&first) = n.first() else {
+        return true;
+    };
+    h.len() >= n.len()
+        && h.windows(n.len())
+            .any(|w| w[0].to_ascii_lowercase() == first && w.eq_ignore_ascii_case(n))
+}
 
 /// What was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,7 +117,7 @@ pub(crate) fn classify(name: &str, value: &str) -> Option<Detection> {
             value.trim(),
         ));
     }
-    if !names_an_identifier(name) && is_high_entropy(value.trim()) {
+    if is_high_entropy(value.trim()) && !names_an_identifier(name) {
         return Some(Detection::new(
             "a random-looking string (high entropy) that looks like a generated credential",
             Severity::Medium,
@@ -97,24 +136,22 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-/// Every maximal run of `[A-Za-z0-9_-]` in `s`, with its byte offset.
-fn tokens(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| !is_token_char(c))
-        .filter(|t| !t.is_empty())
-}
 
 /// Known credential formats anywhere in `value`.
 pub(crate) fn detect_format(value: &str) -> Option<Detection> {
-    if value.contains("-----BEGIN ") && value.contains("PRIVATE KEY") {
-        let start = value.find("-----BEGIN ").unwrap_or(0);
-        return Some(Detection::new(
-            "a PEM private key",
-            Severity::Critical,
-            None,
-            &value[start..],
-        ));
+    let n = &*NEEDLES;
+    let bytes = value.as_bytes();
+    if let Some(start) = n.begin.find(bytes) {
+        if n.private_key.find(bytes).is_some() {
+            return Some(Detection::new(
+                "a PEM private key",
+                Severity::Critical,
+                None,
+                &value[start..],
+            ));
+        }
     }
-    if value.contains("PuTTY-User-Key-File-") {
+    if n.putty.find(bytes).is_some() {
         return Some(Detection::new(
             "a PuTTY private key",
             Severity::Critical,
@@ -125,19 +162,19 @@ pub(crate) fn detect_format(value: &str) -> Option<Detection> {
     if let Some(d) = url_password(value) {
         return Some(d);
     }
-    for (marker, what) in [
-        ("AccountKey=", "an Azure storage account key"),
-        ("SharedAccessKey=", "an Azure shared access key"),
+    for (finder, what) in [
+        (&n.account_key, "an Azure storage account key"),
+        (&n.shared_key, "an Azure shared access key"),
     ] {
-        if let Some(i) = value.find(marker) {
-            let rest = &value[i + marker.len()..];
+        if let Some(i) = finder.find(bytes) {
+            let rest = &value[i + finder.needle().len()..];
             let key: &str = rest.split(';').next().unwrap_or("");
             if key.len() >= 20 && !is_placeholder(key) {
                 return Some(Detection::new(what, Severity::Critical, None, key));
             }
         }
     }
-    if let Some(i) = value.find("hooks.slack.com/services/") {
+    if let Some(i) = n.slack_hook.find(bytes) {
         let rest = &value[i + "hooks.slack.com/services/".len()..];
         let path: &str = rest
             .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
@@ -152,12 +189,26 @@ pub(crate) fn detect_format(value: &str) -> Option<Detection> {
             ));
         }
     }
-    for t in tokens(value) {
-        if let Some(d) = token_format(t) {
+    // Maximal runs of token characters (all ASCII, so byte offsets are char boundaries).
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !is_token_char(b[i] as char) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && is_token_char(b[i] as char) {
+            i += 1;
+        }
+        if let Some(d) = token_format(&value[start..i]) {
             return Some(d);
         }
     }
     // JWTs and base64 PEM keys span `.`, `+`, `/` and `=`: look at whitespace-separated words.
+    if n.jwt.find(bytes).is_none() && n.pem_b64.find(bytes).is_none() {
+        return None;
+    }
     for w in
         value.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '=' | ':'))
     {
@@ -296,7 +347,7 @@ fn token_format(t: &str) -> Option<Detection> {
 /// `scheme://user:password@host`: a password in a URL.
 fn url_password(value: &str) -> Option<Detection> {
     let mut rest = value;
-    while let Some(i) = rest.find("://") {
+    while let Some(i) = NEEDLES.scheme.find(rest.as_bytes()) {
         let after = &rest[i + 3..];
         let authority: &str = after
             .split(|c: char| {
@@ -521,6 +572,13 @@ const COUNT_WORDS: &[&str] = &["max", "min", "num", "count", "limit"];
 
 /// Whether `name` names a credential (and not something about one).
 pub(crate) fn is_credential_name(name: &str) -> bool {
+    // Fast rejection: every credential word contains one of these.
+    if !["pass", "pwd", "secret", "token", "key", "cred", "connection"]
+        .iter()
+        .any(|m| contains_ignore_case(name, m))
+    {
+        return false;
+    }
     let w = name_words(name);
     if w.is_empty() || w.iter().any(|x| COUNT_WORDS.contains(&x.as_str())) {
         return false;
