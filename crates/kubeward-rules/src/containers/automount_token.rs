@@ -53,7 +53,10 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let sa = p.sa_name.as_str();
         match p.token {
             Token::Off => {}
-            Token::On { pod_field, sa: sa_obj } => {
+            Token::On {
+                pod_field,
+                sa: sa_obj,
+            } => {
                 let (pointer, why) = if pod_field {
                     (
                         format!("{}/automountServiceAccountToken", p.spec_ptr),

@@ -94,6 +94,26 @@ mod tests {
     }
 
     #[test]
+    fn every_workload_kind_and_container_list() {
+        use crate::containers::common::fixtures::{all_kinds, sorted};
+        let spec = serde_json::json!({
+            "initContainers": [{"name": "i", "image": "busybox"}],
+            "containers": [{"name": "a", "image": "nginx:1.27"}],
+            "ephemeralContainers": [{"name": "e", "image": "debug:latest"}]
+        });
+        for (kind, y, p) in all_kinds(&spec, &serde_json::json!({})) {
+            assert_eq!(
+                sorted(pointers(&run(&RULE, &y))),
+                sorted(vec![
+                    format!("{p}/initContainers/0/image"),
+                    format!("{p}/ephemeralContainers/0/image"),
+                ]),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
     fn a_registry_port_is_not_a_tag() {
         let hits = run(
             &RULE,

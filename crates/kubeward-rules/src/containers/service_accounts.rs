@@ -14,7 +14,10 @@ pub(crate) enum Token {
     Off,
     /// Mounted. `pod_field` is the pod's explicit `true`; `sa` the ServiceAccount object if it is
     /// in the inventory (it then does not say false).
-    On { pod_field: bool, sa: Option<ObjectId> },
+    On {
+        pod_field: bool,
+        sa: Option<ObjectId>,
+    },
     /// The pod does not decide, and the ServiceAccount is not in the inventory.
     Unknown,
 }

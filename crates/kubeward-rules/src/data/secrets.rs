@@ -136,7 +136,6 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_' || c == '-'
 }
 
-
 /// Known credential formats anywhere in `value`.
 pub(crate) fn detect_format(value: &str) -> Option<Detection> {
     let n = &*NEEDLES;
@@ -573,9 +572,17 @@ const COUNT_WORDS: &[&str] = &["max", "min", "num", "count", "limit"];
 /// Whether `name` names a credential (and not something about one).
 pub(crate) fn is_credential_name(name: &str) -> bool {
     // Fast rejection: every credential word contains one of these.
-    if !["pass", "pwd", "secret", "token", "key", "cred", "connection"]
-        .iter()
-        .any(|m| contains_ignore_case(name, m))
+    if ![
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "cred",
+        "connection",
+    ]
+    .iter()
+    .any(|m| contains_ignore_case(name, m))
     {
         return false;
     }
