@@ -4,7 +4,11 @@
 
 use kubeward_core::Rule;
 
+pub mod netpol;
+
 /// Every inventory rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {
-    Vec::new()
+    let mut v = Vec::new();
+    v.extend(netpol::rules());
+    v
 }

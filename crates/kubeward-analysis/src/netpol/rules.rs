@@ -1,0 +1,2 @@
+//! Findings.
+pub static RULES: &[&kubeward_core::Rule] = &[];
