@@ -31,6 +31,8 @@ enum Command {
     Rules(cli::rules::RulesArgs),
     /// Explain one rule: why it matters, how to fix it, references.
     Explain(cli::rules::ExplainArgs),
+    /// Pod-to-pod NetworkPolicy analysis: connections, explain, exposure, suggest.
+    Netpol(cli::netpol::NetpolArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +40,6 @@ fn main() -> ExitCode {
         Command::Scan(a) => cli::scan::run(a),
         Command::Rules(a) => cli::rules::run(a),
         Command::Explain(a) => cli::rules::explain(a),
+        Command::Netpol(a) => cli::netpol::run(a),
     }
 }

@@ -577,3 +577,42 @@ pub fn policy_kind_of(o: &Object) -> Option<PolicyKind> {
 pub fn rule_ptr(dir: &str, rule: usize) -> String {
     ptr!("/spec", dir, rule)
 }
+
+impl Model {
+    /// An issue as a located diagnostic (file, line, column).
+    pub fn diagnostic(&self, inv: &Inventory, i: &Issue) -> kubeward_core::input::Diagnostic {
+        let o = inv.object(i.object);
+        let span = o.span_of(&i.pointer);
+        kubeward_core::input::Diagnostic {
+            file: inv.source(o.source).name.clone(),
+            line: span.line,
+            column: span.col,
+            level: if i.error {
+                kubeward_core::input::Level::Error
+            } else {
+                kubeward_core::input::Level::Warning
+            },
+            message: format!("{} {}: {}", o.kind, qualified(o), i.message),
+        }
+    }
+}
+
+/// `ns/name` or `name`.
+pub fn qualified(o: &Object) -> String {
+    match o.namespace() {
+        Some(ns) => format!("{ns}/{}", o.name),
+        None => o.name.to_string(),
+    }
+}
+
+/// `file:line` of a pointer in an object (`file` alone when the object has no position).
+pub fn location(inv: &Inventory, id: ObjectId, pointer: &str) -> String {
+    let o = inv.object(id);
+    let name = &inv.source(o.source).name;
+    let span = o.span_of(pointer);
+    if span.line == 0 {
+        name.clone()
+    } else {
+        format!("{name}:{}", span.line)
+    }
+}
