@@ -112,6 +112,8 @@ pub struct Issue {
     pub message: String,
     /// The API server would reject the object (it is left out of the analysis).
     pub error: bool,
+    /// A rule or port that can never match anything (a weakness, not an input error).
+    pub ineffective: bool,
 }
 
 /// The compiled world.
@@ -189,6 +191,7 @@ impl Model {
             pointer: p.pointer,
             message: p.message,
             error,
+            ineffective: false,
         });
     }
 
@@ -363,6 +366,7 @@ impl Model {
                             inv.object(e.objects[0]).name
                         ),
                         error: false,
+                        ineffective: false,
                     });
                     break;
                 }

@@ -345,6 +345,7 @@ struct Ctx<'a> {
     /// Problems that make the object invalid.
     errors: Vec<Problem>,
     warnings: Vec<Problem>,
+    ineffective: Vec<Problem>,
 }
 
 impl Ctx<'_> {
@@ -353,6 +354,9 @@ impl Ctx<'_> {
     }
     fn warn(&mut self, p: impl Into<String>, msg: impl Into<String>) {
         self.warnings.push(Problem::new(p, msg));
+    }
+    fn ineffective(&mut self, p: impl Into<String>, msg: impl Into<String>) {
+        self.ineffective.push(Problem::new(p, msg));
     }
     fn selector(&mut self, node: &Node, pointer: &str) -> Option<Selector> {
         match Selector::parse(node, pointer, &mut self.m.syms) {
@@ -381,6 +385,7 @@ pub fn compile(inv: &Inventory, m: &mut Model) {
             obj: o,
             errors: Vec::new(),
             warnings: Vec::new(),
+            ineffective: Vec::new(),
         };
         let compiled = match kind {
             PolicyKind::Network => network_policy(&mut cx),
@@ -390,7 +395,10 @@ pub fn compile(inv: &Inventory, m: &mut Model) {
             banps += 1;
         }
         let Ctx {
-            errors, warnings, ..
+            errors,
+            warnings,
+            ineffective,
+            ..
         } = cx;
         let ok = errors.is_empty();
         for e in errors {
@@ -398,6 +406,12 @@ pub fn compile(inv: &Inventory, m: &mut Model) {
         }
         for w in warnings {
             m.issue(o.id, w, false);
+        }
+        for w in ineffective {
+            m.issue(o.id, w, false);
+            if let Some(last) = m.issues.last_mut() {
+                last.ineffective = true;
+            }
         }
         if let (true, Some((p, rules))) = (ok, compiled) {
             let pid = m.policies.len() as u32;
@@ -510,7 +524,7 @@ fn network_policy(cx: &mut Ctx<'_>) -> Compiled {
             Dir::Egress => eg,
         };
         if !listed && !items.is_empty() && !defaulted {
-            cx.warn(
+            cx.ineffective(
                 ptr!("/spec", dir.field()),
                 format!(
                     "{} rules are ignored: `policyTypes` does not list {}",
@@ -579,7 +593,7 @@ fn np_rule(cx: &mut Ctx<'_>, r: &Node, rp: &str, dir: Dir, index: usize, ns: u32
     if has_named {
         if let Some(peers) = &peers {
             if peers.iter().all(|p| matches!(p.kind, PeerKind::Block { .. })) {
-                cx.warn(
+                cx.ineffective(
                     ptr!(rp, "ports"),
                     "a named port cannot apply to an ipBlock peer (there is no pod to resolve the name against); it matches nothing for these addresses",
                 );
