@@ -509,7 +509,9 @@ fn to_yaml(v: &Value, indent: usize, o: &mut String) {
     let pad = " ".repeat(indent);
     match v {
         Value::Object(map) => {
-            for (k, val) in map {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by_key(|(k, _)| KEY_ORDER.iter().position(|x| x == k).unwrap_or(KEY_ORDER.len()));
+            for (k, val) in entries {
                 let key = yaml_key(k);
                 match val {
                     Value::Object(x) if !x.is_empty() => {
@@ -547,25 +549,37 @@ fn to_yaml(v: &Value, indent: usize, o: &mut String) {
     }
 }
 
+/// Keys in the order `kubectl` users expect.
+const KEY_ORDER: &[&str] = &[
+    "apiVersion", "kind", "metadata", "name", "namespace", "spec", "podSelector", "policyTypes",
+    "ingress", "egress", "from", "to", "ipBlock", "cidr", "namespaceSelector", "ports", "protocol",
+    "port", "endPort", "matchLabels", "matchExpressions", "key", "operator", "values",
+];
+
 fn scalar(v: &Value) -> String {
     match v {
         Value::Object(_) => "{}".into(),
         Value::Array(_) => "[]".into(),
+        Value::String(s) => yaml_str(s),
         other => other.to_string(),
     }
 }
 
-fn yaml_key(k: &str) -> String {
-    const PLAIN: &[&str] = &[
-        "apiVersion", "kind", "metadata", "name", "namespace", "spec", "podSelector", "policyTypes",
-        "ingress", "egress", "from", "to", "ports", "port", "endPort", "protocol", "ipBlock", "cidr",
-        "namespaceSelector", "matchLabels", "matchExpressions", "key", "operator", "values",
-    ];
-    if PLAIN.contains(&k) {
-        k.to_string()
+/// A string as a plain scalar when YAML 1.1 reads it back as the same string, else quoted.
+fn yaml_str(s: &str) -> String {
+    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
+    let plain = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"./_-".contains(&b))
+        && !WORDS.contains(&s.to_ascii_lowercase().as_str());
+    if plain {
+        s.to_string()
     } else {
-        Value::String(k.to_string()).to_string()
+        Value::String(s.to_string()).to_string()
     }
+}
+
+fn yaml_key(k: &str) -> String {
+    yaml_str(k)
 }
 
 /// Namespaces of the workloads, for messages.
