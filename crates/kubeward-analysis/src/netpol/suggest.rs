@@ -695,7 +695,7 @@ mod tests {
         check(&l.inventory, &mut sg, Default::default()).unwrap();
         assert!(sg.mismatch.is_none(), "{:#?}\n{}", sg.mismatch, sg.yaml);
         // web and cache share tier=front; the selectors must still tell them apart.
-        assert!(sg.yaml.contains("\"app\": \"web\""), "{}", sg.yaml);
+        assert!(sg.yaml.contains("          app: web\n"), "{}", sg.yaml);
         // The suggestion is valid NetworkPolicy YAML that kubeward reads back without issues.
         let back = load(&sg.yaml);
         let mb = Model::build(&back.inventory, Default::default());
