@@ -230,7 +230,7 @@ fn summary(s: &Side) -> String {
     if s.entire_cluster {
         parts.push("entire cluster".to_string());
     } else if s.namespaces.is_empty() && s.namespace_selectors.is_empty() {
-        parts.push("no namespace".to_string());
+        parts.push("nobody".to_string());
     } else {
         let mut n = Vec::new();
         if !s.namespaces.is_empty() {

@@ -29,7 +29,9 @@ pub mod rules;
 pub mod suggest;
 
 #[cfg(test)]
-mod tests;
+mod golden;
+#[cfg(test)]
+pub(crate) mod tests;
 
 pub use connections::{Connection, Format, connections, render};
 pub use model::{Model, Options};
