@@ -275,6 +275,21 @@ pub struct Inventory {
     by_namespace: HashMap<Option<CompactString>, Vec<ObjectId>>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
+    /// Results of whole-inventory analyses shared by several rules (see [`Inventory::cached`]).
+    cache: AnalysisCache,
+}
+
+type CacheSlot = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
+
+/// Per-inventory memo of analysis results, so that rules of one analysis (NetworkPolicy
+/// reachability, RBAC graphs) build their model once per scan instead of once per rule.
+#[derive(Default)]
+struct AnalysisCache(std::sync::Mutex<HashMap<String, CacheSlot>>);
+
+impl std::fmt::Debug for AnalysisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnalysisCache")
+    }
 }
 
 /// An object about to enter the inventory.
@@ -303,6 +318,7 @@ impl Inventory {
     /// Adds objects, defaulting namespaces and building indexes. CRDs among `objects` (and
     /// already in the inventory) decide the scope of their custom kinds.
     pub fn add_objects(&mut self, objects: Vec<NewObject>, default_namespace: &str) {
+        self.cache = AnalysisCache::default();
         for o in &objects {
             if o.kind == "CustomResourceDefinition"
                 && o.api_version.starts_with("apiextensions.k8s.io/")
@@ -460,6 +476,24 @@ impl Inventory {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// The value stored under `key`, built once by `build` (concurrent callers wait for the
+    /// first). The key must identify everything the value depends on besides the objects (for
+    /// example the settings it was built with). Adding objects clears the cache.
+    pub fn cached<T: std::any::Any + Send + Sync>(
+        &self,
+        key: &str,
+        build: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        let slot = {
+            let mut map = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(key.to_string()).or_default().clone()
+        };
+        let v = slot.get_or_init(|| std::sync::Arc::new(build()));
+        v.clone()
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("inventory cache key `{key}` holds another type"))
     }
 
     /// Objects whose kind is neither built in nor defined by a CRD in the inventory.
@@ -627,5 +661,27 @@ mod tests {
             ),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn cached_builds_once_per_key_and_resets_on_add() {
+        let mut inv = Inventory::new();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let build = || {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            42u32
+        };
+        assert_eq!(*inv.cached("k", build), 42);
+        assert_eq!(*inv.cached("k", build), 42);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(*inv.cached("other", || String::from("x")), "x");
+        inv.add_objects(Vec::new(), "default");
+        assert_eq!(*inv.cached("k", build), 42);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

@@ -93,7 +93,7 @@ pub fn topology(workloads: usize, policies: usize, seed: u64) -> String {
         i += 1;
     }
     o.push_str(
-        "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: deny-dev-to-prod}\nspec:\n  priority: 10\n  subject: {namespaces: {matchLabels: {env: prod}}}\n  ingress:\n  - name: from-dev\n    action: Deny\n    from: [{namespaces: {matchLabels: {env: dev}}}]\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: metadata-api}\nspec:\n  priority: 5\n  subject: {namespaces: {}}\n  egress:\n  - name: no-imds\n    action: Deny\n    to: [{networks: [169.254.169.254/32]}]\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: {}}\n  ingress:\n  - name: same-team\n    action: Deny\n    from: [{namespaces: {matchLabels: {env: dev}}}]\n",
+        "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: deny-dev-to-prod}\nspec:\n  priority: 10\n  subject: {namespaces: {matchLabels: {env: prod}}}\n  ingress:\n  - name: from-dev\n    action: Deny\n    from: [{namespaces: {matchLabels: {env: dev}}}]\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: metadata-api}\nspec:\n  priority: 5\n  subject: {namespaces: {}}\n  egress:\n  - name: no-imds\n    action: Deny\n    to: [{networks: [169.254.169.254/32]}]\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: default}\nspec:\n  subject: {namespaces: {matchLabels: {env: prod}}}\n  ingress:\n  - name: no-dev\n    action: Deny\n    from: [{namespaces: {matchLabels: {env: dev}}}]\n",
     );
     o
 }

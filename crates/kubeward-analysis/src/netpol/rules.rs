@@ -195,15 +195,16 @@ fn relevant(ctx: &InventoryCtx<'_>) -> bool {
         .any(|k| inv.of_kind(k).next().is_some())
 }
 
-fn model(ctx: &InventoryCtx<'_>) -> Option<Model> {
-    relevant(ctx).then(|| {
-        Model::build(
-            ctx.inventory,
-            Options {
-                ipblock_matches_pods: ctx.settings.ipblock_matches_pods,
-            },
-        )
-    })
+/// The model of the inventory, built once per scan and shared by every rule here.
+fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
+    if !relevant(ctx) {
+        return None;
+    }
+    let opts = Options {
+        ipblock_matches_pods: ctx.settings.ipblock_matches_pods,
+    };
+    let key = format!("netpol-model:ipblock_matches_pods={}", opts.ipblock_matches_pods);
+    Some(ctx.inventory.cached(&key, || Model::build(ctx.inventory, opts)))
 }
 
 /// Where a finding about a workload points: its pod labels.
