@@ -19,7 +19,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("load-yaml", |b| {
         b.iter(|| load_text("topology.yaml", black_box(&yaml), &LoadOptions::default()))
     });
-    g.bench_function("model-build", |b| b.iter(|| Model::build(black_box(inv), Options::default())));
+    g.bench_function("model-build", |b| {
+        b.iter(|| Model::build(black_box(inv), Options::default()))
+    });
     let m = Model::build(inv, Options::default());
     g.bench_function("model-build+connections", |b| {
         b.iter(|| {
@@ -29,7 +31,9 @@ fn bench(c: &mut Criterion) {
     });
     let conns = netpol::connections(&m);
     eprintln!("{} connection lines", conns.len());
-    g.bench_function("render-txt", |b| b.iter(|| netpol::render(black_box(&conns), netpol::Format::Txt).len()));
+    g.bench_function("render-txt", |b| {
+        b.iter(|| netpol::render(black_box(&conns), netpol::Format::Txt).len())
+    });
     // One explain on a prebuilt model: a pair with an allow and admin rules in the path.
     let src = explain::parse_end(&m, "ns-0/svc-1[Deployment]").unwrap();
     let dst = explain::parse_end(&m, "ns-0/svc-0[Deployment]").unwrap();

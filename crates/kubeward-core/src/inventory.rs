@@ -279,7 +279,8 @@ pub struct Inventory {
     cache: AnalysisCache,
 }
 
-type CacheSlot = std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
+type CacheSlot =
+    std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
 
 /// Per-inventory memo of analysis results, so that rules of one analysis (NetworkPolicy
 /// reachability, RBAC graphs) build their model once per scan instead of once per rule.

@@ -22,14 +22,26 @@ fn connections_of_the_hardened_example() {
         .success()
         .stdout("shop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n")
         .stderr(predicate::str::contains("assumed to exist with only the label kubernetes.io/metadata.name: ingress-nginx, kube-system"));
-    kw().args(["netpol", "connections", "examples/hardened-app", "--format", "csv"])
-        .assert()
-        .success()
-        .stdout("src,dst,conn\nshop/web[Deployment],shop/orders-api[Deployment],TCP 8080\n");
-    kw().args(["netpol", "connections", "examples/hardened-app", "-f", "dot"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("subgraph \"cluster_shop\""));
+    kw().args([
+        "netpol",
+        "connections",
+        "examples/hardened-app",
+        "--format",
+        "csv",
+    ])
+    .assert()
+    .success()
+    .stdout("src,dst,conn\nshop/web[Deployment],shop/orders-api[Deployment],TCP 8080\n");
+    kw().args([
+        "netpol",
+        "connections",
+        "examples/hardened-app",
+        "-f",
+        "dot",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("subgraph \"cluster_shop\""));
 }
 
 #[test]
@@ -55,7 +67,9 @@ fn invalid_policy_is_an_input_error() {
         .arg(&f)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("bad.yaml:8:7: NetworkPolicy x/p: a peer must set"));
+        .stderr(predicate::str::contains(
+            "bad.yaml:8:7: NetworkPolicy x/p: a peer must set",
+        ));
     // Broken YAML too.
     std::fs::write(&f, "kind: [\n").unwrap();
     kw().args(["netpol", "exposure"]).arg(&f).assert().code(2);
@@ -68,28 +82,56 @@ fn explain_and_exposure() {
         .success()
         .stdout(predicate::str::contains("TCP 8080: ALLOWED"))
         .stdout(predicate::str::contains("NetworkPolicy shop/orders-api-from-web ingress rule #1 (examples/hardened-app/network-policy.yaml:"));
-    kw().args(["netpol", "explain", "shop/nope", "shop/web", "examples/hardened-app"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("no workload `shop/nope`"));
+    kw().args([
+        "netpol",
+        "explain",
+        "shop/nope",
+        "shop/web",
+        "examples/hardened-app",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("no workload `shop/nope`"));
     kw().args(["netpol", "exposure", "examples/hardened-app", "-f", "json"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("\"workload\": \"shop/web[Deployment]\""));
+        .stdout(predicate::str::contains(
+            "\"workload\": \"shop/web[Deployment]\"",
+        ));
 }
 
 #[test]
 fn suggest_round_trip_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     // Wanted: what the hardened example allows today, plus the outside reaching web.
-    let out = kw().args(["netpol", "connections", "examples/hardened-app", "-f", "json"]).output().unwrap();
+    let out = kw()
+        .args([
+            "netpol",
+            "connections",
+            "examples/hardened-app",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
     let mut flows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     flows.push(serde_json::json!({"src": "0.0.0.0-255.255.255.255[External]", "dst": "shop/web[Deployment]", "conn": "TCP 8080"}));
     let flows_file = dir.path().join("flows.json");
     std::fs::write(&flows_file, serde_json::to_string(&flows).unwrap()).unwrap();
-    let sg = kw().args(["netpol", "suggest", "examples/hardened-app", "--flows"]).arg(&flows_file).output().unwrap();
-    assert!(sg.status.success(), "{}", String::from_utf8_lossy(&sg.stderr));
-    assert!(String::from_utf8_lossy(&sg.stderr).contains("kubeward finds exactly the 2 wanted connections"));
+    let sg = kw()
+        .args(["netpol", "suggest", "examples/hardened-app", "--flows"])
+        .arg(&flows_file)
+        .output()
+        .unwrap();
+    assert!(
+        sg.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sg.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&sg.stderr)
+            .contains("kubeward finds exactly the 2 wanted connections")
+    );
     // Inventory without its policies + the suggestion gives the wanted connections.
     let inv = dir.path().join("inv");
     std::fs::create_dir(&inv).unwrap();
@@ -112,7 +154,10 @@ fn suggest_round_trip_through_the_binary() {
         .success()
         .stdout(predicate::str::contains("KW-NET-112"));
     // Without flows: Services decide; the result scans without any finding.
-    let sg = kw().args(["netpol", "suggest", "examples/hardened-app"]).output().unwrap();
+    let sg = kw()
+        .args(["netpol", "suggest", "examples/hardened-app"])
+        .output()
+        .unwrap();
     assert!(sg.status.success());
     std::fs::write(inv.join("suggested.yaml"), &sg.stdout).unwrap();
     kw().args(["scan"])

@@ -44,9 +44,11 @@ pub fn class_pairs(m: &Model) -> Vec<(u32, u32, ConnSet)> {
         }
         let cr = &m.per_class[d as usize];
         let mut wide = false;
-        let rules = cr.np_in_rules.iter().chain(cr.admin_in.iter().filter(|r| {
-            m.rules[**r as usize].action == super::policy::Action::Allow
-        }));
+        let rules = cr.np_in_rules.iter().chain(
+            cr.admin_in
+                .iter()
+                .filter(|r| m.rules[**r as usize].action == super::policy::Action::Allow),
+        );
         let mut named: Vec<u32> = Vec::new();
         for &r in rules {
             match &m.rules[r as usize].members {
@@ -88,9 +90,11 @@ pub fn class_pairs(m: &Model) -> Vec<(u32, u32, ConnSet)> {
                     let cr = &m.per_class[s as usize];
                     let mut all = false;
                     let mut cand: Vec<u32> = Vec::new();
-                    for &r in cr.np_eg_rules.iter().chain(cr.admin_eg.iter().filter(|r| {
-                        m.rules[**r as usize].action == super::policy::Action::Allow
-                    })) {
+                    for &r in
+                        cr.np_eg_rules.iter().chain(cr.admin_eg.iter().filter(|r| {
+                            m.rules[**r as usize].action == super::policy::Action::Allow
+                        }))
+                    {
                         match &m.rules[r as usize].members {
                             super::policy::Members::All => all = true,
                             super::policy::Members::None => {}

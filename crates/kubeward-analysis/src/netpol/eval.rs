@@ -17,7 +17,11 @@ pub enum Side<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// An AdminNetworkPolicy or BaselineAdminNetworkPolicy rule matched these connections.
-    Admin { rule: u32, action: Action, conns: ConnSet },
+    Admin {
+        rule: u32,
+        action: Action,
+        conns: ConnSet,
+    },
     /// A NetworkPolicy rule allows these connections (rules may overlap).
     Allowed { rule: u32, conns: ConnSet },
     /// The endpoint is isolated by these NetworkPolicies and no rule allows these connections.
@@ -123,7 +127,10 @@ impl Model {
                 }
                 np_allowed.union_with(&hit);
                 if let Some(t) = trace.as_deref_mut() {
-                    t.push(Step::Allowed { rule: r, conns: hit });
+                    t.push(Step::Allowed {
+                        rule: r,
+                        conns: hit,
+                    });
                 }
             }
             let denied = rest.subtract(&np_allowed);
@@ -164,8 +171,10 @@ impl Model {
             }
         }
         if !rest.is_empty() {
-            if let Some(t) = trace.as_deref_mut() {
-                t.push(Step::Default { conns: rest.clone() });
+            if let Some(t) = trace {
+                t.push(Step::Default {
+                    conns: rest.clone(),
+                });
             }
             allowed.union_with(&rest);
         }

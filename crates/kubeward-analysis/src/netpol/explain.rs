@@ -36,13 +36,16 @@ pub fn parse_port(s: &str) -> Result<(Proto, u16), String> {
     let (num, proto) = match s.split_once('/') {
         Some((n, p)) => (
             n,
-            Proto::parse_loose(p).ok_or_else(|| format!("`{s}`: protocol must be TCP, UDP or SCTP"))?,
+            Proto::parse_loose(p)
+                .ok_or_else(|| format!("`{s}`: protocol must be TCP, UDP or SCTP"))?,
         ),
         None => (s, Proto::Tcp),
     };
     match num.parse::<u16>() {
         Ok(n) if n > 0 => Ok((proto, n)),
-        _ => Err(format!("`{s}`: expected PORT[/PROTOCOL] with a port from 1 to 65535")),
+        _ => Err(format!(
+            "`{s}`: expected PORT[/PROTOCOL] with a port from 1 to 65535"
+        )),
     }
 }
 
@@ -99,7 +102,11 @@ pub fn explain(
                 o,
                 "{} {n}: {}",
                 p.as_str(),
-                if allowed.is_empty() { "DENIED" } else { "ALLOWED" }
+                if allowed.is_empty() {
+                    "DENIED"
+                } else {
+                    "ALLOWED"
+                }
             );
         }
         None => {
@@ -125,7 +132,10 @@ pub fn explain(
             }
         }
     }
-    for (dir, steps, end) in [(Dir::Egress, &eg_steps, src), (Dir::Ingress, &in_steps, dst)] {
+    for (dir, steps, end) in [
+        (Dir::Egress, &eg_steps, src),
+        (Dir::Ingress, &in_steps, dst),
+    ] {
         let _ = writeln!(
             o,
             "\n{} {} {}:",
@@ -134,7 +144,10 @@ pub fn explain(
             end_name(m, end)
         );
         if let End::Address(_) = end {
-            let _ = writeln!(o, "  not restricted: policies in the cluster do not govern an address outside it");
+            let _ = writeln!(
+                o,
+                "  not restricted: policies in the cluster do not govern an address outside it"
+            );
             continue;
         }
         let mut any = false;
@@ -182,7 +195,11 @@ fn step_line(
         )
     };
     Some(match st {
-        Step::Admin { rule, action, conns } => {
+        Step::Admin {
+            rule,
+            action,
+            conns,
+        } => {
             let c = cut(conns);
             if c.is_empty() {
                 return None;
@@ -210,7 +227,11 @@ fn step_line(
                 .iter()
                 .map(|p| {
                     let p = &m.policies[*p as usize];
-                    format!("{} ({})", p.display(m), location(inv, p.object, "/spec/podSelector"))
+                    format!(
+                        "{} ({})",
+                        p.display(m),
+                        location(inv, p.object, "/spec/podSelector")
+                    )
                 })
                 .collect();
             format!(
@@ -241,7 +262,8 @@ mod tests {
 
     #[test]
     fn explains_each_direction_with_locations() {
-        let y = deploy("a", "web", "app=web", "") + &deploy("a", "api", "app=api", "http:8080")
+        let y = deploy("a", "web", "app=web", "")
+            + &deploy("a", "api", "app=api", "http:8080")
             + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\nspec: {podSelector: {}, policyTypes: [Ingress]}\n"
             + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api, namespace: a}\nspec:\n  podSelector: {matchLabels: {app: api}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: http}]\n";
         let l = load(&y);
@@ -250,8 +272,14 @@ mod tests {
         let d = parse_end(&m, "a/api[Deployment]").unwrap();
         let t = explain(&m, &l.inventory, s, d, None).unwrap();
         assert!(t.contains("allowed: TCP 8080\n"), "{t}");
-        assert!(t.contains("allowed TCP 8080: NetworkPolicy a/api ingress rule #1 (test.yaml:"), "{t}");
-        assert!(t.contains("isolated for ingress by NetworkPolicy a/deny (test.yaml:"), "{t}");
+        assert!(
+            t.contains("allowed TCP 8080: NetworkPolicy a/api ingress rule #1 (test.yaml:"),
+            "{t}"
+        );
+        assert!(
+            t.contains("isolated for ingress by NetworkPolicy a/deny (test.yaml:"),
+            "{t}"
+        );
         assert!(t.contains("Egress from a/web[Deployment]:\n  allowed All Connections: no NetworkPolicy selects it for egress"), "{t}");
         let t = explain(&m, &l.inventory, s, d, Some((Proto::Udp, 8080))).unwrap();
         assert!(t.contains("UDP 8080: DENIED"), "{t}");

@@ -65,14 +65,25 @@ fn side(m: &Model, inv: &Inventory, class: u32, dir: Dir) -> Side {
     let isolated = m.isolated(dir, class);
     let mut nss: BTreeSet<String> = BTreeSet::new();
     let mut sels: BTreeSet<String> = BTreeSet::new();
-    let tiers: [(&[u32], bool); 3] = [(admin, true), (if isolated { np } else { &[] }, false), (if isolated { &[] } else { base }, true)];
+    let tiers: [(&[u32], bool); 3] = [
+        (admin, true),
+        (if isolated { np } else { &[] }, false),
+        (if isolated { &[] } else { base }, true),
+    ];
     for (rules, is_admin) in tiers {
         for &r in rules {
             let rule = &m.rules[r as usize];
             let p = &m.policies[rule.policy as usize];
             let conn = conns_text(m, rule, dir, class);
-            let action = is_admin.then(|| format!("{} {}: {}", p.kind.tag(), p.name, rule.action.as_str()));
-            let via = format!("{} {} {} ({})", p.kind.as_str(), p.display(m), rule.label(), location(inv, p.object, &rule.pointer));
+            let action =
+                is_admin.then(|| format!("{} {}: {}", p.kind.tag(), p.name, rule.action.as_str()));
+            let via = format!(
+                "{} {} {} ({})",
+                p.kind.as_str(),
+                p.display(m),
+                rule.label(),
+                location(inv, p.object, &rule.pointer)
+            );
             let grants = rule.action == Action::Allow;
             let push = |peer: String, s: &mut Side| {
                 s.peers.push(PeerLine {
@@ -106,7 +117,9 @@ fn side(m: &Model, inv: &Inventory, class: u32, dir: Dir) -> Side {
                                 }
                                 format!("{text}[External]")
                             }
-                            PeerKind::Nodes(sel) => format!("[nodes with {{{}}}]", sel.display(&m.syms)),
+                            PeerKind::Nodes(sel) => {
+                                format!("[nodes with {{{}}}]", sel.display(&m.syms))
+                            }
                             PeerKind::Unknown(t) => format!("[{t}]"),
                         };
                         push(text, &mut s);
@@ -132,7 +145,13 @@ fn side(m: &Model, inv: &Inventory, class: u32, dir: Dir) -> Side {
     s
 }
 
-fn reach(m: &Model, scope: &PodScope, s: &mut Side, nss: &mut BTreeSet<String>, sels: &mut BTreeSet<String>) {
+fn reach(
+    m: &Model,
+    scope: &PodScope,
+    s: &mut Side,
+    nss: &mut BTreeSet<String>,
+    sels: &mut BTreeSet<String>,
+) {
     match &scope.ns {
         NsScope::Own(n) => {
             nss.insert(m.namespaces[*n as usize].name.to_string());
@@ -208,7 +227,10 @@ pub fn render_text(v: &[Exposure]) -> String {
     let mut o = String::new();
     for e in v {
         let _ = writeln!(o, "{}", e.workload);
-        for (title, side, arrow) in [("reachable from", &e.ingress, "<="), ("can reach", &e.egress, "=>")] {
+        for (title, side, arrow) in [
+            ("reachable from", &e.ingress, "<="),
+            ("can reach", &e.egress, "=>"),
+        ] {
             let _ = writeln!(o, "  {title}: {}", summary(side));
             for p in &side.peers {
                 let _ = writeln!(
@@ -216,7 +238,10 @@ pub fn render_text(v: &[Exposure]) -> String {
                     "    {arrow} {} : {}{}   [{}]",
                     p.peer,
                     p.conn,
-                    p.action.as_ref().map(|a| format!(" ({a})")).unwrap_or_default(),
+                    p.action
+                        .as_ref()
+                        .map(|a| format!(" ({a})"))
+                        .unwrap_or_default(),
                     p.via
                 );
             }
@@ -237,7 +262,10 @@ fn summary(s: &Side) -> String {
             n.push(format!("namespaces {}", s.namespaces.join(", ")));
         }
         if !s.namespace_selectors.is_empty() {
-            n.push(format!("any namespace labelled {}", s.namespace_selectors.join(" or ")));
+            n.push(format!(
+                "any namespace labelled {}",
+                s.namespace_selectors.join(" or ")
+            ));
         }
         parts.push(n.join(" and "));
     }
@@ -253,20 +281,41 @@ mod tests {
 
     #[test]
     fn symbolic_peers_and_summaries() {
-        let y = deploy("a", "web", "app=web", "http:8080") + &deploy("a", "db", "app=db", "")
+        let y = deploy("a", "web", "app=web", "http:8080")
+            + &deploy("a", "db", "app=db", "")
             + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: a}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Ingress, Egress]\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {team: blue}}, podSelector: {matchLabels: {role: lb}}}, {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: edge}}}]\n    ports: [{port: http}]\n  egress:\n  - to: [{podSelector: {matchLabels: {app: db}}}, {ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}]\n";
         let l = load(&y);
         let m = Model::build(&l.inventory, Default::default());
         let v = exposure(&m, &l.inventory);
-        let web = v.iter().find(|e| e.workload == "a/web[Deployment]").unwrap();
+        let web = v
+            .iter()
+            .find(|e| e.workload == "a/web[Deployment]")
+            .unwrap();
         assert!(!web.ingress.entire_cluster);
         assert_eq!(web.ingress.namespaces, vec!["edge"]);
         assert_eq!(web.ingress.namespace_selectors, vec!["{team=blue}"]);
         assert!(!web.ingress.outside);
-        let peers: Vec<(&str, &str)> = web.ingress.peers.iter().map(|p| (p.peer.as_str(), p.conn.as_str())).collect();
-        assert_eq!(peers, vec![("[namespace with {team=blue}]/[pod with {role=lb}]", "TCP 8080"), ("edge/[all pods]", "TCP 8080")]);
+        let peers: Vec<(&str, &str)> = web
+            .ingress
+            .peers
+            .iter()
+            .map(|p| (p.peer.as_str(), p.conn.as_str()))
+            .collect();
+        assert_eq!(
+            peers,
+            vec![
+                (
+                    "[namespace with {team=blue}]/[pod with {role=lb}]",
+                    "TCP 8080"
+                ),
+                ("edge/[all pods]", "TCP 8080")
+            ]
+        );
         assert!(web.egress.outside);
-        assert_eq!(web.egress.peers[1].peer, "10.0.0.0/8 except 10.1.0.0/16[External]");
+        assert_eq!(
+            web.egress.peers[1].peer,
+            "10.0.0.0/8 except 10.1.0.0/16[External]"
+        );
         let db = v.iter().find(|e| e.workload == "a/db[Deployment]").unwrap();
         assert!(db.ingress.entire_cluster && db.ingress.outside);
         let t = render_text(&v);

@@ -37,8 +37,18 @@ fn microservices() {
         let d = super::explain::parse_end(&m, b).unwrap();
         super::explain::explain(&m, &l.inventory, s, d, p).unwrap()
     };
-    insta::assert_snapshot!("microservices_explain_frontend_cart", e("shop/frontend", "shop/cart", None));
-    insta::assert_snapshot!("microservices_explain_debug_redis", e("tools/debug", "shop/redis[StatefulSet]", Some((super::Proto::Tcp, 6379))));
+    insta::assert_snapshot!(
+        "microservices_explain_frontend_cart",
+        e("shop/frontend", "shop/cart", None)
+    );
+    insta::assert_snapshot!(
+        "microservices_explain_debug_redis",
+        e(
+            "tools/debug",
+            "shop/redis[StatefulSet]",
+            Some((super::Proto::Tcp, 6379))
+        )
+    );
     let x = super::exposure::exposure(&m, &l.inventory);
     insta::assert_snapshot!("microservices_exposure", super::exposure::render_text(&x));
 }
@@ -65,7 +75,13 @@ fn admin_and_baseline_with_pass() {
     let m = model(&l);
     let s = super::explain::parse_end(&m, "dev/sandbox").unwrap();
     let d = super::explain::parse_end(&m, "prod/api").unwrap();
-    insta::assert_snapshot!("admin_explain_sandbox_api", super::explain::explain(&m, &l.inventory, s, d, None).unwrap());
+    insta::assert_snapshot!(
+        "admin_explain_sandbox_api",
+        super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
+    );
     let s = super::explain::parse_end(&m, "prod/web").unwrap();
-    insta::assert_snapshot!("admin_explain_web_api", super::explain::explain(&m, &l.inventory, s, d, None).unwrap());
+    insta::assert_snapshot!(
+        "admin_explain_web_api",
+        super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
+    );
 }

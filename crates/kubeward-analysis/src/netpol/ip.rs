@@ -146,8 +146,12 @@ impl Cidr {
         let prefix: u8 = len
             .parse()
             .ok()
-            .filter(|p| *p <= bits && !len.starts_with('+') && !(len.len() > 1 && len.starts_with('0')))
-            .ok_or_else(|| format!("`{s}` is not a CIDR: prefix length `{len}` must be 0-{bits}"))?;
+            .filter(|p| {
+                *p <= bits && !len.starts_with('+') && !(len.len() > 1 && len.starts_with('0'))
+            })
+            .ok_or_else(|| {
+                format!("`{s}` is not a CIDR: prefix length `{len}` must be 0-{bits}")
+            })?;
         let host_bits = u32::from(bits - prefix);
         let mask: u128 = if host_bits >= 128 {
             u128::MAX
@@ -290,8 +294,12 @@ impl Atoms {
 
     /// Indices of the atoms inside `r` (a contiguous run).
     pub fn within(&self, r: &IpRange) -> std::ops::Range<usize> {
-        let lo = self.ranges.partition_point(|a| (a.family, a.start) < (r.family, r.start));
-        let hi = self.ranges.partition_point(|a| (a.family, a.start) <= (r.family, r.end));
+        let lo = self
+            .ranges
+            .partition_point(|a| (a.family, a.start) < (r.family, r.start));
+        let hi = self
+            .ranges
+            .partition_point(|a| (a.family, a.start) <= (r.family, r.end));
         lo..hi.max(lo)
     }
 
@@ -301,7 +309,8 @@ impl Atoms {
         let i = self
             .ranges
             .partition_point(|a| (a.family, a.start) <= (one.family, one.start));
-        i.checked_sub(1).filter(|&i| self.ranges[i].contains_range(&one))
+        i.checked_sub(1)
+            .filter(|&i| self.ranges[i].contains_range(&one))
     }
 }
 
@@ -317,9 +326,13 @@ pub fn is_internal(r: &IpRange) -> bool {
         "169.254.0.0/16",
     ];
     const V6: &[&str] = &["fc00::/7", "fe80::/10", "::1/128"];
-    V4.iter()
-        .chain(V6)
-        .any(|c| Cidr::parse(c).expect("static cidr").0.range().contains_range(r))
+    V4.iter().chain(V6).any(|c| {
+        Cidr::parse(c)
+            .expect("static cidr")
+            .0
+            .range()
+            .contains_range(r)
+    })
 }
 
 #[cfg(test)]
@@ -332,12 +345,21 @@ mod tests {
 
     #[test]
     fn parse_and_mask() {
-        assert_eq!(c("10.0.0.0/8").range().to_string(), "10.0.0.0-10.255.255.255");
+        assert_eq!(
+            c("10.0.0.0/8").range().to_string(),
+            "10.0.0.0-10.255.255.255"
+        );
         let (x, host) = Cidr::parse("10.1.2.3/8").unwrap();
         assert!(host);
         assert_eq!(x.to_string(), "10.0.0.0/8");
-        assert_eq!(c("0.0.0.0/0").range().to_string(), "0.0.0.0-255.255.255.255");
-        assert_eq!(c("fd00::/8").range().to_string(), "fd00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        assert_eq!(
+            c("0.0.0.0/0").range().to_string(),
+            "0.0.0.0-255.255.255.255"
+        );
+        assert_eq!(
+            c("fd00::/8").range().to_string(),
+            "fd00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+        );
         assert!(Cidr::parse("10.0.0.0").is_err());
         assert!(Cidr::parse("10.0.0.0/33").is_err());
         assert!(Cidr::parse("300.0.0.0/8").is_err());
@@ -347,13 +369,7 @@ mod tests {
     fn block_with_excepts() {
         let s = IpSet::from_block(&c("10.0.0.0/8"), &[c("10.1.0.0/16"), c("10.255.0.0/16")]);
         let t: Vec<String> = s.ranges.iter().map(|r| r.to_string()).collect();
-        assert_eq!(
-            t,
-            vec![
-                "10.0.0.0-10.0.255.255",
-                "10.2.0.0-10.254.255.255"
-            ]
-        );
+        assert_eq!(t, vec!["10.0.0.0-10.0.255.255", "10.2.0.0-10.254.255.255"]);
     }
 
     #[test]
@@ -384,9 +400,17 @@ mod tests {
         };
         let t: Vec<String> = r.to_cidrs().iter().map(|c| c.to_string()).collect();
         assert_eq!(t, vec!["10.0.0.0/23", "10.0.2.0/24"]);
-        let whole: Vec<String> = IpRange::whole(Family::V4).to_cidrs().iter().map(|c| c.to_string()).collect();
+        let whole: Vec<String> = IpRange::whole(Family::V4)
+            .to_cidrs()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(whole, vec!["0.0.0.0/0"]);
-        let one: Vec<String> = IpRange::single("169.254.169.254".parse().unwrap()).to_cidrs().iter().map(|c| c.to_string()).collect();
+        let one: Vec<String> = IpRange::single("169.254.169.254".parse().unwrap())
+            .to_cidrs()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(one, vec!["169.254.169.254/32"]);
     }
 }

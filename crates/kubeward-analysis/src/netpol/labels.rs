@@ -163,7 +163,10 @@ impl Selector {
         if node.as_map().is_none() {
             return Err(Problem::new(
                 pointer,
-                format!("a label selector must be a mapping, not a {}", node.type_name()),
+                format!(
+                    "a label selector must be a mapping, not a {}",
+                    node.type_name()
+                ),
             ));
         }
         let mut sel = Selector::default();
@@ -229,15 +232,22 @@ impl Selector {
                             }
                         };
                         let mut values = Vec::new();
-                        for (j, val) in e.get("values").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+                        for (j, val) in e
+                            .get("values")
+                            .map(Node::items)
+                            .unwrap_or(&[])
+                            .iter()
+                            .enumerate()
+                        {
                             let Some(s) = val.as_str() else {
                                 return Err(Problem::new(
                                     kubeward_core::ptr!(&p, "values", j),
                                     "values must be strings",
                                 ));
                             };
-                            check_value(s)
-                                .map_err(|m| Problem::new(kubeward_core::ptr!(&p, "values", j), m))?;
+                            check_value(s).map_err(|m| {
+                                Problem::new(kubeward_core::ptr!(&p, "values", j), m)
+                            })?;
                             values.push(syms.intern(s));
                         }
                         match op {
@@ -305,9 +315,16 @@ impl Selector {
     pub fn single_label(&self, key: Sym) -> Option<Sym> {
         match (self.match_labels.as_slice(), self.exprs.as_slice()) {
             ([(k, v)], []) if *k == key => Some(*v),
-            ([], [Expr { key: k, op: Op::In, values }]) if *k == key && values.len() == 1 => {
-                Some(values[0])
-            }
+            (
+                [],
+                [
+                    Expr {
+                        key: k,
+                        op: Op::In,
+                        values,
+                    },
+                ],
+            ) if *k == key && values.len() == 1 => Some(values[0]),
             _ => None,
         }
     }
@@ -326,7 +343,8 @@ fn check_key(k: &str) -> Result<(), String> {
             && p.split('.').all(|l| {
                 !l.is_empty()
                     && l.len() <= 63
-                    && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && l.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                     && !l.starts_with('-')
                     && !l.ends_with('-')
             });
@@ -381,12 +399,36 @@ mod tests {
         let l = labels(json!({"app": "web", "tier": "front"}), &mut s);
         let none = Labels::default();
         let cases = [
-            (json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]}), true, false),
-            (json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["api"]}]}), true, true),
-            (json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]}), false, true),
-            (json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}), true, false),
-            (json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}), false, true),
-            (json!({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["back"]}]}), false, false),
+            (
+                json!({"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "api"]}]}),
+                true,
+                false,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["api"]}]}),
+                true,
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["web"]}]}),
+                false,
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}),
+                true,
+                false,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}),
+                false,
+                true,
+            ),
+            (
+                json!({"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["back"]}]}),
+                false,
+                false,
+            ),
             (json!({}), true, true),
         ];
         for (v, on_l, on_none) in cases {
@@ -399,16 +441,34 @@ mod tests {
     #[test]
     fn invalid_selectors_are_located() {
         let mut s = Interner::default();
-        let e = sel(json!({"matchExpressions": [{"key": "a", "operator": "In"}]}), &mut s).unwrap_err();
+        let e = sel(
+            json!({"matchExpressions": [{"key": "a", "operator": "In"}]}),
+            &mut s,
+        )
+        .unwrap_err();
         assert_eq!(e.pointer, "/s/matchExpressions/0");
-        let e = sel(json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}), &mut s).unwrap_err();
+        let e = sel(
+            json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}),
+            &mut s,
+        )
+        .unwrap_err();
         assert_eq!(e.pointer, "/s/matchExpressions/0/values");
-        let e = sel(json!({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["x"]}]}), &mut s).unwrap_err();
+        let e = sel(
+            json!({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["x"]}]}),
+            &mut s,
+        )
+        .unwrap_err();
         assert_eq!(e.pointer, "/s/matchExpressions/0/operator");
         let e = sel(json!({"matchLabels": {"app": 3}}), &mut s).unwrap_err();
         assert_eq!(e.pointer, "/s/matchLabels/app");
         let e = sel(json!({"matchLabels": {"-bad": "x"}}), &mut s).unwrap_err();
         assert_eq!(e.pointer, "/s/matchLabels/-bad");
-        assert!(sel(json!({"matchLabels": {"kubernetes.io/metadata.name": "a"}}), &mut s).is_ok());
+        assert!(
+            sel(
+                json!({"matchLabels": {"kubernetes.io/metadata.name": "a"}}),
+                &mut s
+            )
+            .is_ok()
+        );
     }
 }

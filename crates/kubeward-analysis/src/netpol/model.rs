@@ -9,8 +9,8 @@
 
 use super::ip::IpSet;
 use super::labels::{Interner, Labels, Problem, Sym};
-use super::ports::Proto;
 use super::policy::{self, Policy, PolicyKind, Rule};
+use super::ports::Proto;
 use compact_str::CompactString;
 use kubeward_core::inventory::{Inventory, Object, ObjectId};
 use kubeward_core::podspec::PodSpec;
@@ -237,7 +237,9 @@ impl Model {
             .collect();
         match hits.as_slice() {
             [one] => Ok(*one),
-            [] => Err(format!("no workload `{text}` in the input (write ns/name or ns/name[Kind])")),
+            [] => Err(format!(
+                "no workload `{text}` in the input (write ns/name or ns/name[Kind])"
+            )),
             many => Err(format!(
                 "`{text}` is ambiguous: {}",
                 many.iter()
@@ -293,7 +295,9 @@ impl Model {
         self.endpoints
             .iter()
             .enumerate()
-            .filter(|(_, e)| Some(e.ns) == ks && key.is_some() && e.labels.get(key.unwrap_or(0)) == val)
+            .filter(|(_, e)| {
+                Some(e.ns) == ks && key.is_some() && e.labels.get(key.unwrap_or(0)) == val
+            })
             .map(|(i, _)| i as u32)
             .collect()
     }
@@ -352,7 +356,8 @@ impl Model {
                     continue;
                 }
                 let telling = self.policies.iter().find(|p| {
-                    p.pod_selectors(self).any(|s| s.matches(first) != s.matches(l))
+                    p.pod_selectors(self)
+                        .any(|s| s.matches(first) != s.matches(l))
                 });
                 if let Some(p) = telling {
                     found.push(Issue {
@@ -380,7 +385,10 @@ impl Model {
 fn labels_readonly(node: Option<&Node>, syms: &Interner) -> Labels {
     let mut v = Vec::new();
     let mut unknown = 0u32;
-    for (k, val) in node.map(|n| n.entries().collect::<Vec<_>>()).unwrap_or_default() {
+    for (k, val) in node
+        .map(|n| n.entries().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         let Some(text) = val.as_str() else { continue };
         match (syms.get(k), syms.get(text)) {
             (Some(a), Some(b)) => v.push((a, b)),
@@ -526,7 +534,10 @@ fn container_ports(spec: &PodSpec<'_>, syms: &mut Interner, out: &mut Vec<(Sym, 
             continue;
         }
         for p in c.node.get("ports").map(Node::items).unwrap_or(&[]) {
-            let (Some(name), Some(num)) = (p.str_at("name"), p.get("containerPort").and_then(Node::as_i64)) else {
+            let (Some(name), Some(num)) = (
+                p.str_at("name"),
+                p.get("containerPort").and_then(Node::as_i64),
+            ) else {
                 continue;
             };
             let proto = p.str_at("protocol").map_or(Some(Proto::Tcp), Proto::parse);

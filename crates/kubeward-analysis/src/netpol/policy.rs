@@ -307,7 +307,11 @@ impl Policy {
         self.subject.pods.iter().chain(peers)
     }
 
-    pub fn rules<'a>(&'a self, m: &'a Model, dir: Dir) -> impl Iterator<Item = (u32, &'a Rule)> + 'a {
+    pub fn rules<'a>(
+        &'a self,
+        m: &'a Model,
+        dir: Dir,
+    ) -> impl Iterator<Item = (u32, &'a Rule)> + 'a {
         let ids = match dir {
             Dir::Ingress => &self.ingress,
             Dir::Egress => &self.egress,
@@ -371,11 +375,15 @@ impl Ctx<'_> {
 
 /// Parses and validates every policy of the inventory into `m`.
 pub fn compile(inv: &Inventory, m: &mut Model) {
-    let mut objs: Vec<&Object> = ["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy"]
-        .iter()
-        .flat_map(|k| inv.of_kind(k))
-        .filter(|o| policy_kind_of(o).is_some() && is_last(inv, o))
-        .collect();
+    let mut objs: Vec<&Object> = [
+        "NetworkPolicy",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+    ]
+    .iter()
+    .flat_map(|k| inv.of_kind(k))
+    .filter(|o| policy_kind_of(o).is_some() && is_last(inv, o))
+    .collect();
     objs.sort_by_key(|o| o.id);
     let mut banps = 0;
     for o in objs {
@@ -439,7 +447,10 @@ pub fn compile(inv: &Inventory, m: &mut Model) {
     let mut ties: Vec<(i64, Vec<u32>)> = by_prio.into_iter().filter(|(_, v)| v.len() > 1).collect();
     ties.sort();
     for (prio, ids) in ties {
-        let names: Vec<String> = ids.iter().map(|i| m.policies[*i as usize].name.to_string()).collect();
+        let names: Vec<String> = ids
+            .iter()
+            .map(|i| m.policies[*i as usize].name.to_string())
+            .collect();
         for &i in &ids[1..] {
             let obj = m.policies[i as usize].object;
             m.issue(
@@ -466,11 +477,17 @@ fn network_policy(cx: &mut Ctx<'_>) -> Compiled {
     let spec = match o.root.get("spec") {
         Some(s) if s.as_map().is_some() => s,
         Some(s) => {
-            cx.err("/spec", format!("`spec` must be a mapping, not a {}", s.type_name()));
+            cx.err(
+                "/spec",
+                format!("`spec` must be a mapping, not a {}", s.type_name()),
+            );
             return None;
         }
         None => {
-            cx.err("", "a NetworkPolicy needs a `spec` (at least `podSelector: {}`)");
+            cx.err(
+                "",
+                "a NetworkPolicy needs a `spec` (at least `podSelector: {}`)",
+            );
             return None;
         }
     };
@@ -487,11 +504,17 @@ fn network_policy(cx: &mut Ctx<'_>) -> Compiled {
         }
         Some(n) => {
             let Some(items) = n.as_seq() else {
-                cx.err("/spec/policyTypes", "`policyTypes` must be a list of `Ingress` and `Egress`");
+                cx.err(
+                    "/spec/policyTypes",
+                    "`policyTypes` must be a list of `Ingress` and `Egress`",
+                );
                 return None;
             };
             if items.len() > 2 {
-                cx.err("/spec/policyTypes", "`policyTypes` may list at most two values");
+                cx.err(
+                    "/spec/policyTypes",
+                    "`policyTypes` may list at most two values",
+                );
             }
             for (i, t) in items.iter().enumerate() {
                 match t.as_str() {
@@ -507,9 +530,14 @@ fn network_policy(cx: &mut Ctx<'_>) -> Compiled {
     }
     let mut rules = Vec::new();
     for dir in [Dir::Ingress, Dir::Egress] {
-        let Some(list) = spec.get(dir.field()) else { continue };
+        let Some(list) = spec.get(dir.field()) else {
+            continue;
+        };
         let Some(items) = list.as_seq() else {
-            cx.err(ptr!("/spec", dir.field()), format!("`{}` must be a list of rules", dir.field()));
+            cx.err(
+                ptr!("/spec", dir.field()),
+                format!("`{}` must be a list of rules", dir.field()),
+            );
             continue;
         };
         for (i, r) in items.iter().enumerate() {
@@ -564,7 +592,10 @@ fn network_policy(cx: &mut Ctx<'_>) -> Compiled {
 
 fn np_rule(cx: &mut Ctx<'_>, r: &Node, rp: &str, dir: Dir, index: usize, ns: u32) -> Option<Rule> {
     if r.as_map().is_none() && !r.is_null() {
-        cx.err(rp, format!("a rule must be a mapping, not a {}", r.type_name()));
+        cx.err(
+            rp,
+            format!("a rule must be a mapping, not a {}", r.type_name()),
+        );
         return None;
     }
     let ports = np_ports(cx, r.get("ports"), &ptr!(rp, "ports"));
@@ -572,7 +603,10 @@ fn np_rule(cx: &mut Ctx<'_>, r: &Node, rp: &str, dir: Dir, index: usize, ns: u32
         None => None,
         Some(list) => match list.as_seq() {
             None => {
-                cx.err(ptr!(rp, dir.peers_field()), format!("`{}` must be a list of peers", dir.peers_field()));
+                cx.err(
+                    ptr!(rp, dir.peers_field()),
+                    format!("`{}` must be a list of peers", dir.peers_field()),
+                );
                 return None;
             }
             // `from: []` means the same as no `from`: every source.
@@ -592,7 +626,10 @@ fn np_rule(cx: &mut Ctx<'_>, r: &Node, rp: &str, dir: Dir, index: usize, ns: u32
     let (ports, numeric, has_named) = ports?;
     if has_named {
         if let Some(peers) = &peers {
-            if peers.iter().all(|p| matches!(p.kind, PeerKind::Block { .. })) {
+            if peers
+                .iter()
+                .all(|p| matches!(p.kind, PeerKind::Block { .. }))
+            {
                 cx.ineffective(
                     ptr!(rp, "ports"),
                     "a named port cannot apply to an ipBlock peer (there is no pod to resolve the name against); it matches nothing for these addresses",
@@ -617,7 +654,10 @@ fn np_rule(cx: &mut Ctx<'_>, r: &Node, rp: &str, dir: Dir, index: usize, ns: u32
 
 fn np_peer(cx: &mut Ctx<'_>, p: &Node, pp: &str, ns: u32) -> Option<Peer> {
     if p.as_map().is_none() {
-        cx.err(pp, format!("a peer must be a mapping, not a {}", p.type_name()));
+        cx.err(
+            pp,
+            format!("a peer must be a mapping, not a {}", p.type_name()),
+        );
         return None;
     }
     let pod = p.get("podSelector");
@@ -649,7 +689,13 @@ fn np_peer(cx: &mut Ctx<'_>, p: &Node, pp: &str, ns: u32) -> Option<Peer> {
             }
         };
         let mut excepts = Vec::new();
-        for (i, e) in b.get("except").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+        for (i, e) in b
+            .get("except")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let ep = ptr!(&bp, "except", i);
             let Some(t) = e.as_str() else {
                 cx.err(&ep, "`except` entries must be CIDR strings");
@@ -661,7 +707,10 @@ fn np_peer(cx: &mut Ctx<'_>, p: &Node, pp: &str, ns: u32) -> Option<Peer> {
                         || !cidr.range().contains_range(&x.range())
                         || x.prefix <= cidr.prefix
                     {
-                        cx.err(&ep, format!("except `{t}` must be a strict subset of `cidr` {cidr_text}"));
+                        cx.err(
+                            &ep,
+                            format!("except `{t}` must be a strict subset of `cidr` {cidr_text}"),
+                        );
                     } else {
                         excepts.push(x);
                     }
@@ -677,7 +726,11 @@ fn np_peer(cx: &mut Ctx<'_>, p: &Node, pp: &str, ns: u32) -> Option<Peer> {
         } else {
             format!(
                 "{cidr} except {}",
-                excepts.iter().map(|e| e.to_string()).collect::<Vec<_>>().join(", ")
+                excepts
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         let pods = cx.m.options.ipblock_matches_pods;
@@ -760,7 +813,10 @@ fn np_ports(cx: &mut Ctx<'_>, ports: Option<&Node>, pp: &str) -> PortsOut {
             Some(n) => match n.as_str().and_then(Proto::parse) {
                 Some(x) => x,
                 None => {
-                    cx.err(ptr!(&ep, "protocol"), format!("unsupported protocol {n} (expected \"TCP\", \"UDP\" or \"SCTP\")"));
+                    cx.err(
+                        ptr!(&ep, "protocol"),
+                        format!("unsupported protocol {n} (expected \"TCP\", \"UDP\" or \"SCTP\")"),
+                    );
                     ok = false;
                     continue;
                 }
@@ -776,45 +832,61 @@ fn np_ports(cx: &mut Ctx<'_>, ports: Option<&Node>, pp: &str) -> PortsOut {
                 }
                 PortSpec::AllPorts
             }
-            Some(n) => match (&n.value, n.as_i64()) {
-                (_, Some(v)) => {
-                    if !(1..=i64::from(MAX_PORT)).contains(&v) {
-                        cx.err(ptr!(&ep, "port"), format!("port {v} is out of range (1-65535)"));
+            Some(n) => {
+                match (&n.value, n.as_i64()) {
+                    (_, Some(v)) => {
+                        if !(1..=i64::from(MAX_PORT)).contains(&v) {
+                            cx.err(
+                                ptr!(&ep, "port"),
+                                format!("port {v} is out of range (1-65535)"),
+                            );
+                            ok = false;
+                            continue;
+                        }
+                        let lo = v as u16;
+                        match end {
+                            None => PortSpec::Range(lo, lo),
+                            Some(e) => match e.as_i64() {
+                                Some(hi) if hi >= v && hi <= i64::from(MAX_PORT) => {
+                                    PortSpec::Range(lo, hi as u16)
+                                }
+                                _ => {
+                                    cx.err(ptr!(&ep, "endPort"), format!("`endPort` {e} must be a number from `port` ({v}) to 65535"));
+                                    ok = false;
+                                    continue;
+                                }
+                            },
+                        }
+                    }
+                    (kubeward_core::Value::Str(s), None) => {
+                        if let Err(msg) = check_port_name(s) {
+                            cx.err(ptr!(&ep, "port"), msg);
+                            ok = false;
+                            continue;
+                        }
+                        if end.is_some() {
+                            cx.err(
+                                ptr!(&ep, "endPort"),
+                                "`endPort` cannot be used with a named port",
+                            );
+                            ok = false;
+                            continue;
+                        }
+                        PortSpec::Named(cx.m.syms.intern(s))
+                    }
+                    _ => {
+                        cx.err(
+                            ptr!(&ep, "port"),
+                            format!(
+                                "`port` must be a number or a port name, not a {}",
+                                n.type_name()
+                            ),
+                        );
                         ok = false;
                         continue;
                     }
-                    let lo = v as u16;
-                    match end {
-                        None => PortSpec::Range(lo, lo),
-                        Some(e) => match e.as_i64() {
-                            Some(hi) if hi >= v && hi <= i64::from(MAX_PORT) => PortSpec::Range(lo, hi as u16),
-                            _ => {
-                                cx.err(ptr!(&ep, "endPort"), format!("`endPort` {e} must be a number from `port` ({v}) to 65535"));
-                                ok = false;
-                                continue;
-                            }
-                        },
-                    }
                 }
-                (kubeward_core::Value::Str(s), None) => {
-                    if let Err(msg) = check_port_name(s) {
-                        cx.err(ptr!(&ep, "port"), msg);
-                        ok = false;
-                        continue;
-                    }
-                    if end.is_some() {
-                        cx.err(ptr!(&ep, "endPort"), "`endPort` cannot be used with a named port");
-                        ok = false;
-                        continue;
-                    }
-                    PortSpec::Named(cx.m.syms.intern(s))
-                }
-                _ => {
-                    cx.err(ptr!(&ep, "port"), format!("`port` must be a number or a port name, not a {}", n.type_name()));
-                    ok = false;
-                    continue;
-                }
-            },
+            }
         };
         match spec {
             PortSpec::AllPorts => numeric.union_with(&ConnSet::protocol(proto)),
@@ -835,7 +907,8 @@ fn np_ports(cx: &mut Ctx<'_>, ports: Option<&Node>, pp: &str) -> PortsOut {
 fn check_port_name(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 15
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && s.bytes().any(|b| b.is_ascii_lowercase())
         && !s.starts_with('-')
         && !s.ends_with('-')
@@ -843,7 +916,9 @@ fn check_port_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{s}` is not a valid port name (1-15 lower-case letters, digits and single dashes, at least one letter)"))
+        Err(format!(
+            "`{s}` is not a valid port name (1-15 lower-case letters, digits and single dashes, at least one letter)"
+        ))
     }
 }
 
@@ -860,8 +935,14 @@ fn admin_policy(cx: &mut Ctx<'_>, kind: PolicyKind) -> Compiled {
     if kind == PolicyKind::Admin {
         match spec.get("priority").and_then(Node::as_i64) {
             Some(p) if (0..=1000).contains(&p) => priority = p,
-            Some(p) => cx.err("/spec/priority", format!("priority {p} is out of range (0-1000)")),
-            None => cx.err("/spec", "an AdminNetworkPolicy needs a numeric `priority` (0-1000)"),
+            Some(p) => cx.err(
+                "/spec/priority",
+                format!("priority {p} is out of range (0-1000)"),
+            ),
+            None => cx.err(
+                "/spec",
+                "an AdminNetworkPolicy needs a numeric `priority` (0-1000)",
+            ),
         }
     } else if o.name != "default" {
         cx.err(
@@ -878,13 +959,18 @@ fn admin_policy(cx: &mut Ctx<'_>, kind: PolicyKind) -> Compiled {
     };
     let mut rules = Vec::new();
     for dir in [Dir::Ingress, Dir::Egress] {
-        let Some(list) = spec.get(dir.field()) else { continue };
+        let Some(list) = spec.get(dir.field()) else {
+            continue;
+        };
         let Some(items) = list.as_seq() else {
             cx.err(ptr!("/spec", dir.field()), "rules must be a list");
             continue;
         };
         if items.len() > 100 {
-            cx.err(ptr!("/spec", dir.field()), format!("at most 100 {} rules are allowed", dir.field()));
+            cx.err(
+                ptr!("/spec", dir.field()),
+                format!("at most 100 {} rules are allowed", dir.field()),
+            );
         }
         for (i, r) in items.iter().enumerate() {
             let rp = ptr!("/spec", dir.field(), i);
@@ -933,7 +1019,10 @@ fn admin_scope(cx: &mut Ctx<'_>, n: &Node, p: &str, _peer: bool) -> Option<PodSc
             let nsel = match pn.get("namespaceSelector") {
                 Some(x) => cx.selector(x, &ptr!(&pp, "namespaceSelector"))?,
                 None => {
-                    cx.err(&pp, "`pods` needs a `namespaceSelector` (use `{}` for every namespace)");
+                    cx.err(
+                        &pp,
+                        "`pods` needs a `namespaceSelector` (use `{}` for every namespace)",
+                    );
                     return None;
                 }
             };
@@ -979,7 +1068,10 @@ fn admin_rule(
             };
             cx.err(
                 ptr!(rp, "action"),
-                format!("action {} is not supported here (expected {allowed})", other.map_or("(missing)".into(), |a| format!("`{a}`"))),
+                format!(
+                    "action {} is not supported here (expected {allowed})",
+                    other.map_or("(missing)".into(), |a| format!("`{a}`"))
+                ),
             );
             return None;
         }
@@ -1001,7 +1093,10 @@ fn admin_rule(
         let pp = ptr!(rp, pf, j);
         let keys: Vec<&str> = p.entries().map(|(k, _)| k).collect();
         if keys.len() != 1 {
-            cx.err(&pp, "a peer must set exactly one of `namespaces`, `pods`, `nodes`, `networks`");
+            cx.err(
+                &pp,
+                "a peer must set exactly one of `namespaces`, `pods`, `nodes`, `networks`",
+            );
             continue;
         }
         match keys[0] {
@@ -1014,7 +1109,10 @@ fn admin_rule(
                 }
             }
             "nodes" if dir == Dir::Egress => {
-                if let Some(s) = p.get("nodes").and_then(|n| cx.selector(n, &ptr!(&pp, "nodes"))) {
+                if let Some(s) = p
+                    .get("nodes")
+                    .and_then(|n| cx.selector(n, &ptr!(&pp, "nodes")))
+                {
                     cx.warn(&pp, "`nodes` peers match node addresses, which kubeward cannot know offline; this peer matches nothing in the analysis");
                     peers.push(Peer {
                         pointer: pp,
@@ -1129,7 +1227,10 @@ fn admin_ports(cx: &mut Ctx<'_>, ports: Option<&Node>, pp: &str) -> PortsOut {
         let ep = ptr!(pp, i);
         let keys: Vec<&str> = e.entries().map(|(k, _)| k).collect();
         if keys.len() != 1 {
-            cx.err(&ep, "a port must set exactly one of `portNumber`, `namedPort`, `portRange`");
+            cx.err(
+                &ep,
+                "a port must set exactly one of `portNumber`, `namedPort`, `portRange`",
+            );
             ok = false;
             continue;
         }
@@ -1171,7 +1272,10 @@ fn admin_ports(cx: &mut Ctx<'_>, ports: Option<&Node>, pp: &str) -> PortsOut {
                         });
                     }
                     _ => {
-                        cx.err(&p, "`portRange` needs numeric `start` < `end` within 1-65535");
+                        cx.err(
+                            &p,
+                            "`portRange` needs numeric `start` < `end` within 1-65535",
+                        );
                         ok = false;
                     }
                 }
@@ -1224,8 +1328,11 @@ pub fn link(m: &mut Model) {
                 for p in peers {
                     match &p.kind {
                         PeerKind::Pods(s) => v.extend(scope_classes(m, s)),
-                        PeerKind::Block { set, pods: true, .. } => v.extend(
-                            (0..n_classes as u32).filter(|c| class_in_block(&m.classes[*c as usize], set)),
+                        PeerKind::Block {
+                            set, pods: true, ..
+                        } => v.extend(
+                            (0..n_classes as u32)
+                                .filter(|c| class_in_block(&m.classes[*c as usize], set)),
                         ),
                         _ => {}
                     }

@@ -249,9 +249,12 @@ impl ConnSet {
 
     /// `(protocol, lo, hi)` for every interval, protocols in alphabetical order.
     pub fn intervals(&self) -> impl Iterator<Item = (Proto, u16, u16)> + '_ {
-        Proto::ALL
-            .into_iter()
-            .flat_map(move |p| self.ports[p as usize].0.iter().map(move |&(lo, hi)| (p, lo, hi)))
+        Proto::ALL.into_iter().flat_map(move |p| {
+            self.ports[p as usize]
+                .0
+                .iter()
+                .map(move |&(lo, hi)| (p, lo, hi))
+        })
     }
 
     /// Parses the canonical text form (`All Connections`, `No Connections`,
@@ -341,10 +344,15 @@ mod tests {
         assert_eq!(a.union(&b).to_string(), "10-40");
         // Adjacent intervals merge.
         assert_eq!(
-            PortSet::range(1, 5).union(&PortSet::range(6, 9)).to_string(),
+            PortSet::range(1, 5)
+                .union(&PortSet::range(6, 9))
+                .to_string(),
             "1-9"
         );
-        assert_eq!(PortSet::all().subtract(&PortSet::range(1, 65535)), PortSet::none());
+        assert_eq!(
+            PortSet::all().subtract(&PortSet::range(1, 65535)),
+            PortSet::none()
+        );
         assert_eq!(
             PortSet::all().subtract(&PortSet::range(80, 80)).to_string(),
             "1-79,81-65535"

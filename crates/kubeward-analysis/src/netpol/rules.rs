@@ -15,7 +15,10 @@ const DOCS: (&str, &str) = (
     "docs",
     "https://kubernetes.io/docs/concepts/services-networking/network-policies/",
 );
-const NSA: (&str, &str) = ("nsa", "Kubernetes Hardening Guide: Network separation and hardening");
+const NSA: (&str, &str) = (
+    "nsa",
+    "Kubernetes Hardening Guide: Network separation and hardening",
+);
 
 macro_rules! rule {
     ($static:ident, $id:literal, $name:literal, $layer:expr, $sev:expr, $title:literal, $why:literal, $fix:literal, [$($r:expr),* $(,)?], $check:ident) => {
@@ -36,7 +39,12 @@ macro_rules! rule {
     };
 }
 
-rule!(INVALID, "KW-NET-101", "invalid-network-policy", Layer::PodToPod, Severity::High,
+rule!(
+    INVALID,
+    "KW-NET-101",
+    "invalid-network-policy",
+    Layer::PodToPod,
+    Severity::High,
     "Network policy is invalid and would be rejected by the API server",
     "The API server refuses a policy that breaks its validation rules (an empty peer, an \
      `ipBlock` mixed with selectors, an `except` outside its `cidr`, `endPort` with a named \
@@ -45,10 +53,22 @@ rule!(INVALID, "KW-NET-101", "invalid-network-policy", Layer::PodToPod, Severity
      leaves the policy out of the analysis, as the cluster would.",
     "Fix the field the finding points at (the message says what the API server expects), then \
      apply the policy and check it was accepted.",
-    [DOCS, ("docs", "https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/")],
-    check_invalid);
+    [
+        DOCS,
+        (
+            "docs",
+            "https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/"
+        )
+    ],
+    check_invalid
+);
 
-rule!(NO_DEFAULT_DENY_IN, "KW-NET-102", "namespace-without-default-deny-ingress", Layer::PodToPod, Severity::Medium,
+rule!(
+    NO_DEFAULT_DENY_IN,
+    "KW-NET-102",
+    "namespace-without-default-deny-ingress",
+    Layer::PodToPod,
+    Severity::Medium,
     "Namespace has workloads but no default-deny ingress NetworkPolicy",
     "Pods that no ingress policy selects accept connections from every pod in the cluster and \
      from anything that can route to them. Without a namespace-wide default deny, every new \
@@ -56,10 +76,22 @@ rule!(NO_DEFAULT_DENY_IN, "KW-NET-102", "namespace-without-default-deny-ingress"
     "Add a policy with `podSelector: {}` and `policyTypes: [Ingress]` (and no ingress rules) to \
      the namespace, then allow the traffic each workload needs with narrower policies \
      (`kubeward netpol suggest` writes them).",
-    [("cis", "5.3.2"), NSA, ("kubescape", "C-0260"), ("mitre", "T1210"), DOCS],
-    check_default_deny_ingress);
+    [
+        ("cis", "5.3.2"),
+        NSA,
+        ("kubescape", "C-0260"),
+        ("mitre", "T1210"),
+        DOCS
+    ],
+    check_default_deny_ingress
+);
 
-rule!(NO_DEFAULT_DENY_EG, "KW-NET-103", "namespace-without-default-deny-egress", Layer::PodToPod, Severity::Low,
+rule!(
+    NO_DEFAULT_DENY_EG,
+    "KW-NET-103",
+    "namespace-without-default-deny-egress",
+    Layer::PodToPod,
+    Severity::Low,
     "Namespace has workloads but no default-deny egress NetworkPolicy",
     "Pods that no egress policy selects can open connections anywhere: to every other pod, to \
      the cloud metadata API and to the internet. A compromised pod then moves laterally and \
@@ -67,27 +99,51 @@ rule!(NO_DEFAULT_DENY_EG, "KW-NET-103", "namespace-without-default-deny-egress",
     "Add a policy with `podSelector: {}` and `policyTypes: [Egress]` to the namespace, plus a \
      rule allowing DNS (UDP and TCP 53 to kube-dns), then allow each workload's destinations.",
     [("cis", "5.3.2"), NSA, ("mitre", "T1041"), DOCS],
-    check_default_deny_egress);
+    check_default_deny_egress
+);
 
-rule!(UNSELECTED, "KW-NET-104", "workload-without-network-policy", Layer::PodToPod, Severity::Medium,
+rule!(
+    UNSELECTED,
+    "KW-NET-104",
+    "workload-without-network-policy",
+    Layer::PodToPod,
+    Severity::Medium,
     "Workload is selected by no NetworkPolicy",
     "A pod that no NetworkPolicy selects is not isolated in either direction: every pod in the \
      cluster, and every address outside that can route to it, may connect to it, and it may \
      connect anywhere.",
     "Select the workload with a policy (a namespace default deny selects every pod) and allow \
      only the connections it needs.",
-    [("cis", "5.3.2"), ("kube-score", "pod-networkpolicy"), ("kubescape", "C-0260"), NSA, DOCS],
-    check_unselected);
+    [
+        ("cis", "5.3.2"),
+        ("kube-score", "pod-networkpolicy"),
+        ("kubescape", "C-0260"),
+        NSA,
+        DOCS
+    ],
+    check_unselected
+);
 
-rule!(DANGLING, "KW-NET-105", "network-policy-selects-nothing", Layer::PodToPod, Severity::Low,
+rule!(
+    DANGLING,
+    "KW-NET-105",
+    "network-policy-selects-nothing",
+    Layer::PodToPod,
+    Severity::Low,
     "NetworkPolicy selects no workload",
     "A policy whose `podSelector` matches no pod protects nothing. It usually means a label was \
      renamed or mistyped, so the workload it was written for is running without it.",
     "Fix the `podSelector` so it matches the intended pods' labels, or delete the policy.",
     [("kube-score", "networkpolicy-targets-pod"), DOCS],
-    check_dangling);
+    check_dangling
+);
 
-rule!(EMPTY_PEER, "KW-NET-106", "network-policy-peer-matches-nothing", Layer::PodToPod, Severity::Low,
+rule!(
+    EMPTY_PEER,
+    "KW-NET-106",
+    "network-policy-peer-matches-nothing",
+    Layer::PodToPod,
+    Severity::Low,
     "NetworkPolicy peer matches no workload",
     "A `from`/`to` peer that matches no pod allows nothing. Usually a label or namespace name is \
      wrong, so the traffic the author meant to allow is blocked, and someone will be tempted to \
@@ -95,9 +151,15 @@ rule!(EMPTY_PEER, "KW-NET-106", "network-policy-peer-matches-nothing", Layer::Po
     "Correct the selectors so they match the intended pods (namespace peers select by namespace \
      labels; name a namespace with `kubernetes.io/metadata.name`).",
     [DOCS],
-    check_empty_peer);
+    check_empty_peer
+);
 
-rule!(INEFFECTIVE, "KW-NET-107", "network-policy-rule-has-no-effect", Layer::PodToPod, Severity::Low,
+rule!(
+    INEFFECTIVE,
+    "KW-NET-107",
+    "network-policy-rule-has-no-effect",
+    Layer::PodToPod,
+    Severity::Low,
     "NetworkPolicy rule or port can never match",
     "Rules for a direction missing from `policyTypes` are ignored, a named port resolves only on \
      destination pods that define it with the same protocol, and a named port cannot apply to \
@@ -106,9 +168,15 @@ rule!(INEFFECTIVE, "KW-NET-107", "network-policy-rule-has-no-effect", Layer::Pod
     "List the direction in `policyTypes`, use a port name the destination pods define (with the \
      right protocol) or a port number.",
     [DOCS],
-    check_ineffective);
+    check_ineffective
+);
 
-rule!(ALLOW_ALL, "KW-NET-108", "network-policy-allows-everything", Layer::PodToPod, Severity::Medium,
+rule!(
+    ALLOW_ALL,
+    "KW-NET-108",
+    "network-policy-allows-everything",
+    Layer::PodToPod,
+    Severity::Medium,
     "Network policy rule allows every peer",
     "A rule with no `from`/`to`, a `namespaceSelector: {}` peer or an `ipBlock` of 0.0.0.0/0 \
      admits every pod of every namespace (and, for the first and last, every address outside the \
@@ -117,29 +185,60 @@ rule!(ALLOW_ALL, "KW-NET-108", "network-policy-allows-everything", Layer::PodToP
      `namespaceSelector` + `podSelector` in one peer for another namespace; use narrow CIDRs for \
      external addresses.",
     [NSA, ("mitre", "T1210"), DOCS],
-    check_allow_all);
+    check_allow_all
+);
 
-rule!(METADATA, "KW-NET-109", "egress-to-cloud-metadata", Layer::PodToPod, Severity::High,
+rule!(
+    METADATA,
+    "KW-NET-109",
+    "egress-to-cloud-metadata",
+    Layer::PodToPod,
+    Severity::High,
     "Workload can reach the cloud metadata API (169.254.169.254)",
     "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
      169.254.169.254 turns any SSRF or code execution into a cloud account compromise.",
     "Isolate the workload for egress and allow only its destinations; when a rule needs \
      0.0.0.0/0, add `except: [169.254.169.254/32]` (or deny it for all pods with an \
      AdminNetworkPolicy).",
-    [("mitre", "T1552.005"), NSA, ("docs", "https://kubernetes.io/docs/concepts/security/security-checklist/#network-security")],
-    check_metadata);
+    [
+        ("mitre", "T1552.005"),
+        NSA,
+        (
+            "docs",
+            "https://kubernetes.io/docs/concepts/security/security-checklist/#network-security"
+        )
+    ],
+    check_metadata
+);
 
-rule!(DNS, "KW-NET-110", "egress-deny-breaks-dns", Layer::PodToPod, Severity::Medium,
+rule!(
+    DNS,
+    "KW-NET-110",
+    "egress-deny-breaks-dns",
+    Layer::PodToPod,
+    Severity::Medium,
     "Egress default deny blocks DNS",
     "Once a pod is isolated for egress it needs a rule for UDP and TCP 53 to kube-dns. Without \
      UDP the pod cannot resolve names at all; without TCP, large answers (and DNSSEC) fail \
      intermittently. Teams then \"fix\" the outage by removing the egress policy.",
     "Add an egress rule to `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: \
      kube-system}}` + `podSelector: {matchLabels: {k8s-app: kube-dns}}` on UDP 53 and TCP 53.",
-    [("docs", "https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/"), DOCS],
-    check_dns);
+    [
+        (
+            "docs",
+            "https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/"
+        ),
+        DOCS
+    ],
+    check_dns
+);
 
-rule!(EVERY_NS, "KW-NET-111", "reachable-from-every-namespace", Layer::PodToPod, Severity::Medium,
+rule!(
+    EVERY_NS,
+    "KW-NET-111",
+    "reachable-from-every-namespace",
+    Layer::PodToPod,
+    Severity::Medium,
     "Workload is reachable from every namespace",
     "An ingress rule with `namespaceSelector: {}` admits pods from every namespace, including \
      namespaces created later and tenants you do not control. Any compromised pod anywhere in \
@@ -148,9 +247,15 @@ rule!(EVERY_NS, "KW-NET-111", "reachable-from-every-namespace", Layer::PodToPod,
      `kubernetes.io/metadata.name` or a label you control) and add a `podSelector` in the same \
      peer.",
     [NSA, ("mitre", "T1210"), DOCS],
-    check_every_namespace);
+    check_every_namespace
+);
 
-rule!(OUTSIDE, "KW-NET-112", "workload-open-to-outside", Layer::Network, Severity::Medium,
+rule!(
+    OUTSIDE,
+    "KW-NET-112",
+    "workload-open-to-outside",
+    Layer::Network,
+    Severity::Medium,
     "NetworkPolicy admits traffic from public addresses",
     "An ingress rule that allows public (non-private) address ranges lets anything on the \
      internet that can route to the pod connect, through a LoadBalancer, a NodePort or a \
@@ -158,9 +263,15 @@ rule!(OUTSIDE, "KW-NET-112", "workload-open-to-outside", Layer::Network, Severit
     "Allow only the ingress controller's pods (or the load balancer's private ranges) instead \
      of public CIDRs or rules without `from`.",
     [NSA, ("mitre", "T1190"), DOCS],
-    check_outside);
+    check_outside
+);
 
-rule!(CAVEAT, "KW-NET-113", "network-policy-analysis-caveat", Layer::PodToPod, Severity::Info,
+rule!(
+    CAVEAT,
+    "KW-NET-113",
+    "network-policy-analysis-caveat",
+    Layer::PodToPod,
+    Severity::Info,
     "Network policy analysis depends on something kubeward cannot see",
     "Some policy semantics depend on the cluster: admin policies of equal priority are ordered by \
      the network plugin, node addresses are unknown offline, pods of one owner may carry \
@@ -168,7 +279,8 @@ rule!(CAVEAT, "KW-NET-113", "network-policy-analysis-caveat", Layer::PodToPod, S
     "Read the message: give admin policies distinct priorities, label all pods of a workload \
      alike, or analyse a cluster dump that has the missing objects.",
     [DOCS, ("docs", "https://network-policy-api.sigs.k8s.io/")],
-    check_caveat);
+    check_caveat
+);
 
 /// Every NetworkPolicy rule, in ID order.
 pub static RULES: &[&Rule] = &[
@@ -189,10 +301,15 @@ pub static RULES: &[&Rule] = &[
 
 fn relevant(ctx: &InventoryCtx<'_>) -> bool {
     let inv = ctx.inventory;
-    ["NetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "Pod"]
-        .iter()
-        .chain(super::model::TEMPLATE_KINDS)
-        .any(|k| inv.of_kind(k).next().is_some())
+    [
+        "NetworkPolicy",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+        "Pod",
+    ]
+    .iter()
+    .chain(super::model::TEMPLATE_KINDS)
+    .any(|k| inv.of_kind(k).next().is_some())
 }
 
 /// The model of the inventory, built once per scan and shared by every rule here.
@@ -203,8 +320,14 @@ fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
     let opts = Options {
         ipblock_matches_pods: ctx.settings.ipblock_matches_pods,
     };
-    let key = format!("netpol-model:ipblock_matches_pods={}", opts.ipblock_matches_pods);
-    Some(ctx.inventory.cached(&key, || Model::build(ctx.inventory, opts)))
+    let key = format!(
+        "netpol-model:ipblock_matches_pods={}",
+        opts.ipblock_matches_pods
+    );
+    Some(
+        ctx.inventory
+            .cached(&key, || Model::build(ctx.inventory, opts)),
+    )
 }
 
 /// Where a finding about a workload points: its pod labels.
@@ -249,7 +372,10 @@ fn check_invalid(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         out.report(
             ctx.inventory.object(i.object),
             i.pointer.clone(),
-            format!("{} (the API server rejects this policy; kubeward analysed the cluster without it)", i.message),
+            format!(
+                "{} (the API server rejects this policy; kubeward analysed the cluster without it)",
+                i.message
+            ),
         )
         .status(Status::Unknown);
     }
@@ -258,15 +384,23 @@ fn check_invalid(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 fn check_caveat(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
     for i in m.issues.iter().filter(|i| !i.error && !i.ineffective) {
-        out.report(ctx.inventory.object(i.object), i.pointer.clone(), i.message.clone())
-            .status(Status::Unknown);
+        out.report(
+            ctx.inventory.object(i.object),
+            i.pointer.clone(),
+            i.message.clone(),
+        )
+        .status(Status::Unknown);
     }
 }
 
 fn check_ineffective(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
     for i in m.issues.iter().filter(|i| i.ineffective) {
-        out.report(ctx.inventory.object(i.object), i.pointer.clone(), i.message.clone());
+        out.report(
+            ctx.inventory.object(i.object),
+            i.pointer.clone(),
+            i.message.clone(),
+        );
     }
     // Named ports that no destination defines.
     for p in &m.policies {
@@ -281,7 +415,10 @@ fn check_ineffective(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                         super::policy::Members::Some(v) => v.clone(),
                     },
                 };
-                let dests: Vec<u32> = dests.into_iter().filter(|c| !m.classes[*c as usize].synthetic).collect();
+                let dests: Vec<u32> = dests
+                    .into_iter()
+                    .filter(|c| !m.classes[*c as usize].synthetic)
+                    .collect();
                 if dests.is_empty() {
                     continue;
                 }
@@ -289,9 +426,13 @@ fn check_ineffective(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 let mut by_name: BTreeMap<(u32, String), (bool, Vec<Proto>)> = BTreeMap::new();
                 for e in entries {
                     if let super::policy::PortSpec::Named(n) = e.spec {
-                        let slot = by_name.entry((n, e.pointer.clone())).or_insert((false, Vec::new()));
+                        let slot = by_name
+                            .entry((n, e.pointer.clone()))
+                            .or_insert((false, Vec::new()));
                         slot.1.push(e.proto);
-                        slot.0 |= dests.iter().any(|c| m.classes[*c as usize].named_port(n, e.proto).is_some());
+                        slot.0 |= dests
+                            .iter()
+                            .any(|c| m.classes[*c as usize].named_port(n, e.proto).is_some());
                     }
                 }
                 for ((n, pointer), (found, protos)) in by_name {
@@ -303,7 +444,13 @@ fn check_ineffective(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                         .iter()
                         .flat_map(|c| m.classes[*c as usize].ports.iter())
                         .find(|(pn, _, _)| *pn == n)
-                        .map(|(_, pr, num)| format!(" (the pods define `{name}` as {} {num}, not {})", pr.as_str(), protos[0].as_str()))
+                        .map(|(_, pr, num)| {
+                            format!(
+                                " (the pods define `{name}` as {} {num}, not {})",
+                                pr.as_str(),
+                                protos[0].as_str()
+                            )
+                        })
                         .unwrap_or_default();
                     out.report(
                         ctx.inventory.object(p.object),
@@ -359,7 +506,8 @@ fn check_default_deny(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, dir: Dir) {
             .filter(|e| !m.isolated(dir, m.endpoints[*e as usize].class))
             .collect();
         let tail = if open.is_empty() {
-            "; every current workload is selected by a narrower policy, but new ones start open".to_string()
+            "; every current workload is selected by a narrower policy, but new ones start open"
+                .to_string()
         } else {
             format!("; not isolated for {}: {}", dir.field(), names(&m, &open))
         };
@@ -401,7 +549,9 @@ fn check_unselected(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         if selected[e.class as usize] {
             continue;
         }
-        let Some((obj, pointer)) = workload_at(&m, i) else { continue };
+        let Some((obj, pointer)) = workload_at(&m, i) else {
+            continue;
+        };
         out.report(
             ctx.inventory.object(obj),
             pointer,
@@ -424,7 +574,12 @@ fn check_dangling(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         if !real_members(&m, &p.subject_classes).is_empty() {
             continue;
         }
-        let sel = p.subject.pods.as_ref().map(|s| s.display(&m.syms)).unwrap_or_default();
+        let sel = p
+            .subject
+            .pods
+            .as_ref()
+            .map(|s| s.display(&m.syms))
+            .unwrap_or_default();
         out.report(
             ctx.inventory.object(p.object),
             "/spec/podSelector",
@@ -483,8 +638,12 @@ fn check_empty_peer(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         for r in p.ingress.iter().chain(&p.egress) {
             let rule = &m.rules[*r as usize];
             for peer in rule.peers.iter().flatten() {
-                let PeerKind::Pods(scope) = &peer.kind else { continue };
-                let Some(nss) = known_namespaces(&m, &scope.ns) else { continue };
+                let PeerKind::Pods(scope) = &peer.kind else {
+                    continue;
+                };
+                let Some(nss) = known_namespaces(&m, &scope.ns) else {
+                    continue;
+                };
                 // Judge only namespaces whose workloads are all in the input.
                 if nss.is_empty() || !nss.iter().all(|n| with_workloads.contains_key(n)) {
                     continue;
@@ -498,8 +657,15 @@ fn check_empty_peer(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 if any {
                     continue;
                 }
-                let ns_names: Vec<&str> = nss.iter().map(|n| m.namespaces[*n as usize].name.as_str()).collect();
-                let sel = scope.pods.as_ref().map(|s| s.display(&m.syms)).unwrap_or_default();
+                let ns_names: Vec<&str> = nss
+                    .iter()
+                    .map(|n| m.namespaces[*n as usize].name.as_str())
+                    .collect();
+                let sel = scope
+                    .pods
+                    .as_ref()
+                    .map(|s| s.display(&m.syms))
+                    .unwrap_or_default();
                 out.report(
                     ctx.inventory.object(p.object),
                     peer.pointer.clone(),
@@ -531,7 +697,15 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             let ports = if rule.ports.is_none() {
                 "every port".to_string()
             } else {
-                format!("{}{}", rule.numeric, if rule.has_named { " and named ports" } else { "" })
+                format!(
+                    "{}{}",
+                    rule.numeric,
+                    if rule.has_named {
+                        " and named ports"
+                    } else {
+                        ""
+                    }
+                )
             };
             let who = |what: &str| {
                 format!(
@@ -543,11 +717,11 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             };
             match &rule.peers {
                 None => {
-                    let field = ctx
-                        .inventory
-                        .object(p.object)
-                        .root
-                        .locate(&format!("{}/{}", rule.pointer, rule.dir.peers_field()));
+                    let field = ctx.inventory.object(p.object).root.locate(&format!(
+                        "{}/{}",
+                        rule.pointer,
+                        rule.dir.peers_field()
+                    ));
                     let pointer = if field.complete {
                         format!("{}/{}", rule.pointer, rule.dir.peers_field())
                     } else {
@@ -557,7 +731,9 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                         ctx.inventory.object(p.object),
                         pointer,
                         who(match rule.dir {
-                            Dir::Ingress => "connections from every pod and every address (no `from`)",
+                            Dir::Ingress => {
+                                "connections from every pod and every address (no `from`)"
+                            }
                             Dir::Egress => "connections to every pod and every address (no `to`)",
                         }),
                     );
@@ -573,7 +749,11 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                             }
                             _ => continue,
                         };
-                        out.report(ctx.inventory.object(p.object), peer.pointer.clone(), who(what));
+                        out.report(
+                            ctx.inventory.object(p.object),
+                            peer.pointer.clone(),
+                            who(what),
+                        );
                     }
                 }
             }
@@ -601,8 +781,14 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let mut named_rule = false;
         for step in &trace {
             let r = match step {
-                super::eval::Step::Allowed { rule, conns } if conns.contains(Proto::Tcp, 80) => *rule,
-                super::eval::Step::Admin { rule, action: Action::Allow, conns } if conns.contains(Proto::Tcp, 80) => *rule,
+                super::eval::Step::Allowed { rule, conns } if conns.contains(Proto::Tcp, 80) => {
+                    *rule
+                }
+                super::eval::Step::Admin {
+                    rule,
+                    action: Action::Allow,
+                    conns,
+                } if conns.contains(Proto::Tcp, 80) => *rule,
                 _ => continue,
             };
             let rule = &m.rules[r as usize];
@@ -615,7 +801,11 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 .map(|peer| peer.pointer.clone())
                 .unwrap_or_else(|| rule.pointer.clone());
             by_rule
-                .entry((p.object, pointer, format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label())))
+                .entry((
+                    p.object,
+                    pointer,
+                    format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label()),
+                ))
                 .or_default()
                 .extend(cl.members.iter().copied());
             named_rule = true;
@@ -632,7 +822,9 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         );
     }
     for e in open {
-        let Some((obj, pointer)) = workload_at(&m, e) else { continue };
+        let Some((obj, pointer)) = workload_at(&m, e) else {
+            continue;
+        };
         out.report(
             ctx.inventory.object(obj),
             pointer,
@@ -647,7 +839,11 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 fn check_dns(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
     let dns: Vec<u32> = {
-        let mut v: Vec<u32> = m.dns_endpoints().iter().map(|e| m.endpoints[*e as usize].class).collect();
+        let mut v: Vec<u32> = m
+            .dns_endpoints()
+            .iter()
+            .map(|e| m.endpoints[*e as usize].class)
+            .collect();
         v.dedup();
         v
     };
@@ -671,12 +867,24 @@ fn check_dns(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             continue;
         }
         let cr = &m.per_class[c as usize];
-        let Some(pol) = cr.np_eg.iter().min_by_key(|p| &m.policies[**p as usize].name).copied().or_else(|| {
-            cr.admin_eg.first().or(cr.base_eg.first()).map(|r| m.rules[*r as usize].policy)
-        }) else {
+        let Some(pol) = cr
+            .np_eg
+            .iter()
+            .min_by_key(|p| &m.policies[**p as usize].name)
+            .copied()
+            .or_else(|| {
+                cr.admin_eg
+                    .first()
+                    .or(cr.base_eg.first())
+                    .map(|r| m.rules[*r as usize].policy)
+            })
+        else {
             continue;
         };
-        found.entry((pol, missing.join(" and "))).or_default().extend(cl.members.iter().copied());
+        found
+            .entry((pol, missing.join(" and ")))
+            .or_default()
+            .extend(cl.members.iter().copied());
     }
     for ((pol, missing), eps) in found {
         let p = &m.policies[pol as usize];
@@ -705,8 +913,15 @@ fn check_every_namespace(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let c = e.class;
         let cr = &m.per_class[c as usize];
         let mut via: Vec<(ObjectId, String, String)> = Vec::new();
-        let admin_allow = cr.admin_in.iter().filter(|r| m.rules[**r as usize].action == Action::Allow);
-        let np_rules = if m.isolated(Dir::Ingress, c) { cr.np_in_rules.as_slice() } else { &[] };
+        let admin_allow = cr
+            .admin_in
+            .iter()
+            .filter(|r| m.rules[**r as usize].action == Action::Allow);
+        let np_rules = if m.isolated(Dir::Ingress, c) {
+            cr.np_in_rules.as_slice()
+        } else {
+            &[]
+        };
         for r in admin_allow.chain(np_rules) {
             let rule = &m.rules[*r as usize];
             let p = &m.policies[rule.policy as usize];
@@ -718,20 +933,29 @@ fn check_every_namespace(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     .map(|peer| peer.pointer.clone()),
             };
             if let Some(pointer) = hit {
-                via.push((p.object, pointer, format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label())));
+                via.push((
+                    p.object,
+                    pointer,
+                    format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label()),
+                ));
             }
         }
         if via.is_empty() {
             continue;
         }
-        let Some((obj, pointer)) = workload_at(&m, i) else { continue };
+        let Some((obj, pointer)) = workload_at(&m, i) else {
+            continue;
+        };
         let f = out.report(
             ctx.inventory.object(obj),
             pointer,
             format!(
                 "{} accepts connections from pods in every namespace through {}",
                 e.display,
-                via.iter().map(|v| v.2.as_str()).collect::<Vec<_>>().join(", ")
+                via.iter()
+                    .map(|v| v.2.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
         for (o, p, label) in via {
@@ -753,7 +977,11 @@ fn check_outside(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         }
         for &r in &m.per_class[c as usize].np_in_rules {
             let rule = &m.rules[r as usize];
-            let ranges: Vec<IpRange> = public.iter().filter(|a| rule.peer_matches_range(a)).map(|a| **a).collect();
+            let ranges: Vec<IpRange> = public
+                .iter()
+                .filter(|a| rule.peer_matches_range(a))
+                .map(|a| **a)
+                .collect();
             if ranges.is_empty() || rule.conns_at(Some(cl)).is_empty() {
                 continue;
             }
@@ -769,7 +997,11 @@ fn check_outside(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             .peers
             .iter()
             .flatten()
-            .find(|peer| ranges.iter().any(|a| super::policy::peer_matches_range(peer, a)))
+            .find(|peer| {
+                ranges
+                    .iter()
+                    .any(|a| super::policy::peer_matches_range(peer, a))
+            })
             .map(|peer| peer.pointer.clone())
             .unwrap_or_else(|| rule.pointer.clone());
         let shown: Vec<String> = ranges.iter().take(3).map(|r| r.to_string()).collect();
@@ -798,7 +1030,10 @@ mod tests {
     fn np(ns: &str, name: &str, spec: &str) -> String {
         format!(
             "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n{}\n",
-            spec.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
+            spec.lines()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     }
 
@@ -806,13 +1041,16 @@ mod tests {
     const DNS_OK: &str = "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n  ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]";
 
     fn hardened() -> String {
-        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/hardened-app"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .map(|p| std::fs::read_to_string(p).unwrap() + "\n")
-            .collect::<Vec<_>>()
-            .concat()
+        std::fs::read_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/hardened-app"
+        ))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| std::fs::read_to_string(p).unwrap() + "\n")
+        .collect::<Vec<_>>()
+        .concat()
     }
 
     #[test]
@@ -826,11 +1064,18 @@ mod tests {
 
     #[test]
     fn invalid_policy_is_unknown_and_located() {
-        let y = deploy("a", "x", "app=x", "") + &np("a", "p", "podSelector: {}\ningress:\n- from: [{}]");
+        let y = deploy("a", "x", "app=x", "")
+            + &np("a", "p", "podSelector: {}\ningress:\n- from: [{}]");
         let h = run(&INVALID, &y);
         assert_eq!(pointers(&h), vec!["/spec/ingress/0/from/0"]);
         assert_eq!(h[0].status, Status::Unknown);
-        assert!(run(&INVALID, &(deploy("a", "x", "app=x", "") + &np("a", "p", DENY))).is_empty());
+        assert!(
+            run(
+                &INVALID,
+                &(deploy("a", "x", "app=x", "") + &np("a", "p", DENY))
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -838,7 +1083,11 @@ mod tests {
         let w = deploy("a", "x", "app=x", "");
         let h = run(&NO_DEFAULT_DENY_IN, &w);
         assert_eq!(h.len(), 1);
-        assert!(h[0].message.contains("namespace a has 1 workload"), "{}", h[0].message);
+        assert!(
+            h[0].message.contains("namespace a has 1 workload"),
+            "{}",
+            h[0].message
+        );
         assert_eq!(h[0].pointer, "/metadata/namespace");
         let only_in = w.clone() + &np("a", "d", "podSelector: {}\npolicyTypes: [Ingress]");
         assert!(run(&NO_DEFAULT_DENY_IN, &only_in).is_empty());
@@ -848,7 +1097,9 @@ mod tests {
 
     #[test]
     fn unselected_workloads() {
-        let y = deploy("a", "x", "app=x", "") + &deploy("a", "z", "app=z", "") + &np("a", "p", "podSelector: {matchLabels: {app: x}}");
+        let y = deploy("a", "x", "app=x", "")
+            + &deploy("a", "z", "app=z", "")
+            + &np("a", "p", "podSelector: {matchLabels: {app: x}}");
         let h = run(&UNSELECTED, &y);
         assert_eq!(h.len(), 1);
         assert!(h[0].message.starts_with("a/z[Deployment]"));
@@ -857,39 +1108,73 @@ mod tests {
 
     #[test]
     fn dangling_policy() {
-        let y = deploy("a", "x", "app=x", "") + &np("a", "p", "podSelector: {matchLabels: {app: typo}}");
+        let y = deploy("a", "x", "app=x", "")
+            + &np("a", "p", "podSelector: {matchLabels: {app: typo}}");
         assert_eq!(pointers(&run(&DANGLING, &y)), vec!["/spec/podSelector"]);
         // A namespace with no workloads in the input cannot be judged.
-        let y = deploy("a", "x", "app=x", "") + &np("b", "p", "podSelector: {matchLabels: {app: typo}}");
+        let y = deploy("a", "x", "app=x", "")
+            + &np("b", "p", "podSelector: {matchLabels: {app: typo}}");
         assert!(run(&DANGLING, &y).is_empty());
     }
 
     #[test]
     fn peers_matching_nothing() {
-        let y = deploy("a", "x", "app=x", "") + &deploy("b", "z", "app=z", "")
-            + &np("a", "p", "podSelector: {matchLabels: {app: x}}\ningress:\n- from: [{podSelector: {matchLabels: {app: ghost}}}]\n- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: b}}, podSelector: {matchLabels: {app: z}}}]\n- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {app: ghost}}}]");
+        let y = deploy("a", "x", "app=x", "")
+            + &deploy("b", "z", "app=z", "")
+            + &np(
+                "a",
+                "p",
+                "podSelector: {matchLabels: {app: x}}\ningress:\n- from: [{podSelector: {matchLabels: {app: ghost}}}]\n- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: b}}, podSelector: {matchLabels: {app: z}}}]\n- from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {app: ghost}}}]",
+            );
         // The first peer is wrong; the second matches; kube-system is not in the input.
-        assert_eq!(pointers(&run(&EMPTY_PEER, &y)), vec!["/spec/ingress/0/from/0"]);
+        assert_eq!(
+            pointers(&run(&EMPTY_PEER, &y)),
+            vec!["/spec/ingress/0/from/0"]
+        );
     }
 
     #[test]
     fn ineffective_rules_and_ports() {
         let y = deploy("a", "x", "app=x", "dns:53/UDP")
-            + &np("a", "p", "podSelector: {matchLabels: {app: x}}\npolicyTypes: [Ingress]\ningress:\n- ports: [{port: dns}]\n- ports: [{port: dns, protocol: UDP}]\negress:\n- to: [{podSelector: {}}]");
+            + &np(
+                "a",
+                "p",
+                "podSelector: {matchLabels: {app: x}}\npolicyTypes: [Ingress]\ningress:\n- ports: [{port: dns}]\n- ports: [{port: dns, protocol: UDP}]\negress:\n- to: [{podSelector: {}}]",
+            );
         let h = run(&INEFFECTIVE, &y);
         let p = pointers(&h);
-        assert_eq!(p, vec!["/spec/ingress/0/ports/0/port", "/spec/egress"], "{h:#?}");
+        assert_eq!(
+            p,
+            vec!["/spec/ingress/0/ports/0/port", "/spec/egress"],
+            "{h:#?}"
+        );
         assert!(h[0].message.contains("as UDP 53, not TCP"));
-        let ok = deploy("a", "x", "app=x", "dns:53/UDP") + &np("a", "p", "podSelector: {}\ningress:\n- ports: [{port: dns, protocol: UDP}]");
+        let ok = deploy("a", "x", "app=x", "dns:53/UDP")
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- ports: [{port: dns, protocol: UDP}]",
+            );
         assert!(run(&INEFFECTIVE, &ok).is_empty());
     }
 
     #[test]
     fn allow_everything_rules() {
         let y = deploy("a", "x", "app=x", "")
-            + &np("a", "p", "podSelector: {}\ningress:\n- ports: [{port: 80}]\n- from: [{namespaceSelector: {}}]\n- from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: mon}}}]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0}}]");
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- ports: [{port: 80}]\n- from: [{namespaceSelector: {}}]\n- from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: mon}}}]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0}}]",
+            );
         let h = run(&ALLOW_ALL, &y);
-        assert_eq!(pointers(&h), vec!["/spec/ingress/0", "/spec/ingress/1/from/0", "/spec/egress/0/to/0/ipBlock"].iter().map(|s| s.trim_end_matches("/ipBlock")).collect::<Vec<_>>());
+        assert_eq!(
+            pointers(&h),
+            vec![
+                "/spec/ingress/0",
+                "/spec/ingress/1/from/0",
+                "/spec/egress/0/to/0"
+            ]
+        );
         assert!(h[0].message.contains("(TCP 80)"));
     }
 
@@ -899,9 +1184,22 @@ mod tests {
         let h = run(&METADATA, &w);
         assert_eq!(h.len(), 1);
         assert!(h[0].message.contains("not isolated for egress"));
-        let wide = w.clone() + &np("a", "p", "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]");
-        assert_eq!(pointers(&run(&METADATA, &wide)), vec!["/spec/egress/0/to/0"]);
-        let blocked = w + &np("a", "p", "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]");
+        let wide = w.clone()
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]",
+            );
+        assert_eq!(
+            pointers(&run(&METADATA, &wide)),
+            vec!["/spec/egress/0/to/0"]
+        );
+        let blocked = w
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]",
+            );
         assert!(run(&METADATA, &blocked).is_empty());
     }
 
@@ -910,37 +1208,79 @@ mod tests {
         let w = deploy("a", "x", "app=x", "");
         let h = run(&DNS, &(w.clone() + &np("a", "deny", DENY)));
         assert_eq!(pointers(&h), vec!["/spec/policyTypes"]);
-        assert!(h[0].message.contains("UDP and TCP port 53"), "{}", h[0].message);
-        let udp_only = np("a", "dns", &DNS_OK.replace(", {port: 53, protocol: TCP}", ""));
+        assert!(
+            h[0].message.contains("UDP and TCP port 53"),
+            "{}",
+            h[0].message
+        );
+        let udp_only = np(
+            "a",
+            "dns",
+            &DNS_OK.replace(", {port: 53, protocol: TCP}", ""),
+        );
         let h = run(&DNS, &(w.clone() + &np("a", "deny", DENY) + &udp_only));
         assert!(h[0].message.contains("over TCP port 53"));
-        assert!(run(&DNS, &(w + &np("a", "deny", DENY) + &np("a", "dns", DNS_OK))).is_empty());
+        assert!(
+            run(
+                &DNS,
+                &(w + &np("a", "deny", DENY) + &np("a", "dns", DNS_OK))
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn every_namespace() {
         let w = deploy("a", "x", "app=x", "");
-        let y = w.clone() + &np("a", "p", "podSelector: {}\ningress:\n- from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: prometheus}}}]");
+        let y = w.clone()
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: prometheus}}}]",
+            );
         let h = run(&EVERY_NS, &y);
         assert_eq!(h.len(), 1);
         assert!(h[0].message.contains("NetworkPolicy a/p ingress rule #1"));
-        let y = w + &np("a", "p", "podSelector: {}\ningress:\n- from: [{namespaceSelector: {matchLabels: {team: a}}}]");
+        let y = w + &np(
+            "a",
+            "p",
+            "podSelector: {}\ningress:\n- from: [{namespaceSelector: {matchLabels: {team: a}}}]",
+        );
         assert!(run(&EVERY_NS, &y).is_empty());
     }
 
     #[test]
     fn open_to_outside() {
         let w = deploy("a", "x", "app=x", "");
-        let y = w.clone() + &np("a", "p", "podSelector: {}\ningress:\n- from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]\n- from: [{ipBlock: {cidr: 10.0.0.0/8}}]");
+        let y = w.clone()
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- from: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8]}}]\n- from: [{ipBlock: {cidr: 10.0.0.0/8}}]",
+            );
         let h = run(&OUTSIDE, &y);
         assert_eq!(pointers(&h), vec!["/spec/ingress/0/from/0"]);
         assert!(h[0].message.contains("0.0.0.0-9.255.255.255"));
-        assert!(run(&OUTSIDE, &(w + &np("a", "p", "podSelector: {}\ningress:\n- from: [{ipBlock: {cidr: 10.0.0.0/8}}]"))).is_empty());
+        assert!(
+            run(
+                &OUTSIDE,
+                &(w + &np(
+                    "a",
+                    "p",
+                    "podSelector: {}\ningress:\n- from: [{ipBlock: {cidr: 10.0.0.0/8}}]"
+                ))
+            )
+            .is_empty()
+        );
     }
 
     #[test]
     fn caveats() {
-        let anp = |n: &str| format!("---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {{name: {n}}}\nspec:\n  priority: 7\n  subject: {{namespaces: {{}}}}\n  ingress:\n  - action: Allow\n    from: [{{namespaces: {{}}}}]\n");
+        let anp = |n: &str| {
+            format!(
+                "---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {{name: {n}}}\nspec:\n  priority: 7\n  subject: {{namespaces: {{}}}}\n  ingress:\n  - action: Allow\n    from: [{{namespaces: {{}}}}]\n"
+            )
+        };
         let y = deploy("a", "x", "app=x", "") + &anp("one") + &anp("two");
         let h = run(&CAVEAT, &y);
         assert_eq!(h.len(), 1);

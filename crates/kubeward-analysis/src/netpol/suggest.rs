@@ -31,8 +31,8 @@ pub type Flows = BTreeMap<(FlowEnd, FlowEnd), ConnSet>;
 
 /// Parses the `connections --format json` shape: `[{"src","dst","conn"}]`.
 pub fn flows_from_json(m: &Model, text: &str) -> Result<Flows, String> {
-    let list: Vec<Connection> =
-        serde_json::from_str(text).map_err(|e| format!("not a list of {{\"src\",\"dst\",\"conn\"}} objects: {e}"))?;
+    let list: Vec<Connection> = serde_json::from_str(text)
+        .map_err(|e| format!("not a list of {{\"src\",\"dst\",\"conn\"}} objects: {e}"))?;
     let mut out = Flows::new();
     for (i, c) in list.iter().enumerate() {
         let at = |what: &str, e: String| format!("flow #{} ({what}): {e}", i + 1);
@@ -62,10 +62,14 @@ fn parse_range(r: &str) -> Result<IpRange, String> {
     if r.contains('/') {
         return super::ip::Cidr::parse(r).map(|(c, _)| c.range());
     }
-    let (a, b) = r.split_once('-').ok_or_else(|| format!("`{r}` is not an address range (a.b.c.d-e.f.g.h or a CIDR)"))?;
+    let (a, b) = r
+        .split_once('-')
+        .ok_or_else(|| format!("`{r}` is not an address range (a.b.c.d-e.f.g.h or a CIDR)"))?;
     let (a, b): (IpAddr, IpAddr) = (
-        a.parse().map_err(|_| format!("`{a}` is not an IP address"))?,
-        b.parse().map_err(|_| format!("`{b}` is not an IP address"))?,
+        a.parse()
+            .map_err(|_| format!("`{a}` is not an IP address"))?,
+        b.parse()
+            .map_err(|_| format!("`{b}` is not an IP address"))?,
     );
     let (ra, rb) = (IpRange::single(a), IpRange::single(b));
     if ra.family != rb.family || ra.start > rb.start {
@@ -86,36 +90,57 @@ pub fn flows_from_services(m: &Model, inv: &Inventory, notes: &mut Vec<String>) 
         if svc.group() != "" || !super::model::is_last(inv, svc) {
             continue;
         }
-        let Some(sel) = svc.root.path(&["spec", "selector"]).filter(|s| s.as_map().is_some_and(|m| !m.is_empty())) else {
+        let Some(sel) = svc
+            .root
+            .path(&["spec", "selector"])
+            .filter(|s| s.as_map().is_some_and(|m| !m.is_empty()))
+        else {
             continue;
         };
         let ns = svc.namespace().unwrap_or("default");
-        let Some(&nsi) = m.ns_index.get(ns) else { continue };
+        let Some(&nsi) = m.ns_index.get(ns) else {
+            continue;
+        };
         let wanted: Vec<(Sym, Sym)> = sel
             .entries()
             .filter_map(|(k, v)| Some((m.syms.get(k)?, m.syms.get(v.as_str()?)?)))
             .collect();
         if wanted.len() != sel.entries().count() {
-            notes.push(format!("Service {ns}/{} selects no workload of the input", svc.name));
+            notes.push(format!(
+                "Service {ns}/{} selects no workload of the input",
+                svc.name
+            ));
             continue;
         }
         let targets: Vec<u32> = m
             .workloads()
-            .filter(|(_, e)| e.ns == nsi && wanted.iter().all(|(k, v)| e.labels.get(*k) == Some(*v)))
+            .filter(|(_, e)| {
+                e.ns == nsi && wanted.iter().all(|(k, v)| e.labels.get(*k) == Some(*v))
+            })
             .map(|(i, _)| i)
             .collect();
         for &t in &targets {
             let class = m.class(m.endpoints[t as usize].class);
             let mut conn = ConnSet::none();
-            for p in svc.root.path(&["spec", "ports"]).map(Node::items).unwrap_or(&[]) {
-                let proto = p.str_at("protocol").and_then(Proto::parse).unwrap_or(Proto::Tcp);
+            for p in svc
+                .root
+                .path(&["spec", "ports"])
+                .map(Node::items)
+                .unwrap_or(&[])
+            {
+                let proto = p
+                    .str_at("protocol")
+                    .and_then(Proto::parse)
+                    .unwrap_or(Proto::Tcp);
                 let port = match p.get("targetPort").or(p.get("port")) {
                     Some(n) => match (n.as_i64(), n.as_str()) {
                         (Some(v), _) => u16::try_from(v).ok(),
-                        (None, Some(name)) => match n.as_str().and_then(|s| s.parse::<u16>().ok()) {
-                            Some(v) => Some(v),
-                            None => m.syms.get(name).and_then(|s| class.named_port(s, proto)),
-                        },
+                        (None, Some(name)) => {
+                            match n.as_str().and_then(|s| s.parse::<u16>().ok()) {
+                                Some(v) => Some(v),
+                                None => m.syms.get(name).and_then(|s| class.named_port(s, proto)),
+                            }
+                        }
                         _ => None,
                     },
                     None => None,
@@ -133,7 +158,9 @@ pub fn flows_from_services(m: &Model, inv: &Inventory, notes: &mut Vec<String>) 
             }
             for (c, e) in m.workloads() {
                 if e.ns == nsi && c != t {
-                    out.entry((FlowEnd::Workload(c), FlowEnd::Workload(t))).or_default().union_with(&conn);
+                    out.entry((FlowEnd::Workload(c), FlowEnd::Workload(t)))
+                        .or_default()
+                        .union_with(&conn);
                 }
             }
         }
@@ -158,7 +185,11 @@ pub struct Suggestion {
 pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
     let mut sg = Suggestion::default();
     let mut flows = flows.clone();
-    let dns_real: Vec<u32> = m.dns_endpoints().into_iter().filter(|e| !m.endpoints[*e as usize].synthetic).collect();
+    let dns_real: Vec<u32> = m
+        .dns_endpoints()
+        .into_iter()
+        .filter(|e| !m.endpoints[*e as usize].synthetic)
+        .collect();
     let dns_conn = ConnSet::ports(Proto::Udp, 53, 53).union(&ConnSet::ports(Proto::Tcp, 53, 53));
     // Namespaces that get policies: those with workloads.
     let mut namespaces: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -171,7 +202,10 @@ pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
         by_class.entry(e.class).or_default().push(i);
     }
     for members in by_class.values().filter(|v| v.len() > 1) {
-        let names: Vec<&str> = members.iter().map(|e| m.endpoints[*e as usize].display.as_str()).collect();
+        let names: Vec<&str> = members
+            .iter()
+            .map(|e| m.endpoints[*e as usize].display.as_str())
+            .collect();
         sg.notes.push(format!(
             "{} have the same namespace, labels and ports: no policy can tell them apart, so they share their allowed connections",
             names.join(", ")
@@ -187,17 +221,34 @@ pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
     for ((s, d), conn) in &flows {
         if let FlowEnd::Workload(w) = d {
             let c = m.endpoints[*w as usize].class;
-            ingress.entry(c).or_default().entry(conn.clone()).or_default().insert(class_end(*s));
+            ingress
+                .entry(c)
+                .or_default()
+                .entry(conn.clone())
+                .or_default()
+                .insert(class_end(*s));
         }
         if let FlowEnd::Workload(w) = s {
             let c = m.endpoints[*w as usize].class;
-            egress.entry(c).or_default().entry(conn.clone()).or_default().insert(class_end(*d));
+            egress
+                .entry(c)
+                .or_default()
+                .entry(conn.clone())
+                .or_default()
+                .insert(class_end(*d));
         }
     }
     let mut docs: Vec<Value> = Vec::new();
     let ns_name = |n: u32| m.namespaces[n as usize].name.to_string();
     for &ns in namespaces.keys() {
-        docs.push(policy(&ns_name(ns), "kubeward-default-deny", json!({}), &["Ingress", "Egress"], None, None));
+        docs.push(policy(
+            &ns_name(ns),
+            "kubeward-default-deny",
+            json!({}),
+            &["Ingress", "Egress"],
+            None,
+            None,
+        ));
         if dns {
             docs.push(policy(
                 &ns_name(ns),
@@ -217,7 +268,10 @@ pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
             for members in namespaces.values() {
                 for &w in members {
                     if w != d {
-                        flows.entry((FlowEnd::Workload(w), FlowEnd::Workload(d))).or_default().union_with(&dns_conn);
+                        flows
+                            .entry((FlowEnd::Workload(w), FlowEnd::Workload(d)))
+                            .or_default()
+                            .union_with(&dns_conn);
                     }
                 }
             }
@@ -243,7 +297,11 @@ pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
         let first = &m.endpoints[cl.members[0] as usize];
         let mut name = format!("kubeward-{}", first.name);
         if !used_names.insert((cl.ns, name.clone())) {
-            name = format!("kubeward-{}-{}", first.name, first.kind.to_ascii_lowercase());
+            name = format!(
+                "kubeward-{}-{}",
+                first.name,
+                first.kind.to_ascii_lowercase()
+            );
             used_names.insert((cl.ns, name.clone()));
         }
         name.truncate(253);
@@ -256,7 +314,14 @@ pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
         if eg.is_some() {
             types.push("Egress");
         }
-        docs.push(policy(&ns_name(cl.ns), &name, selector_json(m, &exact_selector(m, c)), &types, ing, eg));
+        docs.push(policy(
+            &ns_name(cl.ns),
+            &name,
+            selector_json(m, &exact_selector(m, c)),
+            &types,
+            ing,
+            eg,
+        ));
     }
     let mut y = String::new();
     y.push_str("# Suggested by `kubeward netpol suggest`: default deny per namespace, DNS, and one policy per\n# workload allowing exactly the wanted connections. Review before applying.\n");
@@ -289,7 +354,11 @@ pub fn suggest(m: &Model, flows: &Flows, dns: bool) -> Suggestion {
         }
     }
     for ((src, dst), c) in merged {
-        wanted.push(Connection { src, dst, conn: c.to_string() });
+        wanted.push(Connection {
+            src,
+            dst,
+            conn: c.to_string(),
+        });
     }
     sg.wanted = wanted;
     sg
@@ -301,7 +370,10 @@ pub fn compare(want: &[Connection], have: &[Connection]) -> (Vec<String>, Vec<St
     let mut bounds: Vec<IpRange> = Vec::new();
     for c in want.iter().chain(have) {
         for p in [&c.src, &c.dst] {
-            if let Some(r) = p.strip_suffix("[External]").and_then(|r| parse_range(r).ok()) {
+            if let Some(r) = p
+                .strip_suffix("[External]")
+                .and_then(|r| parse_range(r).ok())
+            {
                 bounds.push(r);
             }
         }
@@ -311,8 +383,14 @@ pub fn compare(want: &[Connection], have: &[Connection]) -> (Vec<String>, Vec<St
         let mut out: BTreeMap<(String, String), ConnSet> = BTreeMap::new();
         for c in list {
             let split = |p: &str| -> Vec<String> {
-                match p.strip_suffix("[External]").and_then(|r| parse_range(r).ok()) {
-                    Some(r) => atoms.within(&r).map(|a| format!("{}[External]", atoms.ranges[a])).collect(),
+                match p
+                    .strip_suffix("[External]")
+                    .and_then(|r| parse_range(r).ok())
+                {
+                    Some(r) => atoms
+                        .within(&r)
+                        .map(|a| format!("{}[External]", atoms.ranges[a]))
+                        .collect(),
                     None => vec![p.to_string()],
                 }
             };
@@ -352,7 +430,14 @@ fn dns_peer() -> Value {
     })
 }
 
-fn policy(ns: &str, name: &str, selector: Value, types: &[&str], ingress: Option<Vec<Value>>, egress: Option<Vec<Value>>) -> Value {
+fn policy(
+    ns: &str,
+    name: &str,
+    selector: Value,
+    types: &[&str],
+    ingress: Option<Vec<Value>>,
+    egress: Option<Vec<Value>>,
+) -> Value {
     let mut spec = serde_json::Map::new();
     spec.insert("podSelector".into(), selector);
     spec.insert("policyTypes".into(), json!(types));
@@ -400,7 +485,12 @@ fn ports_json(conn: &ConnSet) -> Vec<Value> {
     v
 }
 
-fn rules_for(m: &Model, field: &str, own_ns: u32, groups: &BTreeMap<ConnSet, BTreeSet<FlowEnd>>) -> Vec<Value> {
+fn rules_for(
+    m: &Model,
+    field: &str,
+    own_ns: u32,
+    groups: &BTreeMap<ConnSet, BTreeSet<FlowEnd>>,
+) -> Vec<Value> {
     let mut out = Vec::new();
     for (conn, ends) in groups {
         let mut peers = Vec::new();
@@ -440,9 +530,21 @@ pub fn exact_selector(m: &Model, c: u32) -> Selector {
         .map(|o| &m.class(*o).labels)
         .collect();
     let unique = |s: &Selector| others.iter().all(|l| !s.matches(l));
-    let preferred = ["app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/instance", "component"];
+    let preferred = [
+        "app.kubernetes.io/name",
+        "app",
+        "k8s-app",
+        "name",
+        "app.kubernetes.io/instance",
+        "component",
+    ];
     let mut keys: Vec<Sym> = preferred.iter().filter_map(|k| m.syms.get(k)).collect();
-    let mut rest: Vec<(&str, Sym)> = cl.labels.0.iter().map(|(k, _)| (m.syms.str(*k), *k)).collect();
+    let mut rest: Vec<(&str, Sym)> = cl
+        .labels
+        .0
+        .iter()
+        .map(|(k, _)| (m.syms.str(*k), *k))
+        .collect();
     rest.sort();
     keys.extend(rest.into_iter().map(|x| x.1));
     for k in keys {
@@ -510,7 +612,12 @@ fn to_yaml(v: &Value, indent: usize, o: &mut String) {
     match v {
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by_key(|(k, _)| KEY_ORDER.iter().position(|x| x == k).unwrap_or(KEY_ORDER.len()));
+            entries.sort_by_key(|(k, _)| {
+                KEY_ORDER
+                    .iter()
+                    .position(|x| x == k)
+                    .unwrap_or(KEY_ORDER.len())
+            });
             for (k, val) in entries {
                 let key = yaml_key(k);
                 match val {
@@ -551,9 +658,30 @@ fn to_yaml(v: &Value, indent: usize, o: &mut String) {
 
 /// Keys in the order `kubectl` users expect.
 const KEY_ORDER: &[&str] = &[
-    "apiVersion", "kind", "metadata", "name", "namespace", "spec", "podSelector", "policyTypes",
-    "ingress", "egress", "from", "to", "ipBlock", "cidr", "namespaceSelector", "ports", "protocol",
-    "port", "endPort", "matchLabels", "matchExpressions", "key", "operator", "values",
+    "apiVersion",
+    "kind",
+    "metadata",
+    "name",
+    "namespace",
+    "spec",
+    "podSelector",
+    "policyTypes",
+    "ingress",
+    "egress",
+    "from",
+    "to",
+    "ipBlock",
+    "cidr",
+    "namespaceSelector",
+    "ports",
+    "protocol",
+    "port",
+    "endPort",
+    "matchLabels",
+    "matchExpressions",
+    "key",
+    "operator",
+    "values",
 ];
 
 fn scalar(v: &Value) -> String {
@@ -567,9 +695,12 @@ fn scalar(v: &Value) -> String {
 
 /// A string as a plain scalar when YAML 1.1 reads it back as the same string, else quoted.
 fn yaml_str(s: &str) -> String {
-    const WORDS: &[&str] = &["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"];
+    const WORDS: &[&str] = &[
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+    ];
     let plain = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"./_-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"./_-".contains(&b))
         && !WORDS.contains(&s.to_ascii_lowercase().as_str());
     if plain {
         s.to_string()
@@ -584,7 +715,10 @@ fn yaml_key(k: &str) -> String {
 
 /// Namespaces of the workloads, for messages.
 pub fn namespace_names(m: &Model) -> Vec<CompactString> {
-    let mut v: Vec<CompactString> = m.workloads().map(|(_, e)| m.namespaces[e.ns as usize].name.clone()).collect();
+    let mut v: Vec<CompactString> = m
+        .workloads()
+        .map(|(_, e)| m.namespaces[e.ns as usize].name.clone())
+        .collect();
     v.sort();
     v.dedup();
     v
@@ -599,7 +733,11 @@ pub fn is_v6(r: &IpRange) -> bool {
 pub fn with_policies(inv: &Inventory, yaml: &str) -> Result<Inventory, String> {
     use kubeward_core::inventory::NewObject;
     let loaded = kubeward_core::input::load_text("suggestion.yaml", yaml, &Default::default());
-    if let Some(d) = loaded.diagnostics.iter().find(|d| d.level == kubeward_core::input::Level::Error) {
+    if let Some(d) = loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.level == kubeward_core::input::Level::Error)
+    {
         return Err(format!("the suggestion does not parse: {d}"));
     }
     let mut out = Inventory::new();
@@ -647,7 +785,11 @@ pub fn with_policies(inv: &Inventory, yaml: &str) -> Result<Inventory, String> {
 
 /// Analyses the input with the suggestion in place of its NetworkPolicies and records any
 /// difference from the wanted connections in `sg.mismatch`.
-pub fn check(inv: &Inventory, sg: &mut Suggestion, options: super::model::Options) -> Result<(), String> {
+pub fn check(
+    inv: &Inventory,
+    sg: &mut Suggestion,
+    options: super::model::Options,
+) -> Result<(), String> {
     let combined = with_policies(inv, &sg.yaml)?;
     let m = Model::build(&combined, options);
     if let Some(i) = m.issues.iter().find(|i| i.error) {
@@ -656,8 +798,13 @@ pub fn check(inv: &Inventory, sg: &mut Suggestion, options: super::model::Option
     let have = super::connections::connections(&m);
     let (missing, extra) = compare(&sg.wanted, &have);
     if !missing.is_empty() || !extra.is_empty() {
-        if m.policies.iter().any(|p| p.kind != super::policy::PolicyKind::Network) {
-            sg.notes.push("AdminNetworkPolicies in the input take precedence over the suggestion".into());
+        if m.policies
+            .iter()
+            .any(|p| p.kind != super::policy::PolicyKind::Network)
+        {
+            sg.notes.push(
+                "AdminNetworkPolicies in the input take precedence over the suggestion".into(),
+            );
         }
         sg.mismatch = Some((missing, extra));
     }
@@ -671,8 +818,10 @@ mod tests {
     use kubeward_core::testing::load;
 
     fn demo() -> String {
-        deploy("shop", "web", "app=web,tier=front", "http:8080") + &deploy("shop", "api", "app=api", "http:9000,grpc:9001")
-            + &deploy("shop", "db", "app=db", "pg:5432") + &deploy("ops", "prom", "app=prom", "")
+        deploy("shop", "web", "app=web,tier=front", "http:8080")
+            + &deploy("shop", "api", "app=api", "http:9000,grpc:9001")
+            + &deploy("shop", "db", "app=db", "pg:5432")
+            + &deploy("ops", "prom", "app=prom", "")
             + &deploy("shop", "cache", "app=cache,tier=front", "redis:6379")
             + "---\napiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {selector: {app: api}, ports: [{port: 80, targetPort: http}]}\n"
             + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: old-allow-all, namespace: shop}\nspec: {podSelector: {}, ingress: [{}]}\n"
@@ -712,12 +861,22 @@ mod tests {
         loose.yaml.push_str("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: shop}\nspec: {podSelector: {}, ingress: [{}]}\n");
         check(&l.inventory, &mut loose, Default::default()).unwrap();
         let (_, extra) = loose.mismatch.expect("extra connections");
-        assert!(extra.iter().any(|e| e == "0.0.0.0-51.255.255.255[External] => shop/db[Deployment] : All Connections"), "{extra:?}");
+        assert!(
+            extra.iter().any(|e| e
+                == "0.0.0.0-51.255.255.255[External] => shop/db[Deployment] : All Connections"),
+            "{extra:?}"
+        );
     }
 
     #[test]
     fn round_trip_from_services_and_dns_servers() {
-        let y = demo() + &deploy("kube-system", "coredns", "k8s-app=kube-dns", "dns:53/UDP,dns-tcp:53");
+        let y = demo()
+            + &deploy(
+                "kube-system",
+                "coredns",
+                "k8s-app=kube-dns",
+                "dns:53/UDP,dns-tcp:53",
+            );
         let l = load(&y);
         let m = Model::build(&l.inventory, Default::default());
         let mut notes = Vec::new();
@@ -729,20 +888,35 @@ mod tests {
         let mut sg = suggest(&m, &flows, true);
         check(&l.inventory, &mut sg, Default::default()).unwrap();
         assert!(sg.mismatch.is_none(), "{:#?}\n{}", sg.mismatch, sg.yaml);
-        assert!(sg.wanted.iter().any(|c| c.dst == "kube-system/coredns[Deployment]" && c.conn == "TCP 53,UDP 53"));
+        assert!(
+            sg.wanted
+                .iter()
+                .any(|c| c.dst == "kube-system/coredns[Deployment]" && c.conn == "TCP 53,UDP 53")
+        );
     }
 
     #[test]
     fn compare_splits_external_ranges() {
-        let c = |s: &str, d: &str, x: &str| Connection { src: s.into(), dst: d.into(), conn: x.into() };
+        let c = |s: &str, d: &str, x: &str| Connection {
+            src: s.into(),
+            dst: d.into(),
+            conn: x.into(),
+        };
         let want = vec![c("0.0.0.0-255.255.255.255[External]", "a/x[Pod]", "TCP 80")];
         let have = vec![
             c("0.0.0.0-9.255.255.255[External]", "a/x[Pod]", "TCP 80"),
-            c("10.0.0.0-255.255.255.255[External]", "a/x[Pod]", "TCP 80,443"),
+            c(
+                "10.0.0.0-255.255.255.255[External]",
+                "a/x[Pod]",
+                "TCP 80,443",
+            ),
         ];
         let (missing, extra) = compare(&want, &have);
         assert!(missing.is_empty());
-        assert_eq!(extra, vec!["10.0.0.0-255.255.255.255[External] => a/x[Pod] : TCP 443"]);
+        assert_eq!(
+            extra,
+            vec!["10.0.0.0-255.255.255.255[External] => a/x[Pod] : TCP 443"]
+        );
         assert!(flows_from_json(&Model::default(), "{}").is_err());
     }
 }

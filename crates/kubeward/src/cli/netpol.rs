@@ -140,7 +140,11 @@ fn load(common: &Common) -> Result<(Loaded, Model), ExitCode> {
 
 fn print(body: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
-    if out.write_all(body.as_bytes()).and_then(|_| out.flush()).is_err() {
+    if out
+        .write_all(body.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
