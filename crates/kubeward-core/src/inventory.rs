@@ -38,20 +38,26 @@ pub struct Source {
     pub name: String,
     pub path: Option<PathBuf>,
     pub kind: SourceKind,
-    /// The text, for showing source lines. Absent for cluster objects.
+    /// The text, kept for sources that cannot be read again (stdin, Kustomize output, inline
+    /// text). Files on disk are not kept in memory: [`Source::read_text`] reads them again
+    /// when a renderer needs a line.
     pub text: Option<Arc<str>>,
 }
 
 impl Source {
-    /// The 1-based line `line` of the text, without its line break.
-    pub fn line(&self, line: u32) -> Option<&str> {
-        let text = self.text.as_deref()?;
-        if line == 0 {
-            return None;
+    /// The source text: the kept copy, or the file read again. `None` for cluster objects or
+    /// a file that can no longer be read.
+    pub fn read_text(&self) -> Option<Arc<str>> {
+        match (&self.text, &self.path, &self.kind) {
+            (Some(t), _, _) => Some(Arc::clone(t)),
+            (None, Some(p), SourceKind::File) => std::fs::read_to_string(p).ok().map(Arc::from),
+            _ => None,
         }
-        text.split('\n')
-            .nth(line as usize - 1)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+
+    /// The 1-based line `line` of the kept text, without its line break (see [`line_of`]).
+    pub fn line(&self, line: u32) -> Option<String> {
+        line_of(&self.read_text()?, line).map(str::to_string)
     }
 
     /// The cluster context for cluster-backed sources.
@@ -149,6 +155,16 @@ pub struct ResourceRef {
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
+}
+
+/// The 1-based line `line` of `text`, without its line break.
+pub fn line_of(text: &str, line: u32) -> Option<&str> {
+    if line == 0 {
+        return None;
+    }
+    text.split('\n')
+        .nth(line as usize - 1)
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
 }
 
 /// Built-in kinds that are cluster-scoped (group, kind).
@@ -273,6 +289,10 @@ pub struct Inventory {
     by_kind: HashMap<CompactString, Vec<ObjectId>>,
     by_name: HashMap<(CompactString, Option<CompactString>, CompactString), Vec<ObjectId>>,
     by_namespace: HashMap<Option<CompactString>, Vec<ObjectId>>,
+    /// `metadata.labels` (key, value) → objects.
+    by_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
+    /// Pod labels (the pod template's for workloads) (key, value) → objects with a pod spec.
+    by_pod_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
     /// Results of whole-inventory analyses shared by several rules (see [`Inventory::cached`]).
@@ -374,6 +394,24 @@ impl Inventory {
                 .entry(obj.namespace.clone())
                 .or_default()
                 .push(id);
+            for (k, v) in obj.labels().map(|l| l.entries()).into_iter().flatten() {
+                if let Some(v) = v.as_str() {
+                    self.by_label
+                        .entry((k.into(), v.into()))
+                        .or_default()
+                        .push(id);
+                }
+            }
+            if let Some(pod) = crate::podspec::PodSpec::of(&obj) {
+                for (k, v) in pod.labels().map(|l| l.entries()).into_iter().flatten() {
+                    if let Some(v) = v.as_str() {
+                        self.by_pod_label
+                            .entry((k.into(), v.into()))
+                            .or_default()
+                            .push(id);
+                    }
+                }
+            }
             self.objects.push(obj);
         }
     }
@@ -460,6 +498,36 @@ impl Inventory {
     pub fn in_namespace<'a>(&'a self, ns: Option<&str>) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_namespace
             .get(&ns.map(CompactString::from))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects whose `metadata.labels` has `key: value`, in input order.
+    pub fn with_label<'a>(
+        &'a self,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_label
+            .get(&(CompactString::from(key), CompactString::from(value)))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects with a pod spec whose pod labels (template labels for workloads) have
+    /// `key: value`, in input order. Use it to narrow candidates before matching a full
+    /// selector with [`selector_matches`].
+    pub fn with_pod_label<'a>(
+        &'a self,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_pod_label
+            .get(&(CompactString::from(key), CompactString::from(value)))
             .map(|v| v.as_slice())
             .unwrap_or(&[])
             .iter()
@@ -600,7 +668,8 @@ mod tests {
         let mut inv = Inventory::new();
         inv.add_objects(
             vec![
-                obj(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})),
+                obj(json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "p", "labels": {"tier": "web", "app": "p"}}, "spec": {}})),
                 obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})),
                 obj(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})),
                 obj(json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})),
@@ -619,6 +688,9 @@ mod tests {
         assert_eq!(inv.unknown_kind_count(), 1);
         assert_eq!(inv.custom_resource_count(), 2);
         assert!(inv.get("Pod", Some("team-a"), "p").is_some());
+        assert_eq!(inv.with_label("tier", "web").count(), 1);
+        assert_eq!(inv.with_pod_label("app", "p").count(), 1);
+        assert_eq!(inv.with_pod_label("tier", "db").count(), 0);
         assert_eq!(inv.namespaces(), vec!["n", "team-a"]);
     }
 

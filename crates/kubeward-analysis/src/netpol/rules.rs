@@ -194,7 +194,7 @@ rule!(
     "egress-to-cloud-metadata",
     Layer::PodToPod,
     Severity::High,
-    "Workload can reach the cloud metadata API (169.254.169.254)",
+    "Egress rule lets workloads reach the cloud metadata API (169.254.169.254)",
     "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
      169.254.169.254 turns any SSRF or code execution into a cloud account compromise.",
     "Isolate the workload for egress and allow only its destinations; when a rule needs \
@@ -509,7 +509,16 @@ fn check_default_deny(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, dir: Dir) {
             "; every current workload is selected by a narrower policy, but new ones start open"
                 .to_string()
         } else {
-            format!("; not isolated for {}: {}", dir.field(), names(&m, &open))
+            format!(
+                "; not isolated for {}: {}{}",
+                dir.field(),
+                names(&m, &open),
+                if dir == Dir::Egress {
+                    " (they reach the cloud metadata API too)"
+                } else {
+                    ""
+                }
+            )
         };
         let f = out.report(
             ctx.inventory.object(obj),
@@ -556,7 +565,7 @@ fn check_unselected(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             ctx.inventory.object(obj),
             pointer,
             format!(
-                "{} is selected by no NetworkPolicy: every pod in the cluster and every routable address may connect to it, and it may connect anywhere",
+                "{} is selected by no NetworkPolicy: every pod in the cluster and every routable address may connect to it, and it may connect anywhere (the cloud metadata API included)",
                 e.display
             ),
         );
@@ -764,9 +773,9 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
     let ip = IpRange::single("169.254.169.254".parse().expect("static"));
-    // (policy object, rule pointer) → workloads it lets through; workloads with no policy.
+    // (policy object, rule pointer) → workloads it lets through. Workloads that no egress
+    // policy selects reach it too; KW-NET-103/104 report those (their messages say so).
     let mut by_rule: BTreeMap<(ObjectId, String, String), Vec<u32>> = BTreeMap::new();
-    let mut open: Vec<u32> = Vec::new();
     for (c, cl) in m.classes.iter().enumerate() {
         if cl.synthetic {
             continue;
@@ -778,7 +787,6 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         if !allowed.contains(Proto::Tcp, 80) {
             continue;
         }
-        let mut named_rule = false;
         for step in &trace {
             let r = match step {
                 super::eval::Step::Allowed { rule, conns } if conns.contains(Proto::Tcp, 80) => {
@@ -808,29 +816,15 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 ))
                 .or_default()
                 .extend(cl.members.iter().copied());
-            named_rule = true;
-        }
-        if !named_rule {
-            open.extend(cl.members.iter().copied());
         }
     }
     for ((obj, pointer, label), eps) in by_rule {
         out.report(
             ctx.inventory.object(obj),
             pointer,
-            format!("{label} lets {} reach the cloud metadata API 169.254.169.254 on TCP 80 (add it to `except`)", names(&m, &eps)),
-        );
-    }
-    for e in open {
-        let Some((obj, pointer)) = workload_at(&m, e) else {
-            continue;
-        };
-        out.report(
-            ctx.inventory.object(obj),
-            pointer,
             format!(
-                "{} is not isolated for egress and can reach the cloud metadata API 169.254.169.254",
-                m.endpoints[e as usize].display
+                "{label} lets {} reach the cloud metadata API 169.254.169.254 on TCP 80 (add it to `except`)",
+                names(&m, &eps)
             ),
         );
     }
@@ -1181,9 +1175,8 @@ mod tests {
     #[test]
     fn metadata_api() {
         let w = deploy("a", "x", "app=x", "");
-        let h = run(&METADATA, &w);
-        assert_eq!(h.len(), 1);
-        assert!(h[0].message.contains("not isolated for egress"));
+        // Not isolated for egress: KW-NET-103/104 report it, not this rule.
+        assert!(run(&METADATA, &w).is_empty());
         let wide = w.clone()
             + &np(
                 "a",
