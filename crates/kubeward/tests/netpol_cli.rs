@@ -166,3 +166,39 @@ fn suggest_round_trip_through_the_binary() {
         .success()
         .stdout(predicate::str::contains("0 findings"));
 }
+
+#[test]
+fn ipblock_matches_pods_from_flag_or_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: server, namespace: x, labels: {app: s}}\nspec: {containers: [{name: c, image: i}]}\nstatus: {podIP: 10.0.0.7}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: x, labels: {app: c}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {matchLabels: {app: c}}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/24}}]}]\n",
+    )
+    .unwrap();
+    let line = "x/client[Pod] => x/server[Pod] : All Connections";
+    kw().args(["netpol", "connections", "--no-config"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(line).not());
+    kw().args([
+        "netpol",
+        "connections",
+        "--ipblock-matches-pods",
+        "--no-config",
+    ])
+    .arg(dir.path())
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(line));
+    std::fs::write(
+        dir.path().join(".kubeward.yaml"),
+        "settings:\n  ipblock_matches_pods: true\n",
+    )
+    .unwrap();
+    kw().args(["netpol", "connections"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(line));
+}

@@ -451,6 +451,40 @@ fn collect_endpoints(inv: &Inventory, m: &mut Model) {
             }
         }
     }
+    // Controllers whose own objects are missing from a dump: a workload is still represented
+    // by its pods when its selector matches pods that have a controller (Deployment →
+    // ReplicaSet → Pod), or, for a CronJob, when pods belong to a Job named after it.
+    for o in TEMPLATE_KINDS.iter().flat_map(|k| inv.of_kind(k)) {
+        let ns: CompactString = o.namespace().unwrap_or("default").into();
+        let key = (ns.clone(), o.kind.clone(), o.name.clone());
+        if covered.contains(&key) {
+            continue;
+        }
+        let owned = groups.iter().any(|((gns, gkind, gname), pods)| {
+            if *gns != ns || gkind == "Pod" {
+                return false;
+            }
+            if o.kind == "CronJob" {
+                return gkind == "Job"
+                    && gname
+                        .strip_prefix(o.name.as_str())
+                        .and_then(|r| r.strip_prefix('-'))
+                        .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()));
+            }
+            let Some(sel) = o.root.path(&["spec", "selector"]) else {
+                return false;
+            };
+            if sel.as_map().is_none_or(|m| m.is_empty()) {
+                return false;
+            }
+            pods.iter().any(|p| {
+                kubeward_core::inventory::selector_matches(Some(sel), p.labels()) == Some(true)
+            })
+        });
+        if owned {
+            covered.insert(key);
+        }
+    }
     for ((ns, kind, name), mut pods) in groups {
         pods.sort_by(|a, b| a.name.cmp(&b.name));
         let first = pods[0];

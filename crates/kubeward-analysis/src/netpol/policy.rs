@@ -624,7 +624,9 @@ fn np_rule(cx: &mut Ctx<'_>, r: &Node, rp: &str, dir: Dir, index: usize, ns: u32
         },
     };
     let (ports, numeric, has_named) = ports?;
-    if has_named {
+    // Egress named ports resolve at the destination pod; an address has none. (On ingress the
+    // destination is the selected pod, so a named port works with any source.)
+    if has_named && dir == Dir::Egress {
         if let Some(peers) = &peers {
             if peers
                 .iter()

@@ -842,7 +842,7 @@ fn check_dns(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         v
     };
     // (isolating policy) → (missing protocols, workloads)
-    let mut found: BTreeMap<(u32, String), Vec<u32>> = BTreeMap::new();
+    let mut found: BTreeMap<(u32, String, bool), Vec<u32>> = BTreeMap::new();
     for (c, cl) in m.classes.iter().enumerate() {
         let c = c as u32;
         if cl.synthetic || !(m.isolated(Dir::Egress, c) || m.has_admin(Dir::Egress, c)) {
@@ -875,12 +875,18 @@ fn check_dns(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         else {
             continue;
         };
+        let wide_block = !m.options.ipblock_matches_pods
+            && cr.np_eg_rules.iter().any(|r| {
+                m.rules[*r as usize].peers.iter().flatten().any(
+                    |p| matches!(&p.kind, PeerKind::Block { set, .. } if set.is_whole_family()),
+                )
+            });
         found
-            .entry((pol, missing.join(" and ")))
+            .entry((pol, missing.join(" and "), wide_block))
             .or_default()
             .extend(cl.members.iter().copied());
     }
-    for ((pol, missing), eps) in found {
+    for ((pol, missing, wide_block), eps) in found {
         let p = &m.policies[pol as usize];
         let obj = ctx.inventory.object(p.object);
         let pointer = if obj.root.locate("/spec/policyTypes").complete {
@@ -892,10 +898,15 @@ fn check_dns(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             obj,
             pointer,
             format!(
-                "{} {} isolates {} for egress and no rule allows DNS over {missing} port 53 to kube-dns",
+                "{} {} isolates {} for egress and no rule allows DNS over {missing} port 53 to kube-dns{}",
                 p.kind.as_str(),
                 p.display(&m),
-                names(&m, &eps)
+                names(&m, &eps),
+                if wide_block {
+                    " (a /0 ipBlock is taken not to match pod addresses; set `ipblock_matches_pods` if your network plugin matches them)"
+                } else {
+                    ""
+                }
             ),
         );
     }

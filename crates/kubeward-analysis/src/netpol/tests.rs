@@ -745,3 +745,30 @@ fn r22_workloads_not_pods() {
     let w = warnings(&m);
     assert!(w.iter().any(|x| x.contains("different labels")), "{w:?}");
 }
+
+#[test]
+fn r22_pods_without_their_replica_set_still_cover_the_deployment() {
+    // A dump with the Deployment and its pods but not the ReplicaSet in between.
+    let dep = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: x}]}\n";
+    let pod = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web-7d4b9c-aaaaa\n  namespace: a\n  labels: {app: web}\n  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-7d4b9c, controller: true, uid: u2}]\nspec: {containers: [{name: c, image: x}]}\n";
+    let cron = "---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: report, namespace: a}\nspec:\n  schedule: '@daily'\n  jobTemplate: {spec: {template: {metadata: {labels: {app: report}}, spec: {containers: [{name: c, image: x}]}}}}\n";
+    let job_pod = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: report-28000000-bbbbb\n  namespace: a\n  labels: {app: report}\n  ownerReferences: [{apiVersion: batch/v1, kind: Job, name: report-28000000, controller: true, uid: u3}]\nspec: {containers: [{name: c, image: x}]}\n";
+    let m = build(&(dep.to_string() + pod + cron + job_pod));
+    let names: Vec<&str> = m.workloads().map(|(_, e)| e.display.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["a/report-28000000[Job]", "a/web-7d4b9c[ReplicaSet]"]
+    );
+}
+
+#[test]
+fn r14_named_port_on_ingress_from_ip_block_resolves_at_the_pod() {
+    let pol = np(
+        "a",
+        "p",
+        "podSelector: {matchLabels: {app: x}}\ningress:\n- from: [{ipBlock: {cidr: 0.0.0.0/0}}]\n  ports: [{port: http}]",
+    );
+    let m = build(&(two() + &pol));
+    assert!(warnings(&m).is_empty(), "{:?}", warnings(&m));
+    assert_eq!(between(&m, "ip:1.1.1.1", "a/x"), "TCP 80");
+}

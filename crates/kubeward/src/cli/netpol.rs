@@ -73,6 +73,39 @@ struct Common {
     /// addresses outside the cluster, as netpol-analyzer assumes).
     #[arg(long)]
     ipblock_matches_pods: bool,
+    /// Configuration file (default: `.kubeward.yaml` found upward from the first path); its
+    /// `settings.ipblock_matches_pods` applies.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+    /// Ignore any `.kubeward.yaml`.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
+}
+
+impl Common {
+    /// Analysis options from the flags and the configuration file.
+    fn options(&self) -> Result<Options, ExitCode> {
+        let mut opts = Options {
+            ipblock_matches_pods: self.ipblock_matches_pods,
+        };
+        if self.no_config {
+            return Ok(opts);
+        }
+        let path = self.config.clone().or_else(|| {
+            self.input
+                .paths()
+                .iter()
+                .find(|p| *p != "-")
+                .and_then(|p| kubeward_core::config::Config::discover(std::path::Path::new(p)))
+        });
+        if let Some(p) = path {
+            match kubeward_core::config::Config::load(&p, &kubeward::registry()) {
+                Ok(c) => opts.ipblock_matches_pods |= c.settings.ipblock_matches_pods,
+                Err(e) => return Err(usage_error(e)),
+            }
+        }
+        Ok(opts)
+    }
 }
 
 #[derive(Args)]
@@ -95,6 +128,7 @@ pub fn run(args: NetpolArgs) -> ExitCode {
 
 /// Loads the inputs and builds the model; input errors are printed and give exit code 2.
 fn load(common: &Common) -> Result<(Loaded, Model), ExitCode> {
+    let options = common.options()?;
     let loaded = common.input.load();
     let mut err = anstream::stderr();
     for d in &loaded.diagnostics {
@@ -109,12 +143,7 @@ fn load(common: &Common) -> Result<(Loaded, Model), ExitCode> {
             common.input.paths().join(", ")
         )));
     }
-    let model = Model::build(
-        &loaded.inventory,
-        Options {
-            ipblock_matches_pods: common.ipblock_matches_pods,
-        },
-    );
+    let model = Model::build(&loaded.inventory, options);
     let mut failed = false;
     for i in &model.issues {
         let _ = writeln!(err, "{}", model.diagnostic(&loaded.inventory, i));
@@ -214,13 +243,7 @@ fn suggest(a: SuggestArgs) -> ExitCode {
     };
     let mut out = sg::suggest(&model, &flows, !a.no_dns);
     out.notes.splice(0..0, notes);
-    if let Err(e) = sg::check(
-        &loaded.inventory,
-        &mut out,
-        Options {
-            ipblock_matches_pods: a.common.ipblock_matches_pods,
-        },
-    ) {
+    if let Err(e) = sg::check(&loaded.inventory, &mut out, model.options) {
         return usage_error(e);
     }
     let mut err = anstream::stderr();
