@@ -295,21 +295,17 @@ pub struct Inventory {
     by_pod_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
-    /// Results of whole-inventory analyses shared by several rules (see [`Inventory::cached`]).
-    cache: AnalysisCache,
+    /// Results of whole-inventory analyses shared by several rules (see [`Inventory::memo`]).
+    memo: Memo,
 }
 
-type CacheSlot =
-    std::sync::Arc<std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
-
-/// Per-inventory memo of analysis results, so that rules of one analysis (NetworkPolicy
-/// reachability, RBAC graphs) build their model once per scan instead of once per rule.
+/// Per-inventory cache of analysis results, one value per type.
 #[derive(Default)]
-struct AnalysisCache(std::sync::Mutex<HashMap<String, CacheSlot>>);
+struct Memo(std::sync::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
 
-impl std::fmt::Debug for AnalysisCache {
+impl std::fmt::Debug for Memo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AnalysisCache")
+        f.write_str("Memo")
     }
 }
 
@@ -339,7 +335,8 @@ impl Inventory {
     /// Adds objects, defaulting namespaces and building indexes. CRDs among `objects` (and
     /// already in the inventory) decide the scope of their custom kinds.
     pub fn add_objects(&mut self, objects: Vec<NewObject>, default_namespace: &str) {
-        self.cache = AnalysisCache::default();
+        // Whatever was computed over the old contents is stale.
+        self.memo = Memo::default();
         for o in &objects {
             if o.kind == "CustomResourceDefinition"
                 && o.api_version.starts_with("apiextensions.k8s.io/")
@@ -432,6 +429,23 @@ impl Inventory {
     pub fn is_crd_kind(&self, group: &str, kind: &str) -> bool {
         self.crd_scopes
             .contains_key(&(group.to_string(), kind.to_string()))
+    }
+
+    /// The value of type `T` computed once for this inventory by `init`, shared by every rule
+    /// that asks for it (an RBAC model used by thirty rules is built once). Concurrent callers
+    /// wait for the first one to finish. `init` must not use rayon: a rayon worker waiting in
+    /// a join can pick up another rule that asks for the same value and deadlock on it.
+    pub fn memo<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        let cell = {
+            let mut map = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(std::any::TypeId::of::<T>())
+                .or_insert_with(|| Arc::new(std::sync::OnceLock::<Arc<T>>::new()))
+                .clone()
+        };
+        let cell = cell
+            .downcast::<std::sync::OnceLock<Arc<T>>>()
+            .expect("memo cells are keyed by their type");
+        cell.get_or_init(|| Arc::new(init())).clone()
     }
 
     pub fn objects(&self) -> &[Object] {
@@ -545,24 +559,6 @@ impl Inventory {
         v.sort_unstable();
         v.dedup();
         v
-    }
-
-    /// The value stored under `key`, built once by `build` (concurrent callers wait for the
-    /// first). The key must identify everything the value depends on besides the objects (for
-    /// example the settings it was built with). Adding objects clears the cache.
-    pub fn cached<T: std::any::Any + Send + Sync>(
-        &self,
-        key: &str,
-        build: impl FnOnce() -> T,
-    ) -> std::sync::Arc<T> {
-        let slot = {
-            let mut map = self.cache.0.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(key.to_string()).or_default().clone()
-        };
-        let v = slot.get_or_init(|| std::sync::Arc::new(build()));
-        v.clone()
-            .downcast::<T>()
-            .unwrap_or_else(|_| panic!("inventory cache key `{key}` holds another type"))
     }
 
     /// Objects whose kind is neither built in nor defined by a CRD in the inventory.
@@ -738,23 +734,24 @@ mod tests {
 }
 
 #[cfg(test)]
-mod cache_tests {
+mod memo_tests {
     use super::*;
 
     #[test]
-    fn cached_builds_once_per_key_and_resets_on_add() {
+    fn memo_computes_once_and_resets_on_change() {
         let mut inv = Inventory::new();
         let calls = std::sync::atomic::AtomicUsize::new(0);
-        let build = || {
+        let a = inv.memo(|| {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             42u32
-        };
-        assert_eq!(*inv.cached("k", build), 42);
-        assert_eq!(*inv.cached("k", build), 42);
+        });
+        let b = inv.memo(|| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            7u32
+        });
+        assert_eq!((*a, *b), (42, 42));
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
-        assert_eq!(*inv.cached("other", || String::from("x")), "x");
         inv.add_objects(Vec::new(), "default");
-        assert_eq!(*inv.cached("k", build), 42);
-        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(*inv.memo(|| 7u32), 7);
     }
 }

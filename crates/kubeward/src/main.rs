@@ -38,6 +38,8 @@ enum Command {
     Explain(cli::rules::ExplainArgs),
     /// Pod-to-pod NetworkPolicy analysis: connections, explain, exposure, suggest.
     Netpol(cli::netpol::NetpolArgs),
+    /// RBAC questions: who-can, can, graph (same inputs as `scan`).
+    Rbac(cli::rbac::RbacArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +48,6 @@ fn main() -> ExitCode {
         Command::Rules(a) => cli::rules::run(a),
         Command::Explain(a) => cli::rules::explain(a),
         Command::Netpol(a) => cli::netpol::run(a),
+        Command::Rbac(a) => cli::rbac::run(a),
     }
 }

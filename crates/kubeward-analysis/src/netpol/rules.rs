@@ -312,7 +312,15 @@ fn relevant(ctx: &InventoryCtx<'_>) -> bool {
     .any(|k| inv.of_kind(k).next().is_some())
 }
 
-/// The model of the inventory, built once per scan and shared by every rule here.
+/// Models of one inventory, per value of `ipblock_matches_pods`.
+#[derive(Default)]
+struct Models {
+    plain: std::sync::OnceLock<std::sync::Arc<Model>>,
+    ipblock_pods: std::sync::OnceLock<std::sync::Arc<Model>>,
+}
+
+/// The model of the inventory, built once per scan and shared by every rule here (the
+/// build uses no rayon, as [`kubeward_core::Inventory::memo`] requires).
 fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
     if !relevant(ctx) {
         return None;
@@ -320,13 +328,15 @@ fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
     let opts = Options {
         ipblock_matches_pods: ctx.settings.ipblock_matches_pods,
     };
-    let key = format!(
-        "netpol-model:ipblock_matches_pods={}",
-        opts.ipblock_matches_pods
-    );
+    let models = ctx.inventory.memo(Models::default);
+    let cell = if opts.ipblock_matches_pods {
+        &models.ipblock_pods
+    } else {
+        &models.plain
+    };
     Some(
-        ctx.inventory
-            .cached(&key, || Model::build(ctx.inventory, opts)),
+        cell.get_or_init(|| std::sync::Arc::new(Model::build(ctx.inventory, opts)))
+            .clone(),
     )
 }
 

@@ -3,6 +3,7 @@
 
 pub mod input;
 pub mod netpol;
+pub mod rbac;
 pub mod rules;
 pub mod scan;
 
