@@ -12,9 +12,9 @@ use super::labels::{Interner, Labels, Problem, Sym};
 use super::policy::{self, Policy, PolicyKind, Rule};
 use super::ports::Proto;
 use compact_str::CompactString;
+use kubeward_core::Node;
 use kubeward_core::inventory::{Inventory, Object, ObjectId};
 use kubeward_core::podspec::PodSpec;
-use kubeward_core::{Node, ptr};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -620,11 +620,6 @@ pub fn policy_kind_of(o: &Object) -> Option<PolicyKind> {
         ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy") => Some(PolicyKind::Baseline),
         _ => None,
     }
-}
-
-/// A pointer helper for rules: `/spec/ingress/0/from/1`.
-pub fn rule_ptr(dir: &str, rule: usize) -> String {
-    ptr!("/spec", dir, rule)
 }
 
 impl Model {

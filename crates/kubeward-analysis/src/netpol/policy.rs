@@ -3,7 +3,7 @@
 //! into one rule model that the evaluator walks tier by tier.
 
 use super::ip::{Atoms, Cidr, IpRange, IpSet};
-use super::labels::{Interner, Problem, Selector, Sym};
+use super::labels::{Problem, Selector, Sym};
 use super::model::{Class, Model, class_in_block, is_last, policy_kind_of};
 use super::ports::{ConnSet, MAX_PORT, Proto};
 use compact_str::CompactString;
@@ -1435,9 +1435,4 @@ pub fn scope_classes(m: &Model, s: &PodScope) -> Vec<u32> {
     }
     out.sort_unstable();
     out
-}
-
-/// Interner access for display helpers.
-pub fn selector_text(syms: &Interner, s: &Selector) -> String {
-    s.display(syms)
 }

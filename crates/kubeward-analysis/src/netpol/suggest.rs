@@ -8,11 +8,10 @@
 //! that differs from the wanted ones.
 
 use super::connections::Connection;
-use super::ip::{Atoms, Family, IpRange};
+use super::ip::{Atoms, IpRange};
 use super::labels::{Expr, Labels, Op, Selector, Sym};
 use super::model::{Model, NS_NAME_LABEL};
 use super::ports::{ConnSet, Proto};
-use compact_str::CompactString;
 use kubeward_core::{Inventory, Node};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -711,22 +710,6 @@ fn yaml_str(s: &str) -> String {
 
 fn yaml_key(k: &str) -> String {
     yaml_str(k)
-}
-
-/// Namespaces of the workloads, for messages.
-pub fn namespace_names(m: &Model) -> Vec<CompactString> {
-    let mut v: Vec<CompactString> = m
-        .workloads()
-        .map(|(_, e)| m.namespaces[e.ns as usize].name.clone())
-        .collect();
-    v.sort();
-    v.dedup();
-    v
-}
-
-/// IPv6 ranges are written with `::`; keep the import used for family checks.
-pub fn is_v6(r: &IpRange) -> bool {
-    r.family == Family::V6
 }
 
 /// The inventory's objects minus its NetworkPolicies, plus the objects of `yaml`.
