@@ -317,7 +317,7 @@ fn stdin_json_and_lists() {
         {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"nginx:1.27"}]}}]}"#;
     let (code, report, _) = scan_json_stdin(&["-"], Some(list));
     assert_eq!(code, 1);
-    let f = &report["findings"][0];
+    let f = first_of(&report, "KW-PSS-002");
     assert_eq!(f["location"]["pointer"], "/items/0/spec/hostNetwork");
     assert_eq!(f["location"]["line"], 2);
     assert_eq!(f["resource"]["namespace"], "default");
