@@ -138,21 +138,37 @@ pub fn exposed_workloads(inv: &Inventory) -> HashMap<ObjectId, Vec<Exposure>> {
         let Some(svc) = inv.get("Service", Some(ns), name) else {
             continue;
         };
-        for o in inv.in_namespace(Some(ns)) {
-            let Some(pod) = PodSpec::of(o) else { continue };
-            if o.kind == "PodTemplate" || !service_selects(svc, pod.labels()) {
+        // Candidates through the pod-label index (a Service selector is a plain label map,
+        // so every selected pod has its first pair); the full selector is checked after.
+        let Some((k, v)) = svc
+            .root
+            .path(&["spec", "selector"])
+            .and_then(|s| s.entries().next())
+            .and_then(|(k, v)| v.as_str().map(|v| (k, v)))
+        else {
+            continue;
+        };
+        for o in inv.with_pod_label(k, v) {
+            if o.namespace() != Some(ns.as_str()) || o.kind == "PodTemplate" {
                 continue;
             }
-            let e = out.entry(o.id).or_default();
-            for (by, how) in reasons {
-                if !e.iter().any(|x| x.by == *by) {
-                    e.push(Exposure {
-                        by: *by,
-                        how: how.clone(),
-                    });
-                }
+            let Some(pod) = PodSpec::of(o) else { continue };
+            if !service_selects(svc, pod.labels()) {
+                continue;
             }
+            out.entry(o.id)
+                .or_default()
+                .extend(reasons.iter().map(|(by, how)| Exposure {
+                    by: *by,
+                    how: how.clone(),
+                }));
         }
+    }
+    // One entry per exposing object, in input order (the map above iterates in no fixed
+    // order, and messages list these).
+    for e in out.values_mut() {
+        e.sort_by_key(|x| x.by);
+        e.dedup_by_key(|x| x.by);
     }
     out
 }

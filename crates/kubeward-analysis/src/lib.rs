@@ -7,9 +7,12 @@ pub mod rbac;
 
 use kubeward_core::Rule;
 
+pub mod netpol;
+
 /// Every inventory rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = Vec::new();
     v.extend(rbac::rules::rules());
+    v.extend(netpol::rules());
     v
 }

@@ -36,6 +36,8 @@ enum Command {
     Rules(cli::rules::RulesArgs),
     /// Explain one rule: why it matters, how to fix it, references.
     Explain(cli::rules::ExplainArgs),
+    /// Pod-to-pod NetworkPolicy analysis: connections, explain, exposure, suggest.
+    Netpol(cli::netpol::NetpolArgs),
     /// RBAC questions: who-can, can, graph (same inputs as `scan`).
     Rbac(cli::rbac::RbacArgs),
 }
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => cli::scan::run(a),
         Command::Rules(a) => cli::rules::run(a),
         Command::Explain(a) => cli::rules::explain(a),
+        Command::Netpol(a) => cli::netpol::run(a),
         Command::Rbac(a) => cli::rbac::run(a),
     }
 }

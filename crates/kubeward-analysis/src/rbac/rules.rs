@@ -1301,9 +1301,16 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 sev = down(sev);
             }
             if let Some(e) = exposed {
-                let how: Vec<&str> = e.iter().map(|x| x.how.as_str()).collect();
+                // Name a few; a workload behind hundreds of Services would otherwise make
+                // one message as long as a manifest.
+                const SHOWN: usize = 3;
+                let how: Vec<&str> = e.iter().take(SHOWN).map(|x| x.how.as_str()).collect();
+                let more = match e.len().saturating_sub(SHOWN) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
                 msg.push_str(&format!(
-                    "; exposed outside the cluster by {}",
+                    "; exposed outside the cluster by {}{more}",
                     how.join(", ")
                 ));
                 sev = Severity::Critical;

@@ -2,6 +2,7 @@
 //! [`usage_error`].
 
 pub mod input;
+pub mod netpol;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
