@@ -5,6 +5,8 @@
 //! findings with JSON pointers; they never touch files, clusters or output formats.
 
 pub mod containers;
+pub mod control_plane;
+pub mod nodes;
 pub mod pod_to_node;
 
 use kubeward_core::Rule;
@@ -14,6 +16,8 @@ pub fn rules() -> Vec<&'static Rule> {
     let mut v = Vec::new();
     v.extend_from_slice(pod_to_node::RULES);
     v.extend_from_slice(containers::RULES);
+    v.extend_from_slice(nodes::RULES);
+    v.extend_from_slice(control_plane::RULES);
     v
 }
 
