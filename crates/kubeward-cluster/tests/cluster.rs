@@ -342,3 +342,30 @@ async fn snapshots_round_trip_and_scan_offline_the_same() {
     std::fs::write(&bogus, "apiVersion: v1\n").unwrap();
     assert!(snapshot::read(&bogus).unwrap_err().contains("not a kubeward snapshot"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invisible_control_planes_are_not_applicable_on_managed_clusters_and_unknown_elsewhere() {
+    let objects = vec![
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-5.ec2.internal",
+            "labels": {"eks.amazonaws.com/nodegroup": "ng-1"}},
+            "spec": {"providerID": "aws:///eu-west-1a/i-0abc"},
+            "status": {"nodeInfo": {"kubeletVersion": "v1.33.4-eks-1234"}}}),
+    ];
+    for (git, want) in [("v1.33.4-eks-2d5f260", Status::NotApplicable), ("v1.33.4", Status::NotApplicable), ("v1.33.4+k3s1", Status::Unknown)] {
+        let mut cluster = FakeCluster::new(if want == Status::Unknown { vec![] } else { objects.clone() });
+        cluster.git_version = git.into();
+        let s = start(cluster, FakeAuth::Token).await;
+        let loaded = into_loaded(read_cluster_async(&opts(&s)).await.unwrap());
+        let findings = run_rules(&loaded);
+        for id in ["KW-CP-002", "KW-CP-003", "KW-CP-007", "KW-CP-012", "KW-CP-014"] {
+            let f: Vec<&Finding> = findings.iter().filter(|f| f.rule.id == id).collect();
+            assert!(!f.is_empty(), "{git}: {id} says nothing");
+            assert!(f.iter().all(|f| f.status == want && f.object.is_none()), "{git}: {id}: {:?}", f.iter().map(|f| (&f.message, f.status)).collect::<Vec<_>>());
+        }
+        let node_access: Vec<&Finding> = findings.iter().filter(|f| f.rule.id == "KW-NODE-004").collect();
+        if want == Status::NotApplicable {
+            assert_eq!(node_access.len(), 1);
+            assert_eq!(node_access[0].status, Status::Unknown, "only the EC2 API knows IMDS settings");
+        }
+    }
+}

@@ -31,6 +31,10 @@ enum Command {
     Rules(cli::rules::RulesArgs),
     /// Explain one rule: why it matters, how to fix it, references.
     Explain(cli::rules::ExplainArgs),
+    /// Save a live cluster's objects for offline scans (`kubeward scan FILE.kwsnap`).
+    Snapshot(cli::snapshot::SnapshotArgs),
+    /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
+    Kubeconfig(cli::kubeconfig::KubeconfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +42,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => cli::scan::run(a),
         Command::Rules(a) => cli::rules::run(a),
         Command::Explain(a) => cli::rules::explain(a),
+        Command::Snapshot(a) => cli::snapshot::run(a),
+        Command::Kubeconfig(a) => cli::kubeconfig::run(a),
     }
 }

@@ -2,8 +2,10 @@
 //! [`usage_error`].
 
 pub mod input;
+pub mod kubeconfig;
 pub mod rules;
 pub mod scan;
+pub mod snapshot;
 
 use std::io::Write;
 use std::process::ExitCode;
