@@ -14,13 +14,26 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// Secrets are only ever requested in this form: metadata, never `data`.
-pub const ACCEPT_METADATA_ONLY: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+pub const ACCEPT_METADATA_ONLY: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 /// Resources that are listable but never listed, and why.
 pub const SKIPPED: &[(&str, &str, &str)] = &[
-    ("", "events", "events are high-volume, short-lived and read by no rule"),
-    ("events.k8s.io", "events", "events are high-volume, short-lived and read by no rule"),
-    ("metrics.k8s.io", "*", "resource usage samples, read by no rule"),
+    (
+        "",
+        "events",
+        "events are high-volume, short-lived and read by no rule",
+    ),
+    (
+        "events.k8s.io",
+        "events",
+        "events are high-volume, short-lived and read by no rule",
+    ),
+    (
+        "metrics.k8s.io",
+        "*",
+        "resource usage samples, read by no rule",
+    ),
 ];
 
 /// Whether discovery's `r` is listed by a scan.
@@ -294,8 +307,8 @@ async fn run(
                 let out = list_one(&client, r, *ns, opts.page_size).await;
                 in_flight.lock().expect("lock").remove(&name);
                 if let Ok(Outcome::Objects(v)) = &out {
-                    let n = counted.fetch_add(v.len(), std::sync::atomic::Ordering::Relaxed)
-                        + v.len();
+                    let n =
+                        counted.fetch_add(v.len(), std::sync::atomic::Ordering::Relaxed) + v.len();
                     bar.set_message(format!("{n} objects"));
                 }
                 bar.inc(1);
@@ -335,9 +348,10 @@ async fn run(
 fn merge_gaps(gaps: Vec<CoverageGap>, namespaces: &[String]) -> Vec<CoverageGap> {
     let mut out: Vec<CoverageGap> = Vec::new();
     for g in gaps {
-        if let Some(prev) = out.iter_mut().find(|p| {
-            p.group == g.group && p.resource == g.resource && p.namespace.is_some()
-        }) {
+        if let Some(prev) = out
+            .iter_mut()
+            .find(|p| p.group == g.group && p.resource == g.resource && p.namespace.is_some())
+        {
             if g.namespace.is_some() {
                 let list = prev.namespace.take().unwrap_or_default();
                 prev.namespace = Some(format!("{list}, {}", g.namespace.unwrap_or_default()));

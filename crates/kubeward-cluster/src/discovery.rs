@@ -96,7 +96,12 @@ pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
             .map_err(|e| ClusterError::from_kube("discovery (/api)", e))?;
         let mut resources = Vec::new();
         for doc in [&core, &apis] {
-            for g in doc.get("items").and_then(Value::as_array).into_iter().flatten() {
+            for g in doc
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 aggregated_group(g, &mut resources);
             }
         }
@@ -107,8 +112,17 @@ pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
     }
     // Legacy discovery: one request per group version.
     let mut gvs: Vec<(String, String)> = vec![(String::new(), "v1".into())];
-    for g in apis.get("groups").and_then(Value::as_array).into_iter().flatten() {
-        let name = g.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+    for g in apis
+        .get("groups")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = g
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let preferred = g
             .pointer("/preferredVersion/version")
             .and_then(Value::as_str)
@@ -127,8 +141,8 @@ pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
         }
         gvs.extend(versions.into_iter().map(|v| (name.clone(), v)));
     }
-    let lists: Vec<Result<(usize, Value), ClusterError>> = futures::stream::iter(
-        gvs.iter().enumerate().map(|(i, (g, v))| {
+    let lists: Vec<Result<(usize, Value), ClusterError>> =
+        futures::stream::iter(gvs.iter().enumerate().map(|(i, (g, v))| {
             let client = client.clone();
             let path = if g.is_empty() {
                 format!("/api/{v}")
@@ -141,11 +155,10 @@ pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
                     .map(|v| (i, v))
                     .map_err(|e| ClusterError::from_kube(&format!("discovery ({path})"), e))
             }
-        }),
-    )
-    .buffer_unordered(8)
-    .collect()
-    .await;
+        }))
+        .buffer_unordered(8)
+        .collect()
+        .await;
     let mut by_index: Vec<(usize, Value)> = Vec::new();
     for r in lists {
         match r {
@@ -160,7 +173,12 @@ pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
     let mut resources = Vec::new();
     for (i, list) in by_index {
         let (group, version) = &gvs[i];
-        for r in list.get("resources").and_then(Value::as_array).into_iter().flatten() {
+        for r in list
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let name = r.get("name").and_then(Value::as_str).unwrap_or("");
             if name.is_empty() || name.contains('/') {
                 continue; // subresources
@@ -169,7 +187,11 @@ pub async fn discover(client: &Client) -> Result<Discovered, ClusterError> {
                 group: group.clone(),
                 version: version.clone(),
                 resource: name.to_string(),
-                kind: r.get("kind").and_then(Value::as_str).unwrap_or("").to_string(),
+                kind: r
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 namespaced: r.get("namespaced").and_then(Value::as_bool).unwrap_or(true),
                 verbs: strings(r.get("verbs").unwrap_or(&Value::Null)),
             });
@@ -187,9 +209,23 @@ fn aggregated_group(g: &Value, out: &mut Vec<ApiResource>) {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    for v in g.get("versions").and_then(Value::as_array).into_iter().flatten() {
-        let version = v.get("version").and_then(Value::as_str).unwrap_or("").to_string();
-        for r in v.get("resources").and_then(Value::as_array).into_iter().flatten() {
+    for v in g
+        .get("versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let version = v
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        for r in v
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let resource = r.get("resource").and_then(Value::as_str).unwrap_or("");
             if resource.is_empty() {
                 continue;

@@ -38,7 +38,9 @@ pub struct FakeResource {
     pub verbs: Vec<&'static str>,
 }
 
-const READ: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
+const READ: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 
 /// Built-in resources served even without objects: (group, version, kind, plural, namespaced).
 const BUILTIN: &[(&str, &str, &str, &str, bool)] = &[
@@ -51,7 +53,13 @@ const BUILTIN: &[(&str, &str, &str, &str, bool)] = &[
     ("", "v1", "ServiceAccount", "serviceaccounts", true),
     ("", "v1", "Event", "events", true),
     ("", "v1", "PersistentVolume", "persistentvolumes", false),
-    ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true),
+    (
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+    ),
     ("", "v1", "Endpoints", "endpoints", true),
     ("", "v1", "LimitRange", "limitranges", true),
     ("", "v1", "ResourceQuota", "resourcequotas", true),
@@ -61,18 +69,72 @@ const BUILTIN: &[(&str, &str, &str, &str, bool)] = &[
     ("apps", "v1", "ReplicaSet", "replicasets", true),
     ("batch", "v1", "Job", "jobs", true),
     ("batch", "v1", "CronJob", "cronjobs", true),
-    ("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true),
+    (
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        true,
+    ),
     ("networking.k8s.io", "v1", "Ingress", "ingresses", true),
     ("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
-    ("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false),
-    ("admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false),
-    ("admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", "mutatingwebhookconfigurations", false),
-    ("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        false,
+    ),
+    (
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+    ),
     ("coordination.k8s.io", "v1", "Lease", "leases", true),
-    ("storage.k8s.io", "v1", "StorageClass", "storageclasses", false),
-    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false),
+    (
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        false,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+    ),
     ("events.k8s.io", "v1", "Event", "events", true),
 ];
 
@@ -142,6 +204,8 @@ pub enum FakeAuth {
     None,
     /// A wrong token (expect 401).
     WrongToken,
+    /// An exec credential plugin (`/bin/sh`) that prints the token as an ExecCredential.
+    Exec,
 }
 
 struct Inner {
@@ -249,7 +313,8 @@ impl FakeApiServer {
         let server_cert = sp.signed_by(&server_key, &issuer).expect("server cert");
         let client_key = KeyPair::generate().expect("client key");
         let mut cp = CertificateParams::new(Vec::<String>::new()).expect("client params");
-        cp.distinguished_name.push(DnType::CommonName, "kubeward-scanner");
+        cp.distinguished_name
+            .push(DnType::CommonName, "kubeward-scanner");
         cp.distinguished_name
             .push(DnType::OrganizationName, "kubeward-readers");
         cp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
@@ -258,11 +323,13 @@ impl FakeApiServer {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(ca_cert.der().clone()).expect("root");
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let verifier =
-            rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .allow_unauthenticated()
-                .build()
-                .expect("verifier");
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .allow_unauthenticated()
+        .build()
+        .expect("verifier");
         let mut tls = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("protocols")
@@ -292,8 +359,14 @@ impl FakeApiServer {
             v.sort_by(|a, b| {
                 let k = |o: &Value| {
                     (
-                        o.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string(),
-                        o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+                        o.pointer("/metadata/namespace")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
+                        o.pointer("/metadata/name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                     )
                 };
                 k(a).cmp(&k(b))
@@ -315,8 +388,17 @@ impl FakeApiServer {
             .route("/api/{version}/{res}", get(list_core))
             .route("/api/{version}/namespaces/{ns}/{res}", get(list_core_ns))
             .route("/apis/{group}/{version}/{res}", get(list_group))
-            .route("/apis/{group}/{version}/namespaces/{ns}/{res}", get(list_group_ns))
-            .fallback(|| async { status(StatusCode::NOT_FOUND, "NotFound", "the server could not find the requested resource".into()) })
+            .route(
+                "/apis/{group}/{version}/namespaces/{ns}/{res}",
+                get(list_group_ns),
+            )
+            .fallback(|| async {
+                status(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    "the server could not find the requested resource".into(),
+                )
+            })
             .with_state(Arc::clone(&inner));
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -342,16 +424,17 @@ impl FakeApiServer {
                         // Only certificates from this server's CA pass the handshake, and it
                         // issued one client certificate.
                         .map(|_| "kubeward-scanner".to_string());
-                    let svc = tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                        if let Some(cn) = &cn {
-                            req.extensions_mut().insert(Identity(format!("cert:{cn}")));
-                        }
-                        let router = router.clone();
-                        async move {
-                            use tower::ServiceExt;
-                            router.oneshot(req.map(axum::body::Body::new)).await
-                        }
-                    });
+                    let svc =
+                        tower::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                            if let Some(cn) = &cn {
+                                req.extensions_mut().insert(Identity(format!("cert:{cn}")));
+                            }
+                            let router = router.clone();
+                            async move {
+                                use tower::ServiceExt;
+                                router.oneshot(req.map(axum::body::Body::new)).await
+                            }
+                        });
                     let _ = hyper_util::server::conn::auto::Builder::new(
                         hyper_util::rt::TokioExecutor::new(),
                     )
@@ -390,6 +473,10 @@ impl FakeApiServer {
                 b64(&self.client_key_pem)
             ),
             FakeAuth::None => "    {}\n".to_string(),
+            FakeAuth::Exec => format!(
+                "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      interactiveMode: Never\n      command: /bin/sh\n      args:\n      - -c\n      - 'printf \"%s\" \"{{\\\"apiVersion\\\":\\\"client.authentication.k8s.io/v1\\\",\\\"kind\\\":\\\"ExecCredential\\\",\\\"status\\\":{{\\\"token\\\":\\\"{}\\\"}}}}\"'\n",
+                self.token
+            ),
         };
         format!(
             "apiVersion: v1\nkind: Config\ncurrent-context: fake\nclusters:\n- name: fake\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: scanner\n  user:\n{user}contexts:\n- name: fake\n  context: {{cluster: fake, user: scanner}}\n",
@@ -408,7 +495,11 @@ fn base64(data: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -422,6 +513,7 @@ fn base64(data: &[u8]) -> String {
 }
 
 /// Authenticates and records; `Err` is the 401 answer.
+#[allow(clippy::result_large_err)] // a test server; the error is the HTTP answer itself
 fn admit(
     st: &Inner,
     headers: &HeaderMap,
@@ -455,7 +547,11 @@ fn admit(
     let idx = log.len() - 1;
     if identity == "anonymous" {
         log[idx].status = 401;
-        return Err(status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized".into()));
+        return Err(status(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Unauthorized".into(),
+        ));
     }
     Ok(idx)
 }
@@ -480,7 +576,12 @@ async fn version(State(st): State<Arc<Inner>>, h: HeaderMap, e: Ext) -> Response
     let (major, minor) = v
         .trim_start_matches('v')
         .split_once('.')
-        .map(|(a, b)| (a.to_string(), b.split(['.', '-', '+']).next().unwrap_or("").to_string()))
+        .map(|(a, b)| {
+            (
+                a.to_string(),
+                b.split(['.', '-', '+']).next().unwrap_or("").to_string(),
+            )
+        })
         .unwrap_or_default();
     axum::Json(json!({
         "major": major, "minor": minor, "gitVersion": v, "gitCommit": "0000000",
@@ -682,11 +783,19 @@ async fn list(
         .find(|r| r.group == group && r.version == version && r.plural == res)
     else {
         set_status(&st, idx, 404);
-        return status(StatusCode::NOT_FOUND, "NotFound", format!("the server could not find the requested resource ({path})"));
+        return status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+        );
     };
     if !r.verbs.contains(&"list") {
         set_status(&st, idx, 405);
-        return status(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", format!("the server does not allow this method on the requested resource ({res})"));
+        return status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("the server does not allow this method on the requested resource ({res})"),
+        );
     }
     if st.cluster.forbidden.iter().any(|f| {
         f.group == group && f.resource == res && (f.namespace.is_none() || f.namespace == ns)
@@ -699,7 +808,9 @@ async fn list(
         return status(
             StatusCode::FORBIDDEN,
             "Forbidden",
-            format!("{res} is forbidden: User \"kubeward-scanner\" cannot list resource \"{res}\" in API group \"{group}\" {scope}"),
+            format!(
+                "{res} is forbidden: User \"kubeward-scanner\" cannot list resource \"{res}\" in API group \"{group}\" {scope}"
+            ),
         );
     }
     let all = st.objects.get(&(group.clone(), res.clone()));
@@ -707,19 +818,27 @@ async fn list(
         .map(|v| {
             v.iter()
                 .filter(|o| {
-                    ns.as_deref()
-                        .is_none_or(|n| o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n))
+                    ns.as_deref().is_none_or(|n| {
+                        o.pointer("/metadata/namespace").and_then(Value::as_str) == Some(n)
+                    })
                 })
                 .collect()
         })
         .unwrap_or_default();
     let start: usize = match q.get("continue") {
         None => 0,
-        Some(c) => match c.strip_prefix("fake-continue-").and_then(|n| n.parse().ok()) {
+        Some(c) => match c
+            .strip_prefix("fake-continue-")
+            .and_then(|n| n.parse().ok())
+        {
             Some(n) if n <= items.len() => n,
             _ => {
                 set_status(&st, idx, 400);
-                return status(StatusCode::BAD_REQUEST, "BadRequest", "invalid continue token".into());
+                return status(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "invalid continue token".into(),
+                );
             }
         },
     };
@@ -760,11 +879,18 @@ async fn list(
         meta["remainingItemCount"] = json!(items.len() - end);
     }
     let (kind, api_version) = if metadata_only {
-        ("PartialObjectMetadataList".to_string(), "meta.k8s.io/v1".to_string())
+        (
+            "PartialObjectMetadataList".to_string(),
+            "meta.k8s.io/v1".to_string(),
+        )
     } else {
         (
             format!("{}List", r.kind),
-            if group.is_empty() { version.clone() } else { format!("{group}/{version}") },
+            if group.is_empty() {
+                version.clone()
+            } else {
+                format!("{group}/{version}")
+            },
         )
     };
     axum::Json(json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": page}))

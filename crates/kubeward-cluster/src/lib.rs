@@ -139,7 +139,10 @@ impl std::fmt::Display for ClusterError {
                 if !pending.is_empty() {
                     write!(f, " while reading {}", pending.join(", "))?;
                 }
-                write!(f, "; raise --timeout or restrict the scan with --cluster-namespace")
+                write!(
+                    f,
+                    "; raise --timeout or restrict the scan with --cluster-namespace"
+                )
             }
         }
     }
@@ -176,8 +179,8 @@ pub fn read_kubeconfig(path: Option<&Path>) -> Result<Option<Kubeconfig>, Cluste
 
 /// The context names of the kubeconfig, in file order.
 pub fn contexts(path: Option<&Path>) -> Result<Vec<String>, ClusterError> {
-    let kc = read_kubeconfig(path)?
-        .ok_or_else(|| ClusterError::Config("no kubeconfig found".into()))?;
+    let kc =
+        read_kubeconfig(path)?.ok_or_else(|| ClusterError::Config("no kubeconfig found".into()))?;
     Ok(kc.contexts.iter().map(|c| c.name.clone()).collect())
 }
 
@@ -208,9 +211,9 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Connected, ClusterError> {
                 context: Some(context.clone()),
                 ..Default::default()
             };
-            let config = Config::from_custom_kubeconfig(kc, &o)
-                .await
-                .map_err(|e| ClusterError::Config(format!("context `{context}`: {}", error_chain(&e))))?;
+            let config = Config::from_custom_kubeconfig(kc, &o).await.map_err(|e| {
+                ClusterError::Config(format!("context `{context}`: {}", error_chain(&e)))
+            })?;
             (config, context)
         }
         None => {
@@ -247,13 +250,27 @@ pub fn read_cluster(opts: &ClusterOptions) -> Result<Collected, ClusterError> {
 
 /// Connects and lists (inside an existing Tokio runtime).
 pub async fn read_cluster_async(opts: &ClusterOptions) -> Result<Collected, ClusterError> {
+    // One deadline for everything: connecting (exec plugins included), discovery, lists.
+    let started = tokio::time::Instant::now();
     let c = tokio::time::timeout(opts.timeout, connect(opts))
         .await
         .map_err(|_| ClusterError::Timeout {
             after: opts.timeout,
             pending: vec!["connecting".into()],
         })??;
-    collect::collect(&c.client, &c.context, Some(c.server), opts).await
+    let rest = ClusterOptions {
+        timeout: opts.timeout.saturating_sub(started.elapsed()),
+        ..opts.clone()
+    };
+    collect::collect(&c.client, &c.context, Some(c.server), &rest)
+        .await
+        .map_err(|e| match e {
+            ClusterError::Timeout { pending, .. } => ClusterError::Timeout {
+                after: opts.timeout,
+                pending,
+            },
+            other => other,
+        })
 }
 
 /// The name a cluster source shows in reports.
@@ -285,7 +302,11 @@ pub fn add_to(loaded: &mut Loaded, info: ClusterInfo, objects: Vec<Node>, snapsh
     let sid = loaded.inventory.add_source(source);
     let mut new = Vec::with_capacity(objects.len());
     for root in objects {
-        let s = |p: &[&str]| root.path(p).and_then(Node::as_str).map(compact_str::CompactString::from);
+        let s = |p: &[&str]| {
+            root.path(p)
+                .and_then(Node::as_str)
+                .map(compact_str::CompactString::from)
+        };
         let (Some(api_version), Some(kind)) = (s(&["apiVersion"]), s(&["kind"])) else {
             loaded.diagnostics.push(kubeward_core::input::Diagnostic {
                 file: source_name(&context),
@@ -356,11 +377,17 @@ pub fn merge_reports(
     first.findings.sort_by(|a, b| {
         let key = |f: &kubeward_core::report::ReportFinding| {
             (
-                f.location.as_ref().and_then(|l| l.file.clone()).unwrap_or_default(),
+                f.location
+                    .as_ref()
+                    .and_then(|l| l.file.clone())
+                    .unwrap_or_default(),
                 f.location.as_ref().and_then(|l| l.line).unwrap_or(0),
                 f.rule_id,
                 f.resource.clone(),
-                f.location.as_ref().map(|l| l.pointer.clone()).unwrap_or_default(),
+                f.location
+                    .as_ref()
+                    .map(|l| l.pointer.clone())
+                    .unwrap_or_default(),
                 f.message.clone(),
             )
         };

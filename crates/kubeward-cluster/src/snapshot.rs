@@ -92,8 +92,9 @@ pub fn write(
         Ok(())
     })();
     match res {
-        Ok(()) => std::fs::rename(&tmp, path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display())),
+        Ok(()) => {
+            std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(format!("cannot write {}: {e}", path.display()))
@@ -129,7 +130,11 @@ pub fn read(path: &Path) -> Result<Snapshot, String> {
         .map_err(|e| format!("{name}: corrupt snapshot (zstd): {e}"))?;
     drop(raw);
     let v: In = serde_json::from_slice(&json).map_err(|e| {
-        format!("{name}: not a kubeward snapshot (line {} column {}: {e})", e.line(), e.column())
+        format!(
+            "{name}: not a kubeward snapshot (line {} column {}: {e})",
+            e.line(),
+            e.column()
+        )
     })?;
     if v.kubeward_snapshot != FORMAT_VERSION {
         return Err(format!(

@@ -148,10 +148,9 @@ fn finding(
         let _ = writeln!(o, "   {BLUE}-->{RESET} {w}");
     }
     // Source lines of kubeconfigs and Secrets may hold keys, tokens or values: never shown.
-    let secret_bearing = f
-        .resource
-        .as_ref()
-        .is_some_and(|r| (r.kind == "Config" || r.kind == "Secret") && !r.api_version.contains('/'));
+    let secret_bearing = f.resource.as_ref().is_some_and(|r| {
+        (r.kind == "Config" || r.kind == "Secret") && !r.api_version.contains('/')
+    });
     if let Some(loc) = f.location.as_ref().filter(|_| !secret_bearing) {
         if let (Some(file), Some(line)) = (&loc.file, loc.line) {
             if let Some(text) = sources.get(file.as_str()).and_then(|s| s.line(line)) {

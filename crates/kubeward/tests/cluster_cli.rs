@@ -32,7 +32,12 @@ fn fingerprints(json_out: &[u8]) -> BTreeSet<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["rule_id"].as_str().unwrap().to_string(), f["fingerprint"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["fingerprint"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -49,7 +54,12 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         .args(["--format", "json", "--timeout", "30s"])
         .output()
         .unwrap();
-    assert_eq!(live.status.code(), Some(1), "{}", String::from_utf8_lossy(&live.stderr));
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&live.stderr)
+    );
     let report: Value = serde_json::from_slice(&live.stdout).unwrap();
     let f = report["findings"]
         .as_array()
@@ -60,7 +70,10 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
     assert_eq!(f["resource"]["cluster"], "fake");
     assert_eq!(f["location"]["origin"], "cluster");
     assert!(f["location"]["file"].is_null());
-    let rules: BTreeSet<String> = fingerprints(&live.stdout).into_iter().map(|(r, _)| r).collect();
+    let rules: BTreeSet<String> = fingerprints(&live.stdout)
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect();
     for r in ["KW-CP-002", "KW-CP-003", "KW-NODE-003"] {
         assert!(rules.contains(r), "{r} missing: {rules:?}");
     }
@@ -74,7 +87,11 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         .arg(&snap)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("4 objects from context fake"));
     drop(server);
 
@@ -84,10 +101,20 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(offline.status.code(), Some(1), "{}", String::from_utf8_lossy(&offline.stderr));
+    assert_eq!(
+        offline.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&offline.stderr)
+    );
     assert_eq!(fingerprints(&live.stdout), fingerprints(&offline.stdout));
     let report: Value = serde_json::from_slice(&offline.stdout).unwrap();
-    let f = report["findings"].as_array().unwrap().iter().find(|f| f["rule_id"] == "KW-PSS-003").unwrap();
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "KW-PSS-003")
+        .unwrap();
     assert_eq!(f["location"]["origin"], "snapshot");
 
     // The cluster is gone: scanning it again is an input error, not a crash.
@@ -121,7 +148,13 @@ async fn all_contexts_scans_each_cluster_on_its_own() {
         .args(["scan", "--all-contexts", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let clusters: BTreeSet<&str> = report["findings"]
         .as_array()
@@ -161,10 +194,22 @@ fn credentials_never_appear_in_any_output_format() {
                 .env("NO_COLOR", "1")
                 .output()
                 .unwrap();
-            assert_eq!(out.status.code(), Some(1), "{cmd} {format}: {}", String::from_utf8_lossy(&out.stderr));
-            let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{cmd} {format}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             for secret in [TOKEN, KEY, PASSWORD] {
-                assert!(!all.contains(secret), "{cmd} --format {format} printed a credential:\n{all}");
+                assert!(
+                    !all.contains(secret),
+                    "{cmd} --format {format} printed a credential:\n{all}"
+                );
             }
             assert!(all.contains("KW-KCFG-001"), "{cmd} {format}");
         }
@@ -177,13 +222,27 @@ fn file_mode_and_owner_are_checked() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("config");
-    std::fs::write(&p, "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n").unwrap();
+    std::fs::write(
+        &p,
+        "apiVersion: v1\nkind: Config\nclusters: []\nusers: []\ncontexts: []\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let out = kubeward().arg("kubeconfig").arg(&p).args(["--format", "json"]).output().unwrap();
+    let out = kubeward()
+        .arg("kubeconfig")
+        .arg(&p)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"][0]["rule_id"], "KW-KCFG-004");
-    assert!(v["findings"][0]["message"].as_str().unwrap().contains("0640"));
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("0640")
+    );
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     kubeward().arg("kubeconfig").arg(&p).assert().code(0);
     // Not a kubeconfig: an input error.
@@ -196,7 +255,12 @@ fn file_mode_and_owner_are_checked() {
 fn default_kubeconfig_comes_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let p = leaky_kubeconfig(dir.path());
-    let out = kubeward().arg("kubeconfig").env("KUBECONFIG", &p).args(["--format", "json"]).output().unwrap();
+    let out = kubeward()
+        .arg("kubeconfig")
+        .env("KUBECONFIG", &p)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let out = kubeward()
         .arg("kubeconfig")

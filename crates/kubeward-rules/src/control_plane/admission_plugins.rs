@@ -36,7 +36,10 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     check_each(ctx, out, Kind::ApiServer, |c, out| {
         // `--admission-control` is the deprecated spelling of the enabled list.
         let (flag, enabled) = if c.is_set("enable-admission-plugins") {
-            ("enable-admission-plugins", c.list("enable-admission-plugins"))
+            (
+                "enable-admission-plugins",
+                c.list("enable-admission-plugins"),
+            )
         } else {
             ("admission-control", c.list("admission-control"))
         };
@@ -86,8 +89,14 @@ mod tests {
     fn plugins() {
         assert_eq!(run(&RULE, &kubeadm("kube-apiserver", &[])).len(), 1);
         assert!(
-            run(&RULE, &kubeadm("kube-apiserver", &["--enable-admission-plugins=NodeRestriction"]))
-                .is_empty()
+            run(
+                &RULE,
+                &kubeadm(
+                    "kube-apiserver",
+                    &["--enable-admission-plugins=NodeRestriction"]
+                )
+            )
+            .is_empty()
         );
         let h = run(
             &RULE,
@@ -102,7 +111,11 @@ mod tests {
         assert_eq!(h.len(), 2, "{h:?}");
         assert!(run(&RULE, &k3s(&[])).is_empty());
         assert_eq!(
-            run(&RULE, &k3s(&["--kube-apiserver-arg=enable-admission-plugins=PodSecurity"])).len(),
+            run(
+                &RULE,
+                &k3s(&["--kube-apiserver-arg=enable-admission-plugins=PodSecurity"])
+            )
+            .len(),
             1
         );
     }

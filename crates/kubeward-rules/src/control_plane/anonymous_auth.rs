@@ -8,7 +8,9 @@ pub static RULE: Rule = Rule {
         id: "KW-CP-002",
         name: "apiserver-anonymous-auth",
         layer: Layer::ControlPlane,
-        severity: Severity::High,
+        // Default RBAC lets anonymous users see only health and discovery endpoints; the
+        // danger is the next binding to system:anonymous or system:unauthenticated.
+        severity: Severity::Medium,
         title: "API server accepts anonymous requests",
         why: "With `--anonymous-auth` left at its default (true), every request without \
               credentials is served as `system:anonymous` in group `system:unauthenticated`. \
@@ -43,7 +45,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 c.object,
                 c.ptr("anonymous-auth"),
                 format!("{} sets --anonymous-auth=true", c.describe()),
-            );
+            )
+            .severity(Severity::High);
         } else if c.is_set("authentication-config") {
             out.report(
                 c.object,
@@ -77,10 +80,19 @@ mod tests {
 
     #[test]
     fn kubeadm_rke2_k3s() {
-        let h = run(&RULE, &kubeadm("kube-apiserver", &["--advertise-address=10.0.0.1"]));
+        let h = run(
+            &RULE,
+            &kubeadm("kube-apiserver", &["--advertise-address=10.0.0.1"]),
+        );
         assert_eq!(pointers(&h), vec!["/spec/containers/0/command"]);
         assert!(h[0].message.contains("default is true"));
-        assert!(run(&RULE, &kubeadm("kube-apiserver", &["--anonymous-auth=false"])).is_empty());
+        assert!(
+            run(
+                &RULE,
+                &kubeadm("kube-apiserver", &["--anonymous-auth=false"])
+            )
+            .is_empty()
+        );
         let h = run(&RULE, &rke2("kube-apiserver", &["--anonymous-auth=true"]));
         assert_eq!(pointers(&h), vec!["/spec/containers/0/args/0"]);
         // k3s turns anonymous auth off unless told otherwise.
@@ -89,7 +101,10 @@ mod tests {
         assert_eq!(pointers(&h), vec!["/spec/containers/0/args/1"]);
         let h = run(
             &RULE,
-            &kubeadm("kube-apiserver", &["--authentication-config=/etc/k/authn.yaml"]),
+            &kubeadm(
+                "kube-apiserver",
+                &["--authentication-config=/etc/k/authn.yaml"],
+            ),
         );
         assert_eq!(h[0].status, Status::Unknown);
     }

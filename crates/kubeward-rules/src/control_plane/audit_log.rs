@@ -70,15 +70,33 @@ mod tests {
     #[test]
     fn audit() {
         assert_eq!(run(&RULE, &kubeadm("kube-apiserver", &[])).len(), 1);
-        let h = run(&RULE, &rke2("kube-apiserver", &["--audit-policy-file=/etc/audit.yaml"]));
+        let h = run(
+            &RULE,
+            &rke2("kube-apiserver", &["--audit-policy-file=/etc/audit.yaml"]),
+        );
         assert!(h[0].message.contains("go nowhere"));
         assert!(
-            run(&RULE, &kubeadm("kube-apiserver", &["--audit-policy-file=/p", "--audit-log-path=/var/log/audit.log"]))
-                .is_empty()
+            run(
+                &RULE,
+                &kubeadm(
+                    "kube-apiserver",
+                    &[
+                        "--audit-policy-file=/p",
+                        "--audit-log-path=/var/log/audit.log"
+                    ]
+                )
+            )
+            .is_empty()
         );
         assert!(
-            run(&RULE, &k3s(&["--kube-apiserver-arg=audit-policy-file=/p", "--kube-apiserver-arg=audit-webhook-config-file=/w"]))
-                .is_empty()
+            run(
+                &RULE,
+                &k3s(&[
+                    "--kube-apiserver-arg=audit-policy-file=/p",
+                    "--kube-apiserver-arg=audit-webhook-config-file=/w"
+                ])
+            )
+            .is_empty()
         );
         assert_eq!(run(&RULE, &k3s(&[])).len(), 1);
     }

@@ -71,14 +71,32 @@ mod tests {
     fn retention() {
         let h = run(
             &RULE,
-            &kubeadm("kube-apiserver", &["--audit-log-path=/var/log/a.log", "--audit-log-maxage=7", "--audit-log-maxbackup=10"]),
+            &kubeadm(
+                "kube-apiserver",
+                &[
+                    "--audit-log-path=/var/log/a.log",
+                    "--audit-log-maxage=7",
+                    "--audit-log-maxbackup=10",
+                ],
+            ),
         );
         assert_eq!(h.len(), 2);
         assert!(h.iter().any(|x| x.message.contains("is 7")));
         assert!(run(&RULE, &kubeadm("kube-apiserver", &[])).is_empty());
         assert!(
-            run(&RULE, &rke2("kube-apiserver", &["--audit-log-path=/a", "--audit-log-maxage=30", "--audit-log-maxbackup=10", "--audit-log-maxsize=100"]))
-                .is_empty()
+            run(
+                &RULE,
+                &rke2(
+                    "kube-apiserver",
+                    &[
+                        "--audit-log-path=/a",
+                        "--audit-log-maxage=30",
+                        "--audit-log-maxbackup=10",
+                        "--audit-log-maxsize=100"
+                    ]
+                )
+            )
+            .is_empty()
         );
     }
 }

@@ -104,13 +104,26 @@ mod tests {
     fn modes() {
         let h = run(&RULE, &kubeadm("kube-apiserver", &[]));
         assert_eq!(h[0].severity, Severity::Critical);
-        let h = run(&RULE, &rke2("kube-apiserver", &["--authorization-mode=AlwaysAllow,RBAC"]));
+        let h = run(
+            &RULE,
+            &rke2("kube-apiserver", &["--authorization-mode=AlwaysAllow,RBAC"]),
+        );
         assert_eq!(h.len(), 2);
         assert!(h[1].message.contains("lacks Node"));
-        assert!(run(&RULE, &kubeadm("kube-apiserver", &["--authorization-mode=Node,RBAC"])).is_empty());
+        assert!(
+            run(
+                &RULE,
+                &kubeadm("kube-apiserver", &["--authorization-mode=Node,RBAC"])
+            )
+            .is_empty()
+        );
         assert!(run(&RULE, &k3s(&[])).is_empty());
         assert_eq!(
-            run(&RULE, &k3s(&["--kube-apiserver-arg=authorization-mode=RBAC"]))[0].pointer,
+            run(
+                &RULE,
+                &k3s(&["--kube-apiserver-arg=authorization-mode=RBAC"])
+            )[0]
+            .pointer,
             "/spec/containers/0/args/1"
         );
     }

@@ -33,26 +33,24 @@ fn loopback(addr: &str) -> bool {
 
 fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     for kind in [Kind::ControllerManager, Kind::Scheduler] {
-        check_each(ctx, out, kind, |c, out| {
-            match c.value("bind-address") {
-                Some(a) if loopback(a) => {}
-                Some(a) => {
-                    out.report(
-                        c.object,
-                        c.ptr("bind-address"),
-                        format!("{} listens on {a}", c.describe()),
-                    );
-                }
-                None => {
-                    out.report(
-                        c.object,
-                        c.ptr("bind-address"),
-                        format!(
-                            "{} does not set --bind-address (the default is 0.0.0.0)",
-                            c.describe()
-                        ),
-                    );
-                }
+        check_each(ctx, out, kind, |c, out| match c.value("bind-address") {
+            Some(a) if loopback(a) => {}
+            Some(a) => {
+                out.report(
+                    c.object,
+                    c.ptr("bind-address"),
+                    format!("{} listens on {a}", c.describe()),
+                );
+            }
+            None => {
+                out.report(
+                    c.object,
+                    c.ptr("bind-address"),
+                    format!(
+                        "{} does not set --bind-address (the default is 0.0.0.0)",
+                        c.describe()
+                    ),
+                );
             }
         });
     }
@@ -66,10 +64,29 @@ mod tests {
 
     #[test]
     fn bind() {
-        assert!(run(&RULE, &kubeadm("kube-scheduler", &["--bind-address=127.0.0.1"])).is_empty());
-        assert_eq!(run(&RULE, &kubeadm("kube-controller-manager", &[])).len(), 1);
-        assert_eq!(run(&RULE, &rke2("kube-scheduler", &["--bind-address=0.0.0.0"])).len(), 1);
+        assert!(
+            run(
+                &RULE,
+                &kubeadm("kube-scheduler", &["--bind-address=127.0.0.1"])
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            run(&RULE, &kubeadm("kube-controller-manager", &[])).len(),
+            1
+        );
+        assert_eq!(
+            run(&RULE, &rke2("kube-scheduler", &["--bind-address=0.0.0.0"])).len(),
+            1
+        );
         assert!(run(&RULE, &k3s(&[])).is_empty());
-        assert_eq!(run(&RULE, &k3s(&["--kube-controller-manager-arg=bind-address=0.0.0.0"])).len(), 1);
+        assert_eq!(
+            run(
+                &RULE,
+                &k3s(&["--kube-controller-manager-arg=bind-address=0.0.0.0"])
+            )
+            .len(),
+            1
+        );
     }
 }

@@ -179,7 +179,11 @@ fn parse_flags(tokens: &[(String, String)], out: &mut Vec<Flag>) {
 const K3S_DEFAULTS: &[(Kind, &str, &str)] = &[
     (Kind::ApiServer, "anonymous-auth", "false"),
     (Kind::ApiServer, "authorization-mode", "Node,RBAC"),
-    (Kind::ApiServer, "enable-admission-plugins", "NodeRestriction"),
+    (
+        Kind::ApiServer,
+        "enable-admission-plugins",
+        "NodeRestriction",
+    ),
     (Kind::ApiServer, "profiling", "false"),
     (
         Kind::ApiServer,
@@ -223,6 +227,32 @@ pub fn components(inv: &Inventory) -> Vec<Component<'_>> {
 }
 
 fn collect<'a>(object: &'a Object, container: Container<'a>, out: &mut Vec<Component<'a>>) {
+    // Cheap test first: most containers are not control-plane components.
+    let first = |field: &str| {
+        container
+            .node
+            .get(field)
+            .and_then(|n| n.index(0))
+            .and_then(Node::as_str)
+    };
+    let head = first("command").or_else(|| first("args")).map(basename);
+    if !matches!(
+        head,
+        Some(
+            "kube-apiserver"
+                | "kube-controller-manager"
+                | "kube-scheduler"
+                | "etcd"
+                | "k3s"
+                | "server"
+        )
+    ) && container.node.get("command").is_some()
+    {
+        return;
+    }
+    if head.is_none() {
+        return;
+    }
     let strings = |field: &str| -> Vec<(String, String)> {
         container
             .node
@@ -248,9 +278,14 @@ fn collect<'a>(object: &'a Object, container: Container<'a>, out: &mut Vec<Compo
     } else {
         container.ptr(&["command"])
     };
-    let static_kind = [Kind::ApiServer, Kind::ControllerManager, Kind::Scheduler, Kind::Etcd]
-        .into_iter()
-        .find(|k| k.binary() == exe);
+    let static_kind = [
+        Kind::ApiServer,
+        Kind::ControllerManager,
+        Kind::Scheduler,
+        Kind::Etcd,
+    ]
+    .into_iter()
+    .find(|k| k.binary() == exe);
     if let Some(kind) = static_kind {
         let mut flags = Vec::new();
         parse_flags(&all[1..], &mut flags);
@@ -454,7 +489,12 @@ mod tests {
     fn parses_kubeadm_rke2_and_k3s() {
         let l = load(&kubeadm(
             "kube-apiserver",
-            &["--anonymous-auth=false", "--profiling", "--audit-log-path", "/var/log/a.log"],
+            &[
+                "--anonymous-auth=false",
+                "--profiling",
+                "--audit-log-path",
+                "/var/log/a.log",
+            ],
         ));
         let c = components(&l.inventory);
         assert_eq!(c.len(), 1);
@@ -465,7 +505,10 @@ mod tests {
         assert_eq!(c[0].ptr("anonymous-auth"), "/spec/containers/0/command/1");
         assert_eq!(c[0].ptr("token-auth-file"), "/spec/containers/0/command");
 
-        let l = load(&rke2("etcd", &["--client-cert-auth=true", "--client-cert-auth=false"]));
+        let l = load(&rke2(
+            "etcd",
+            &["--client-cert-auth=true", "--client-cert-auth=false"],
+        ));
         let c = components(&l.inventory);
         assert_eq!(c[0].kind, Kind::Etcd);
         assert!(c[0].is_false("client-cert-auth"), "last one wins");

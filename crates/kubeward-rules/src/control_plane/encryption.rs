@@ -60,7 +60,16 @@ mod tests {
     #[test]
     fn encryption() {
         assert_eq!(run(&RULE, &kubeadm("kube-apiserver", &[])).len(), 1);
-        assert!(run(&RULE, &rke2("kube-apiserver", &["--encryption-provider-config=/etc/enc.yaml"])).is_empty());
+        assert!(
+            run(
+                &RULE,
+                &rke2(
+                    "kube-apiserver",
+                    &["--encryption-provider-config=/etc/enc.yaml"]
+                )
+            )
+            .is_empty()
+        );
         let h = run(&RULE, &k3s(&[]));
         assert!(h[0].message.contains("--secrets-encryption"), "{h:?}");
         assert!(run(&RULE, &k3s(&["--secrets-encryption"])).is_empty());

@@ -60,7 +60,10 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             out.report(
                 c.object,
                 c.ptr("peer-auto-tls"),
-                format!("{} sets --peer-auto-tls (self-signed peer certificates)", c.describe()),
+                format!(
+                    "{} sets --peer-auto-tls (self-signed peer certificates)",
+                    c.describe()
+                ),
             );
         }
     });
@@ -75,10 +78,23 @@ mod tests {
     #[test]
     fn peer() {
         assert!(
-            run(&RULE, &kubeadm("etcd", &["--peer-cert-file=/p.crt", "--peer-key-file=/p.key", "--peer-client-cert-auth=true"]))
-                .is_empty()
+            run(
+                &RULE,
+                &kubeadm(
+                    "etcd",
+                    &[
+                        "--peer-cert-file=/p.crt",
+                        "--peer-key-file=/p.key",
+                        "--peer-client-cert-auth=true"
+                    ]
+                )
+            )
+            .is_empty()
         );
-        assert_eq!(run(&RULE, &rke2("etcd", &["--peer-auto-tls=true"])).len(), 3);
+        assert_eq!(
+            run(&RULE, &rke2("etcd", &["--peer-auto-tls=true"])).len(),
+            3
+        );
         assert!(run(&RULE, &kubeadm("kube-apiserver", &[])).is_empty());
     }
 }

@@ -102,7 +102,10 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             out.report(
                 c.object,
                 c.ptr("auto-tls"),
-                format!("{} sets --auto-tls (self-signed certificates)", c.describe()),
+                format!(
+                    "{} sets --auto-tls (self-signed certificates)",
+                    c.describe()
+                ),
             );
         }
     });
@@ -123,13 +126,33 @@ mod tests {
             "--client-cert-auth=true",
         ];
         assert!(run(&RULE, &kubeadm("etcd", &good)).is_empty());
-        let h = run(&RULE, &rke2("etcd", &["--cert-file=/c", "--key-file=/k", "--auto-tls=true"]));
+        let h = run(
+            &RULE,
+            &rke2(
+                "etcd",
+                &["--cert-file=/c", "--key-file=/k", "--auto-tls=true"],
+            ),
+        );
         assert_eq!(h.len(), 3, "{h:?}");
-        let h = run(&RULE, &kubeadm("kube-apiserver", &["--etcd-servers=http://127.0.0.1:2379"]));
+        let h = run(
+            &RULE,
+            &kubeadm("kube-apiserver", &["--etcd-servers=http://127.0.0.1:2379"]),
+        );
         assert_eq!(h.len(), 2);
         assert!(
-            run(&RULE, &kubeadm("kube-apiserver", &["--etcd-servers=https://127.0.0.1:2379", "--etcd-certfile=/c", "--etcd-keyfile=/k", "--etcd-cafile=/ca"]))
-                .is_empty()
+            run(
+                &RULE,
+                &kubeadm(
+                    "kube-apiserver",
+                    &[
+                        "--etcd-servers=https://127.0.0.1:2379",
+                        "--etcd-certfile=/c",
+                        "--etcd-keyfile=/k",
+                        "--etcd-cafile=/ca"
+                    ]
+                )
+            )
+            .is_empty()
         );
         assert!(run(&RULE, &k3s(&[])).is_empty());
     }

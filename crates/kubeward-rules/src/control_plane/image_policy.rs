@@ -51,7 +51,10 @@ const IMAGE_POLICY_ENGINES: &[&str] = &[
 
 /// The first admission webhook that looks like an image-policy engine: `(kind/name, webhook)`.
 pub fn image_policy_webhook(inv: &Inventory) -> Option<String> {
-    for kind in ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] {
+    for kind in [
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+    ] {
         for cfg in inv.of_kind(kind) {
             for w in cfg.root.get("webhooks").map(|n| n.items()).unwrap_or(&[]) {
                 let name = w.str_at("name").unwrap_or("").to_ascii_lowercase();
@@ -76,7 +79,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let webhook = image_policy_webhook(ctx.inventory);
     let has_cluster = ctx.inventory.clusters().next().is_some();
     check_each(ctx, out, Kind::ApiServer, |c, out| {
-        if c.list("enable-admission-plugins").contains(&"ImagePolicyWebhook")
+        if c.list("enable-admission-plugins")
+            .contains(&"ImagePolicyWebhook")
             || webhook.is_some()
         {
             return;
@@ -114,8 +118,14 @@ mod tests {
         let h = run(&RULE, &kubeadm("kube-apiserver", &[]));
         assert_eq!(h[0].status, Status::Unknown);
         assert!(
-            run(&RULE, &kubeadm("kube-apiserver", &["--enable-admission-plugins=NodeRestriction,ImagePolicyWebhook"]))
-                .is_empty()
+            run(
+                &RULE,
+                &kubeadm(
+                    "kube-apiserver",
+                    &["--enable-admission-plugins=NodeRestriction,ImagePolicyWebhook"]
+                )
+            )
+            .is_empty()
         );
         let with_webhook = format!(
             "{}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {{name: policy-controller}}\nwebhooks:\n- name: policy.sigstore.dev\n  clientConfig: {{service: {{name: webhook, namespace: cosign-system}}}}\n",

@@ -69,14 +69,27 @@ mod tests {
             &RULE,
             &kubeadm(
                 "kube-apiserver",
-                &["--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt", "--kubelet-client-key=/k"],
+                &[
+                    "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+                    "--kubelet-client-key=/k",
+                ],
             ),
         );
         assert_eq!(h.len(), 1);
         assert!(h[0].message.contains("--kubelet-certificate-authority"));
         assert!(
-            run(&RULE, &rke2("kube-apiserver", &["--kubelet-client-certificate=/c", "--kubelet-client-key=/k", "--kubelet-certificate-authority=/ca"]))
-                .is_empty()
+            run(
+                &RULE,
+                &rke2(
+                    "kube-apiserver",
+                    &[
+                        "--kubelet-client-certificate=/c",
+                        "--kubelet-client-key=/k",
+                        "--kubelet-certificate-authority=/ca"
+                    ]
+                )
+            )
+            .is_empty()
         );
         assert!(run(&RULE, &k3s(&[])).is_empty());
     }

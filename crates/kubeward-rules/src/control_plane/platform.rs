@@ -64,10 +64,15 @@ pub fn node_platform(node: &Object) -> Option<Detected> {
         .and_then(|n| n.as_str())
         .unwrap_or("");
     let has = |k: &str| node.label(k).is_some();
-    if pid.starts_with("aws://") && (has("eks.amazonaws.com/nodegroup") || has("eks.amazonaws.com/compute-type")) {
+    if pid.starts_with("aws://")
+        && (has("eks.amazonaws.com/nodegroup") || has("eks.amazonaws.com/compute-type"))
+    {
         return Some(Detected {
             platform: Platform::Eks,
-            evidence: format!("Node {} has providerID aws:// and eks.amazonaws.com labels", node.name),
+            evidence: format!(
+                "Node {} has providerID aws:// and eks.amazonaws.com labels",
+                node.name
+            ),
         });
     }
     if pid.starts_with("gce://") && has("cloud.google.com/gke-nodepool") {

@@ -49,9 +49,18 @@ mod tests {
     #[test]
     fn profiling() {
         assert_eq!(run(&RULE, &kubeadm("kube-scheduler", &[])).len(), 1);
-        assert!(run(&RULE, &rke2("kube-controller-manager", &["--profiling=false"])).is_empty());
+        assert!(
+            run(
+                &RULE,
+                &rke2("kube-controller-manager", &["--profiling=false"])
+            )
+            .is_empty()
+        );
         assert!(run(&RULE, &k3s(&[])).is_empty());
-        assert_eq!(run(&RULE, &k3s(&["--kube-scheduler-arg=profiling=true"])).len(), 1);
+        assert_eq!(
+            run(&RULE, &k3s(&["--kube-scheduler-arg=profiling=true"])).len(),
+            1
+        );
         assert!(run(&RULE, &kubeadm("etcd", &[])).is_empty());
     }
 }

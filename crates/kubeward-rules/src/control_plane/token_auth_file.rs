@@ -49,11 +49,18 @@ mod tests {
 
     #[test]
     fn fires_only_when_set() {
-        let h = run(&RULE, &rke2("kube-apiserver", &["--token-auth-file=/etc/tokens.csv"]));
+        let h = run(
+            &RULE,
+            &rke2("kube-apiserver", &["--token-auth-file=/etc/tokens.csv"]),
+        );
         assert_eq!(pointers(&h), vec!["/spec/containers/0/args/0"]);
         assert!(run(&RULE, &kubeadm("kube-apiserver", &[])).is_empty());
         assert_eq!(
-            run(&RULE, &k3s(&["--kube-apiserver-arg=token-auth-file=/t.csv"])).len(),
+            run(
+                &RULE,
+                &k3s(&["--kube-apiserver-arg=token-auth-file=/t.csv"])
+            )
+            .len(),
             1
         );
     }

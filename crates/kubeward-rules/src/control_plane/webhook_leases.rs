@@ -1,6 +1,8 @@
 //! KW-CP-016: webhooks that intercept kube-system leases.
 
-use kubeward_core::{Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets, ptr};
+use kubeward_core::{
+    Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets, ptr,
+};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -46,8 +48,13 @@ fn rule_matches_leases(r: &Node) -> bool {
     let resources = strings(r.get("resources"));
     let ops = strings(r.get("operations"));
     (groups.contains(&"*") || groups.contains(&"coordination.k8s.io"))
-        && (resources.iter().any(|x| *x == "*" || *x == "*/*" || *x == "leases"))
-        && (ops.is_empty() || ops.iter().any(|o| *o == "*" || *o == "UPDATE" || *o == "CREATE"))
+        && (resources
+            .iter()
+            .any(|x| *x == "*" || *x == "*/*" || *x == "leases"))
+        && (ops.is_empty()
+            || ops
+                .iter()
+                .any(|o| *o == "*" || *o == "UPDATE" || *o == "CREATE"))
         && r.str_at("scope").is_none_or(|s| s != "Cluster")
 }
 
@@ -57,11 +64,8 @@ fn selector_may_match_kube_system(sel: Option<&Node>) -> bool {
     let labels = Node::from_json(&serde_json::json!({
         "kubernetes.io/metadata.name": "kube-system"
     }));
-    match kubeward_core::inventory::selector_matches(sel, Some(&labels)) {
-        Some(m) => m,
-        // An invalid selector is refused by the API server; treat as matching.
-        None => true,
-    }
+    // An invalid selector is refused by the API server; treat it as matching.
+    kubeward_core::inventory::selector_matches(sel, Some(&labels)).unwrap_or(true)
 }
 
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {

@@ -120,7 +120,9 @@ mod tests {
     #[test]
     fn per_pool() {
         let node = |name: &str, labels: &str, pid: &str| {
-            format!("apiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{{labels}}}}}\nspec: {{providerID: '{pid}'}}\n---\n")
+            format!(
+                "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}, labels: {{{labels}}}}}\nspec: {{providerID: '{pid}'}}\n---\n"
+            )
         };
         let y = [
             node("a1", "eks.amazonaws.com/nodegroup: ng1", "aws:///eu-west-1a/i-1"),

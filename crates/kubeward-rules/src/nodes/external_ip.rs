@@ -92,7 +92,10 @@ mod tests {
     #[test]
     fn addresses() {
         let y = "apiVersion: v1\nkind: Node\nmetadata: {name: node1}\nstatus:\n  addresses:\n  - {type: InternalIP, address: 10.0.1.5}\n  - {type: ExternalIP, address: 34.77.1.2}\n  - {type: ExternalIP, address: 100.64.0.9}\n  - {type: Hostname, address: n}\n";
-        assert_eq!(pointers(&run(&RULE, y)), vec!["/status/addresses/1/address"]);
+        assert_eq!(
+            pointers(&run(&RULE, y)),
+            vec!["/status/addresses/1/address"]
+        );
         let y = "apiVersion: v1\nkind: Node\nmetadata: {name: node1}\nstatus: {addresses: [{type: InternalIP, address: 'fd00::5'}]}\n";
         assert!(run(&RULE, y).is_empty());
     }

@@ -93,10 +93,19 @@ mod tests {
 
     #[test]
     fn files_without_server_version_are_unknown() {
-        let h = run(&RULE, "apiVersion: v1\nkind: Node\nmetadata: {name: node1}\nstatus: {nodeInfo: {kubeletVersion: v1.30.1}}\n");
+        let h = run(
+            &RULE,
+            "apiVersion: v1\nkind: Node\nmetadata: {name: node1}\nstatus: {nodeInfo: {kubeletVersion: v1.30.1}}\n",
+        );
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].status, Status::Unknown);
-        assert!(run(&RULE, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n").is_empty());
+        assert!(
+            run(
+                &RULE,
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+            )
+            .is_empty()
+        );
     }
     // Skew against a live server version is tested through the cluster source
     // (kubeward-cluster tests), where ClusterInfo carries /version.

@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn table() {
         assert_eq!(support(1, 20, (2026, 1, 1)), Support::Ended(None));
-        assert_eq!(support(1, 30, (2026, 1, 1)), Support::Ended(Some((2025, 6, 28))));
+        assert_eq!(
+            support(1, 30, (2026, 1, 1)),
+            Support::Ended(Some((2025, 6, 28)))
+        );
         assert_eq!(support(1, 33, (2026, 1, 1)), Support::Supported);
         assert_eq!(support(1, 99, (2026, 1, 1)), Support::Newer);
     }

@@ -117,7 +117,10 @@ impl ClusterArgs {
     /// Reads one context into `loaded`; a failure becomes an input error.
     pub fn read_into(&self, context: Option<String>, loaded: &mut Loaded) {
         let opts = self.options(context);
-        let name = opts.context.clone().unwrap_or_else(|| "current context".into());
+        let name = opts
+            .context
+            .clone()
+            .unwrap_or_else(|| "current context".into());
         match kubeward_cluster::read_cluster(&opts) {
             Ok(c) => add_to(loaded, c.info, c.objects, None),
             Err(e) => loaded.diagnostics.push(Diagnostic {

@@ -65,9 +65,11 @@ pub fn run(args: KubeconfigArgs) -> ExitCode {
     );
     kubeward_cluster::kubeconfig::attach_file_meta(&mut loaded.inventory);
     for (sid, src) in loaded.inventory.sources().iter().enumerate() {
-        let has_config = loaded.inventory.objects().iter().any(|o| {
-            o.source.0 as usize == sid && o.kind == "Config" && o.group().is_empty()
-        });
+        let has_config = loaded
+            .inventory
+            .objects()
+            .iter()
+            .any(|o| o.source.0 as usize == sid && o.kind == "Config" && o.group().is_empty());
         if !has_config {
             loaded.diagnostics.push(Diagnostic {
                 file: src.name.clone(),
@@ -92,11 +94,9 @@ pub fn run(args: KubeconfigArgs) -> ExitCode {
     let report = &outcome.report;
     let rules: Vec<_> = reg.iter().map(|r| &r.meta).collect();
     let body = match args.format {
-        Fmt::Text => kubeward_report::text::render(
-            report,
-            &outcome.loaded.inventory,
-            TextOptions::default(),
-        ),
+        Fmt::Text => {
+            kubeward_report::text::render(report, &outcome.loaded.inventory, TextOptions::default())
+        }
         Fmt::Json => kubeward_report::json::render(report),
         Fmt::Sarif => kubeward_report::sarif::render(report, &rules),
         Fmt::Junit => kubeward_report::junit::render(report, &rules),

@@ -33,7 +33,9 @@ pub fn run(args: SnapshotArgs) -> ExitCode {
     if let Err(e) = snapshot::write(&args.output, &c.info, &c.discovery, &c.objects) {
         return usage_error(e);
     }
-    let size = std::fs::metadata(&args.output).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&args.output)
+        .map(|m| m.len())
+        .unwrap_or(0);
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,

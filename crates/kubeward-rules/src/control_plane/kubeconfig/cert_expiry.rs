@@ -2,7 +2,9 @@
 
 use super::x509::{self, date, now};
 use super::{entries, is_kubeconfig};
-use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets, ptr};
+use kubeward_core::{
+    Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets, ptr,
+};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -111,7 +113,9 @@ mod tests {
     use kubeward_core::{Severity, Status};
 
     fn kc(cert: &str) -> String {
-        format!("apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    client-certificate-data: {cert}\n")
+        format!(
+            "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    client-certificate-data: {cert}\n"
+        )
     }
 
     #[test]

@@ -49,7 +49,11 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     }
     for (i, name, user) in entries(o, "users", "user") {
         for (field, what) in FIELDS {
-            if user.get(field).and_then(|n| n.as_str()).is_some_and(|v| !v.is_empty()) {
+            if user
+                .get(field)
+                .and_then(|n| n.as_str())
+                .is_some_and(|v| !v.is_empty())
+            {
                 let f = out.report(
                     o,
                     ptr!("/users", i, "user", *field),
@@ -73,7 +77,10 @@ mod tests {
     fn embedded() {
         let y = "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-certificate-data: Zm9v\n    client-key-data: c2VjcmV0LWtleQ==\n- name: ci\n  user: {token: sekret-token-value}\n- name: eks\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: aws, args: [eks, get-token]}\n";
         let h = run(&RULE, y);
-        assert_eq!(pointers(&h), vec!["/users/0/user/client-key-data", "/users/1/user/token"]);
+        assert_eq!(
+            pointers(&h),
+            vec!["/users/0/user/client-key-data", "/users/1/user/token"]
+        );
         for hit in &h {
             assert!(!hit.message.contains("sekret") && !hit.message.contains("c2VjcmV0"));
         }

@@ -16,11 +16,7 @@ pub static RULE: Rule = Rule {
               owned by another user can be rewritten by that user to point your kubectl at a \
               server of their choosing.",
         fix: "`chmod 600` the file and `chown` it to the user who runs kubectl.",
-        references: &[
-            ("cis", "1.1.13"),
-            ("cis", "4.1.5"),
-            ("mitre", "T1552.001"),
-        ],
+        references: &[("cis", "1.1.13"), ("cis", "4.1.5"), ("mitre", "T1552.001")],
         default_enabled: true,
     },
     check: Check::Object {
@@ -41,8 +37,12 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             SourceKind::Kustomize => "it came out of `kubectl kustomize`",
             _ => "its file permissions were not available",
         };
-        out.report(o, "", format!("cannot check the file mode of {}: {how}", source.name))
-            .status(Status::Unknown);
+        out.report(
+            o,
+            "",
+            format!("cannot check the file mode of {}: {how}", source.name),
+        )
+        .status(Status::Unknown);
         return;
     };
     if let Some(mode) = meta.mode {
@@ -89,13 +89,40 @@ mod tests {
 
     #[test]
     fn modes_and_owner() {
-        let f = run_with_meta(&RULE, KC, Some(FileMeta { mode: Some(0o644), owner_uid: Some(1000), reader_uid: Some(1000) }));
+        let f = run_with_meta(
+            &RULE,
+            KC,
+            Some(FileMeta {
+                mode: Some(0o644),
+                owner_uid: Some(1000),
+                reader_uid: Some(1000),
+            }),
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("0644") && f[0].message.contains("every local user"));
-        let f = run_with_meta(&RULE, KC, Some(FileMeta { mode: Some(0o600), owner_uid: Some(0), reader_uid: Some(1000) }));
+        let f = run_with_meta(
+            &RULE,
+            KC,
+            Some(FileMeta {
+                mode: Some(0o600),
+                owner_uid: Some(0),
+                reader_uid: Some(1000),
+            }),
+        );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("uid 0"));
-        assert!(run_with_meta(&RULE, KC, Some(FileMeta { mode: Some(0o600), owner_uid: Some(1000), reader_uid: Some(1000) })).is_empty());
+        assert!(
+            run_with_meta(
+                &RULE,
+                KC,
+                Some(FileMeta {
+                    mode: Some(0o600),
+                    owner_uid: Some(1000),
+                    reader_uid: Some(1000)
+                })
+            )
+            .is_empty()
+        );
         let f = run_with_meta(&RULE, KC, None);
         assert_eq!(f[0].status, Status::Unknown);
     }

@@ -55,6 +55,9 @@ mod tests {
     #[test]
     fn skip_verify() {
         let y = "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster: {server: 'https://a:6443', insecure-skip-tls-verify: true}\n- name: b\n  cluster: {server: 'https://b:6443', insecure-skip-tls-verify: false}\n";
-        assert_eq!(pointers(&run(&RULE, y)), vec!["/clusters/0/cluster/insecure-skip-tls-verify"]);
+        assert_eq!(
+            pointers(&run(&RULE, y)),
+            vec!["/clusters/0/cluster/insecure-skip-tls-verify"]
+        );
     }
 }

@@ -32,7 +32,11 @@ pub fn entries<'a>(
         .iter()
         .enumerate()
         .filter_map(move |(i, item)| {
-            Some((i, item.str_at("name").unwrap_or("(unnamed)"), item.get(inner)?))
+            Some((
+                i,
+                item.str_at("name").unwrap_or("(unnamed)"),
+                item.get(inner)?,
+            ))
         })
 }
 
@@ -43,7 +47,11 @@ pub(crate) mod fixtures {
         const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut s = String::new();
         for chunk in data.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -60,7 +68,8 @@ pub(crate) mod fixtures {
     pub fn client_cert(org: Option<&str>, cn: &str, days_from_now: (i64, i64)) -> (String, String) {
         let mut p = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         if let Some(o) = org {
-            p.distinguished_name.push(rcgen::DnType::OrganizationName, o);
+            p.distinguished_name
+                .push(rcgen::DnType::OrganizationName, o);
         }
         p.distinguished_name.push(rcgen::DnType::CommonName, cn);
         let day = |d: i64| {
@@ -72,7 +81,10 @@ pub(crate) mod fixtures {
         p.not_after = day(days_from_now.1);
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = p.self_signed(&key).unwrap();
-        (b64(cert.pem().as_bytes()), b64(key.serialize_pem().as_bytes()))
+        (
+            b64(cert.pem().as_bytes()),
+            b64(key.serialize_pem().as_bytes()),
+        )
     }
 }
 

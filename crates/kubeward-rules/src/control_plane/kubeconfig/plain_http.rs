@@ -16,10 +16,7 @@ pub static RULE: Rule = Rule {
               its own credentials.",
         fix: "Use the API server's `https://` address with its CA in \
               `certificate-authority-data`.",
-        references: &[
-            ("mitre", "T1040"),
-            ("kubescape", "C-0005"),
-        ],
+        references: &[("mitre", "T1040"), ("kubescape", "C-0005")],
         default_enabled: true,
     },
     check: Check::Object {

@@ -2,7 +2,9 @@
 
 use super::x509;
 use super::{entries, is_kubeconfig};
-use kubeward_core::{Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets, ptr};
+use kubeward_core::{
+    Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets, ptr,
+};
 use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
@@ -38,7 +40,12 @@ pub static RULE: Rule = Rule {
 fn fingerprint(user: &Node) -> Option<u64> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut any = false;
-    for f in ["client-key-data", "client-certificate-data", "token", "password"] {
+    for f in [
+        "client-key-data",
+        "client-certificate-data",
+        "token",
+        "password",
+    ] {
         if let Some(v) = user.str_at(f).filter(|v| !v.is_empty()) {
             any = true;
             for b in f.bytes().chain(v.bytes()).chain([0xff]) {
@@ -82,10 +89,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             out.report(
                 o,
                 ptr!("/users", *i, "user"),
-                format!(
-                    "user `{name}` carries the same credential as {}",
-                    names[0]
-                ),
+                format!("user `{name}` carries the same credential as {}", names[0]),
             );
         }
     }
@@ -124,7 +128,10 @@ mod tests {
     fn shared() {
         let y = "apiVersion: v1\nkind: Config\nusers:\n- name: alice\n  user: {token: same-token}\n- name: bob\n  user: {token: same-token}\n- name: carol\n  user: {token: other}\n- name: cluster-admin\n  user: {client-key-data: a2V5}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: cluster-admin}\n- name: staging\n  context: {cluster: staging, user: cluster-admin}\n- name: dev\n  context: {cluster: dev, user: carol}\n";
         let h = run(&RULE, y);
-        assert_eq!(pointers(&h), vec!["/users/1/user", "/contexts/1/context/user"]);
+        assert_eq!(
+            pointers(&h),
+            vec!["/users/1/user", "/contexts/1/context/user"]
+        );
         assert!(!h[0].message.contains("same-token"));
         let y = "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user: {token: x}\n- name: b\n  user: {token: y}\ncontexts:\n- name: one\n  context: {cluster: c, user: a}\n- name: two\n  context: {cluster: c, user: a}\n";
         assert!(run(&RULE, y).is_empty());

@@ -69,7 +69,9 @@ mod tests {
     fn masters() {
         let (admin, _) = client_cert(Some("system:masters"), "kubernetes-admin", (-1, 300));
         let (dev, _) = client_cert(Some("developers"), "jane", (-1, 300));
-        let y = format!("apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {{client-certificate-data: {admin}}}\n- name: jane\n  user: {{client-certificate-data: {dev}}}\n");
+        let y = format!(
+            "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user: {{client-certificate-data: {admin}}}\n- name: jane\n  user: {{client-certificate-data: {dev}}}\n"
+        );
         let h = run(&RULE, &y);
         assert_eq!(h.len(), 1);
         assert!(h[0].message.contains("kubernetes-admin"));

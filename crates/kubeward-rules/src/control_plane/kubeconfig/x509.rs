@@ -162,7 +162,9 @@ pub fn parse(der: &[u8]) -> Option<Cert> {
         not_before: time(t1, nb)?,
         not_after: time(t2, na)?,
         organizations: name_attributes(subject, &[0x55, 0x04, 0x0a]),
-        common_name: name_attributes(subject, &[0x55, 0x04, 0x03]).into_iter().next(),
+        common_name: name_attributes(subject, &[0x55, 0x04, 0x03])
+            .into_iter()
+            .next(),
     })
 }
 
@@ -213,8 +215,10 @@ mod tests {
     #[test]
     fn parses_a_generated_certificate() {
         let mut p = rcgen::CertificateParams::new(vec!["admin".into()]).unwrap();
-        p.distinguished_name.push(rcgen::DnType::OrganizationName, "system:masters");
-        p.distinguished_name.push(rcgen::DnType::CommonName, "kubernetes-admin");
+        p.distinguished_name
+            .push(rcgen::DnType::OrganizationName, "system:masters");
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "kubernetes-admin");
         p.not_before = rcgen::date_time_ymd(2024, 1, 2);
         p.not_after = rcgen::date_time_ymd(2025, 1, 2);
         let key = rcgen::KeyPair::generate().unwrap();
