@@ -34,7 +34,7 @@ pub struct InputArgs {
 /// Where and how to read a live cluster.
 #[derive(Args, Clone, Debug)]
 pub struct ClusterArgs {
-    /// Scan the live cluster of the kubeconfig's current context (read-only: get and list;
+    /// Scan the live cluster of the kubeconfig's current context (read-only: discovery and list;
     /// Secrets as metadata only). Implied by --kubeconfig, --context and --all-contexts.
     #[arg(long)]
     pub cluster: bool,
