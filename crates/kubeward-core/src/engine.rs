@@ -327,5 +327,8 @@ pub fn fingerprint(f: &Finding, inventory: &Inventory) -> String {
         }
         None => eat(&f.message),
     }
+    if let Some(k) = &f.key {
+        eat(k);
+    }
     format!("{h:016x}")
 }

@@ -200,6 +200,10 @@ pub struct Finding {
     pub references: Vec<(&'static str, String)>,
     pub related: Vec<Related>,
     pub suppressed: Option<Suppression>,
+    /// Extra identity for findings that share a rule, object and pointer but are about
+    /// different things (the same RBAC rule reached by two subjects). Part of the fingerprint
+    /// when set, so a baseline that accepts one does not hide the other.
+    pub key: Option<String>,
 }
 
 impl Finding {
@@ -219,6 +223,7 @@ impl Finding {
             references: Vec::new(),
             related: Vec::new(),
             suppressed: None,
+            key: None,
         }
     }
 
@@ -229,6 +234,12 @@ impl Finding {
 
     pub fn status(&mut self, s: Status) -> &mut Self {
         self.status = s;
+        self
+    }
+
+    /// Sets [`Finding::key`].
+    pub fn key(&mut self, key: impl Into<String>) -> &mut Self {
+        self.key = Some(key.into());
         self
     }
 

@@ -502,11 +502,14 @@ fn parse_text(
             message: "no documents: the file is empty or holds only comments".into(),
         });
     }
+    // A file on disk is read again if a renderer needs its lines; holding every text for
+    // the whole scan would cost as much memory as the input.
+    let keep = !(kind == SourceKind::File && path.is_some());
     unit.source = Some(Source {
         name: name.to_string(),
         path,
         kind,
-        text: Some(text),
+        text: keep.then_some(text),
     });
     unit
 }

@@ -38,20 +38,26 @@ pub struct Source {
     pub name: String,
     pub path: Option<PathBuf>,
     pub kind: SourceKind,
-    /// The text, for showing source lines. Absent for cluster objects.
+    /// The text, kept for sources that cannot be read again (stdin, Kustomize output, inline
+    /// text). Files on disk are not kept in memory: [`Source::read_text`] reads them again
+    /// when a renderer needs a line.
     pub text: Option<Arc<str>>,
 }
 
 impl Source {
-    /// The 1-based line `line` of the text, without its line break.
-    pub fn line(&self, line: u32) -> Option<&str> {
-        let text = self.text.as_deref()?;
-        if line == 0 {
-            return None;
+    /// The source text: the kept copy, or the file read again. `None` for cluster objects or
+    /// a file that can no longer be read.
+    pub fn read_text(&self) -> Option<Arc<str>> {
+        match (&self.text, &self.path, &self.kind) {
+            (Some(t), _, _) => Some(Arc::clone(t)),
+            (None, Some(p), SourceKind::File) => std::fs::read_to_string(p).ok().map(Arc::from),
+            _ => None,
         }
-        text.split('\n')
-            .nth(line as usize - 1)
-            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+
+    /// The 1-based line `line` of the kept text, without its line break (see [`line_of`]).
+    pub fn line(&self, line: u32) -> Option<String> {
+        line_of(&self.read_text()?, line).map(str::to_string)
     }
 
     /// The cluster context for cluster-backed sources.
@@ -231,6 +237,16 @@ pub struct ResourceRef {
     pub name: String,
 }
 
+/// The 1-based line `line` of `text`, without its line break.
+pub fn line_of(text: &str, line: u32) -> Option<&str> {
+    if line == 0 {
+        return None;
+    }
+    text.split('\n')
+        .nth(line as usize - 1)
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
 /// Built-in kinds that are cluster-scoped (group, kind).
 const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("", "Namespace"),
@@ -353,12 +369,28 @@ pub struct Inventory {
     by_kind: HashMap<CompactString, Vec<ObjectId>>,
     by_name: HashMap<(CompactString, Option<CompactString>, CompactString), Vec<ObjectId>>,
     by_namespace: HashMap<Option<CompactString>, Vec<ObjectId>>,
+    /// `metadata.labels` (key, value) → objects.
+    by_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
+    /// Pod labels (the pod template's for workloads) (key, value) → objects with a pod spec.
+    by_pod_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
     /// Per cluster-backed source: what the cluster said about itself.
     cluster_info: BTreeMap<SourceId, ClusterInfo>,
     /// Per file source: permissions and owner, when the input layer gathered them.
     file_meta: BTreeMap<SourceId, FileMeta>,
+    /// Results of whole-inventory analyses shared by several rules (see [`Inventory::memo`]).
+    memo: Memo,
+}
+
+/// Per-inventory cache of analysis results, one value per type.
+#[derive(Default)]
+struct Memo(std::sync::Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>);
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 /// An object about to enter the inventory.
@@ -387,6 +419,8 @@ impl Inventory {
     /// Adds objects, defaulting namespaces and building indexes. CRDs among `objects` (and
     /// already in the inventory) decide the scope of their custom kinds.
     pub fn add_objects(&mut self, objects: Vec<NewObject>, default_namespace: &str) {
+        // Whatever was computed over the old contents is stale.
+        self.memo = Memo::default();
         for o in &objects {
             if o.kind == "CustomResourceDefinition"
                 && o.api_version.starts_with("apiextensions.k8s.io/")
@@ -441,6 +475,24 @@ impl Inventory {
                 .entry(obj.namespace.clone())
                 .or_default()
                 .push(id);
+            for (k, v) in obj.labels().map(|l| l.entries()).into_iter().flatten() {
+                if let Some(v) = v.as_str() {
+                    self.by_label
+                        .entry((k.into(), v.into()))
+                        .or_default()
+                        .push(id);
+                }
+            }
+            if let Some(pod) = crate::podspec::PodSpec::of(&obj) {
+                for (k, v) in pod.labels().map(|l| l.entries()).into_iter().flatten() {
+                    if let Some(v) = v.as_str() {
+                        self.by_pod_label
+                            .entry((k.into(), v.into()))
+                            .or_default()
+                            .push(id);
+                    }
+                }
+            }
             self.objects.push(obj);
         }
     }
@@ -486,6 +538,23 @@ impl Inventory {
     pub fn is_crd_kind(&self, group: &str, kind: &str) -> bool {
         self.crd_scopes
             .contains_key(&(group.to_string(), kind.to_string()))
+    }
+
+    /// The value of type `T` computed once for this inventory by `init`, shared by every rule
+    /// that asks for it (an RBAC model used by thirty rules is built once). Concurrent callers
+    /// wait for the first one to finish. `init` must not use rayon: a rayon worker waiting in
+    /// a join can pick up another rule that asks for the same value and deadlock on it.
+    pub fn memo<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        let cell = {
+            let mut map = self.memo.0.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(std::any::TypeId::of::<T>())
+                .or_insert_with(|| Arc::new(std::sync::OnceLock::<Arc<T>>::new()))
+                .clone()
+        };
+        let cell = cell
+            .downcast::<std::sync::OnceLock<Arc<T>>>()
+            .expect("memo cells are keyed by their type");
+        cell.get_or_init(|| Arc::new(init())).clone()
     }
 
     pub fn objects(&self) -> &[Object] {
@@ -552,6 +621,36 @@ impl Inventory {
     pub fn in_namespace<'a>(&'a self, ns: Option<&str>) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_namespace
             .get(&ns.map(CompactString::from))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects whose `metadata.labels` has `key: value`, in input order.
+    pub fn with_label<'a>(
+        &'a self,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_label
+            .get(&(CompactString::from(key), CompactString::from(value)))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|id| self.object(*id))
+    }
+
+    /// Objects with a pod spec whose pod labels (template labels for workloads) have
+    /// `key: value`, in input order. Use it to narrow candidates before matching a full
+    /// selector with [`selector_matches`].
+    pub fn with_pod_label<'a>(
+        &'a self,
+        key: &str,
+        value: &str,
+    ) -> impl Iterator<Item = &'a Object> + 'a {
+        self.by_pod_label
+            .get(&(CompactString::from(key), CompactString::from(value)))
             .map(|v| v.as_slice())
             .unwrap_or(&[])
             .iter()
@@ -674,7 +773,8 @@ mod tests {
         let mut inv = Inventory::new();
         inv.add_objects(
             vec![
-                obj(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}})),
+                obj(json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "p", "labels": {"tier": "web", "app": "p"}}, "spec": {}})),
                 obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}})),
                 obj(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}})),
                 obj(json!({"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}})),
@@ -693,6 +793,9 @@ mod tests {
         assert_eq!(inv.unknown_kind_count(), 1);
         assert_eq!(inv.custom_resource_count(), 2);
         assert!(inv.get("Pod", Some("team-a"), "p").is_some());
+        assert_eq!(inv.with_label("tier", "web").count(), 1);
+        assert_eq!(inv.with_pod_label("app", "p").count(), 1);
+        assert_eq!(inv.with_pod_label("tier", "db").count(), 0);
         assert_eq!(inv.namespaces(), vec!["n", "team-a"]);
     }
 
@@ -736,5 +839,28 @@ mod tests {
             ),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::*;
+
+    #[test]
+    fn memo_computes_once_and_resets_on_change() {
+        let mut inv = Inventory::new();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let a = inv.memo(|| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            42u32
+        });
+        let b = inv.memo(|| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            7u32
+        });
+        assert_eq!((*a, *b), (42, 42));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        inv.add_objects(Vec::new(), "default");
+        assert_eq!(*inv.memo(|| 7u32), 7);
     }
 }

@@ -25,6 +25,8 @@ pub fn load_stream(text: &str, limits: &Limits) -> Vec<Document> {
         limits,
         path: Vec::new(),
         duplicates: Vec::new(),
+        map_pool: Vec::new(),
+        seq_pool: Vec::new(),
     };
     let mut docs = Vec::new();
     loop {
@@ -74,6 +76,10 @@ struct JsonParser<'a> {
     limits: &'a Limits,
     path: Vec<PathTok>,
     duplicates: Vec<Duplicate>,
+    /// Scratch collections, so that each finished object or array is allocated once at its
+    /// exact size.
+    map_pool: Vec<Map>,
+    seq_pool: Vec<Vec<Node>>,
 }
 
 type R<T> = Result<T, YamlError>;
@@ -122,13 +128,7 @@ impl JsonParser<'_> {
     }
 
     fn span_from(&mut self, line: u32, col: u32) -> Span {
-        let (end_line, end_col) = self.here();
-        Span {
-            line,
-            col,
-            end_line,
-            end_col,
-        }
+        Span { line, col }
     }
 
     fn value(&mut self) -> R<Node> {
@@ -168,7 +168,7 @@ impl JsonParser<'_> {
     fn object(&mut self, line: u32, col: u32) -> R<Node> {
         self.enter()?;
         self.pos += 1;
-        let mut map = Map::new();
+        let mut map = self.map_pool.pop().unwrap_or_default();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -218,13 +218,15 @@ impl JsonParser<'_> {
         }
         self.depth -= 1;
         let span = self.span_from(line, col);
-        Ok(Node::new(Value::Map(map), span))
+        let exact = map.take_exact();
+        self.map_pool.push(map);
+        Ok(Node::new(Value::Map(exact), span))
     }
 
     fn array(&mut self, line: u32, col: u32) -> R<Node> {
         self.enter()?;
         self.pos += 1;
-        let mut items = Vec::new();
+        let mut items = self.seq_pool.pop().unwrap_or_default();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b']') {
             self.pos += 1;
@@ -246,7 +248,10 @@ impl JsonParser<'_> {
         }
         self.depth -= 1;
         let span = self.span_from(line, col);
-        Ok(Node::new(Value::Seq(items), span))
+        #[allow(clippy::drain_collect)]
+        let exact: Vec<Node> = items.drain(..).collect();
+        self.seq_pool.push(items);
+        Ok(Node::new(Value::Seq(exact), span))
     }
 
     fn pointer(&self) -> String {

@@ -10,23 +10,18 @@
 use compact_str::CompactString;
 use std::fmt;
 
-/// A position range in a source text. Lines are 1-based, columns 1-based and counted in
-/// Unicode code points. A span with `line == 0` means "no source position" (cluster objects).
+/// Where a value starts in its source text. Lines are 1-based, columns 1-based and counted in
+/// Unicode code points. `line == 0` means "no source position" (cluster objects). Only the
+/// start is kept: it is all a finding needs, and a smaller node makes large scans faster;
+/// renderers find the end of the token in the source line when they underline it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
     pub line: u32,
     pub col: u32,
-    pub end_line: u32,
-    pub end_col: u32,
 }
 
 impl Span {
-    pub const NONE: Span = Span {
-        line: 0,
-        col: 0,
-        end_line: 0,
-        end_col: 0,
-    };
+    pub const NONE: Span = Span { line: 0, col: 0 };
 
     pub fn is_none(&self) -> bool {
         self.line == 0
@@ -134,6 +129,15 @@ impl Map {
 
     pub fn into_entries(self) -> Vec<(Key, Node)> {
         self.entries
+    }
+
+    /// Moves the entries into a new map of exactly their size, leaving `self` empty with its
+    /// capacity (the loaders reuse it as scratch space).
+    #[allow(clippy::drain_collect)]
+    pub(crate) fn take_exact(&mut self) -> Map {
+        Map {
+            entries: self.entries.drain(..).collect(),
+        }
     }
 }
 
@@ -531,5 +535,14 @@ mod tests {
         let n = Node::from_json(&serde_json::json!({"a": null, "b": 8.0}));
         assert!(n.get("a").is_none());
         assert_eq!(n.get("b").unwrap().as_i64(), Some(8));
+    }
+}
+#[cfg(test)]
+mod size_tests {
+    /// Node size drives memory and speed on large scans: keep it from growing by accident.
+    #[test]
+    fn node_stays_small() {
+        assert_eq!(std::mem::size_of::<super::Span>(), 8);
+        assert!(std::mem::size_of::<super::Node>() <= 40);
     }
 }

@@ -46,8 +46,6 @@ pub struct LocationOut {
     pub line: Option<u32>,
     /// 1-based, in Unicode code points.
     pub column: Option<u32>,
-    pub end_line: Option<u32>,
-    pub end_column: Option<u32>,
     /// JSON pointer in the document (List items start with `/items/N`).
     pub pointer: String,
     /// What `file` is: `file`, `stdin`, `kustomize` (lines are in the rendered output),
@@ -147,8 +145,6 @@ pub fn location_of(inventory: &Inventory, id: ObjectId, pointer: &str) -> Locati
         file,
         line: has.then_some(span.line),
         column: has.then_some(span.col),
-        end_line: has.then_some(span.end_line),
-        end_column: has.then_some(span.end_col),
         pointer: format!("{}{}", o.base_pointer, pointer),
     }
 }

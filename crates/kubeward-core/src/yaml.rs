@@ -189,6 +189,10 @@ struct Builder<'l> {
     alias_nodes: usize,
     root: Option<Node>,
     duplicates: Vec<Duplicate>,
+    /// Scratch collections reused across mappings and sequences, so that each finished one
+    /// is allocated once at its exact size.
+    map_pool: Vec<Map>,
+    seq_pool: Vec<Vec<Node>>,
 }
 
 fn load_chunk(
@@ -205,6 +209,8 @@ fn load_chunk(
         alias_nodes: 0,
         root: None,
         duplicates: Vec::new(),
+        map_pool: Vec::new(),
+        seq_pool: Vec::new(),
     };
     let mut docs = 0usize;
     for ev in Parser::new_from_str(text) {
@@ -223,15 +229,16 @@ fn load_chunk(
                 }
             }
             Event::Scalar(value, style, anchor, tag) => {
-                let sp = b.span(span.start, span.end);
+                let sp = b.span(span.start);
                 b.scalar(value, style, anchor, tag, sp)?;
             }
             Event::SequenceStart(anchor, tag) => {
                 b.check_depth(span.start)?;
                 check_collection_tag(&tag, "seq").map_err(|m| b.error(span.start, m))?;
-                let start = b.span(span.start, span.start);
+                let start = b.span(span.start);
+                let items = b.seq_pool.pop().unwrap_or_default();
                 b.stack.push(Frame::Seq {
-                    items: Vec::new(),
+                    items,
                     start,
                     anchor,
                 });
@@ -239,9 +246,10 @@ fn load_chunk(
             Event::MappingStart(anchor, tag) => {
                 b.check_depth(span.start)?;
                 check_collection_tag(&tag, "map").map_err(|m| b.error(span.start, m))?;
-                let start = b.span(span.start, span.start);
+                let start = b.span(span.start);
+                let map = b.map_pool.pop().unwrap_or_default();
                 b.stack.push(Frame::Map {
-                    map: Map::new(),
+                    map,
                     start,
                     anchor,
                     pending: Pending::None,
@@ -250,30 +258,29 @@ fn load_chunk(
             }
             Event::SequenceEnd => match b.stack.pop() {
                 Some(Frame::Seq {
-                    items,
-                    mut start,
+                    mut items,
+                    start,
                     anchor,
                 }) => {
-                    if let Some(last) = items.last() {
-                        start.end_line = last.span.end_line;
-                        start.end_col = last.span.end_col;
-                    }
-                    b.value(Node::new(Value::Seq(items), start), anchor, span.start)?;
+                    // Not `mem::take`: collecting allocates exactly `len`, and the scratch
+                    // vector keeps its capacity for the next sequence.
+                    #[allow(clippy::drain_collect)]
+                    let exact: Vec<Node> = items.drain(..).collect();
+                    b.seq_pool.push(items);
+                    b.value(Node::new(Value::Seq(exact), start), anchor, span.start)?;
                 }
                 _ => return Err(b.error(span.start, "unbalanced sequence end")),
             },
             Event::MappingEnd => match b.stack.pop() {
                 Some(Frame::Map {
-                    map,
-                    mut start,
+                    mut map,
+                    start,
                     anchor,
                     ..
                 }) => {
-                    if let Some((_, last)) = map.entries().last() {
-                        start.end_line = last.span.end_line;
-                        start.end_col = last.span.end_col;
-                    }
-                    b.value(Node::new(Value::Map(map), start), anchor, span.start)?;
+                    let exact = map.take_exact();
+                    b.map_pool.push(map);
+                    b.value(Node::new(Value::Map(exact), start), anchor, span.start)?;
                 }
                 _ => return Err(b.error(span.start, "unbalanced mapping end")),
             },
@@ -299,7 +306,7 @@ fn load_chunk(
                 }
                 let mut node = node.clone();
                 // Point the copy at the alias, where a reader sees it.
-                node.span = b.span(span.start, span.end);
+                node.span = b.span(span.start);
                 b.value(node, 0, span.start)?;
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
@@ -324,12 +331,10 @@ fn is_core(t: &Tag) -> bool {
 }
 
 impl Builder<'_> {
-    fn span(&self, start: Marker, end: Marker) -> Span {
+    fn span(&self, start: Marker) -> Span {
         Span {
             line: start.line() as u32 + self.line_offset,
             col: start.col() as u32 + 1,
-            end_line: end.line() as u32 + self.line_offset,
-            end_col: end.col() as u32 + 1,
         }
     }
 
@@ -438,18 +443,16 @@ impl Builder<'_> {
             }
             Frame::Map { pending, .. } => match std::mem::replace(pending, Pending::None) {
                 Pending::None => {
-                    let key = key_of(&node).ok_or_else(|| YamlError {
-                        line: node.span.line,
-                        col: node.span.col,
+                    let span = node.span;
+                    let type_name = node.type_name();
+                    let key = key_of(node).ok_or_else(|| YamlError {
+                        line: span.line,
+                        col: span.col,
                         message: format!(
-                            "a {} cannot be a mapping key in a Kubernetes object",
-                            node.type_name()
+                            "a {type_name} cannot be a mapping key in a Kubernetes object"
                         ),
                     })?;
-                    *pending = Pending::Key(Key {
-                        name: key,
-                        span: node.span,
-                    });
+                    *pending = Pending::Key(Key { name: key, span });
                     Ok(())
                 }
                 Pending::Key(key) => {
@@ -462,26 +465,28 @@ impl Builder<'_> {
     }
 
     fn insert_explicit(&mut self, key: Key, node: Node) {
-        let base = self.pointer_to_top();
         let Some(Frame::Map { map, merged, .. }) = self.stack.last_mut() else {
             return;
         };
         let name = key.name.clone();
         let kept = key.span;
-        if let Some(old) = map.insert(key, node) {
-            if let Some(i) = merged.iter().position(|m| *m == name) {
-                // An explicit key after a merge overrides the merged value: intended YAML.
-                merged.swap_remove(i);
-            } else {
-                self.duplicates.push(Duplicate {
-                    pointer: format!("{base}/{}", crate::node::escape_token(&name)),
-                    key: name.to_string(),
-                    first: old.span,
-                    kept,
-                    by_merge: false,
-                });
-            }
+        let Some(old) = map.insert(key, node) else {
+            return;
+        };
+        if let Some(i) = merged.iter().position(|m| *m == name) {
+            // An explicit key after a merge overrides the merged value: intended YAML.
+            merged.swap_remove(i);
+            return;
         }
+        // The pointer is only built on the rare duplicate.
+        let base = self.pointer_to_top();
+        self.duplicates.push(Duplicate {
+            pointer: format!("{base}/{}", crate::node::escape_token(&name)),
+            key: name.to_string(),
+            first: old.span,
+            kept,
+            by_merge: false,
+        });
     }
 
     fn merge(&mut self, source: Node, at: Span) -> Result<(), YamlError> {
@@ -538,12 +543,12 @@ fn merge_error(at: Span) -> YamlError {
 
 /// The JSON key a scalar becomes: `sigs.k8s.io/yaml` formats non-string keys (`on:` is the key
 /// "true", `1:` is "1").
-fn key_of(node: &Node) -> Option<CompactString> {
-    Some(match &node.value {
-        Value::Str(s) => s.clone(),
+fn key_of(node: Node) -> Option<CompactString> {
+    Some(match node.value {
+        Value::Str(s) => s,
         Value::Bool(b) => b.to_compact_string(),
         Value::Int(i) => i.to_compact_string(),
-        Value::Float(f) => format_float(*f).into(),
+        Value::Float(f) => format_float(f).into(),
         Value::Null => "null".into(),
         Value::Seq(_) | Value::Map(_) => return None,
     })

@@ -74,14 +74,7 @@ fn artifact(loc: &LocationOut) -> Option<Value> {
     let mut phys = json!({ "artifactLocation": art });
     if region {
         if let (Some(l), Some(c)) = (loc.line, loc.column) {
-            let mut r = json!({ "startLine": l, "startColumn": c });
-            if let (Some(el), Some(ec)) = (loc.end_line, loc.end_column) {
-                if (el, ec) > (l, c) {
-                    r["endLine"] = json!(el);
-                    r["endColumn"] = json!(ec);
-                }
-            }
-            phys["region"] = r;
+            phys["region"] = json!({ "startLine": l, "startColumn": c });
         }
     }
     Some(phys)
@@ -218,8 +211,6 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
                     file: Some(e.file.clone()),
                     line: Some(e.line),
                     column: Some(e.column.max(1)),
-                    end_line: None,
-                    end_column: None,
                     pointer: String::new(),
                     origin: if e.file == "-" { "stdin" } else { "file" },
                 };

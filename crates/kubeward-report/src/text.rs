@@ -39,6 +39,10 @@ pub fn render(report: &Report, inventory: &Inventory, opts: TextOptions) -> Stri
         .iter()
         .map(|s| (s.name.as_str(), s))
         .collect();
+    let mut texts = TextCache {
+        sources,
+        texts: HashMap::new(),
+    };
     let mut o = String::new();
     let shown: Vec<&ReportFinding> = report
         .findings
@@ -58,7 +62,7 @@ pub fn render(report: &Report, inventory: &Inventory, opts: TextOptions) -> Stri
             layer.describe()
         );
         for f in in_layer {
-            finding(&mut o, f, &sources);
+            finding(&mut o, f, &mut texts);
         }
     }
 
@@ -131,11 +135,24 @@ fn where_(f: &ReportFinding) -> String {
     }
 }
 
-fn finding(
-    o: &mut String,
-    f: &ReportFinding,
-    sources: &HashMap<&str, &kubeward_core::inventory::Source>,
-) {
+/// Source texts, read once per file when a finding needs a line.
+struct TextCache<'a> {
+    sources: HashMap<&'a str, &'a kubeward_core::inventory::Source>,
+    texts: HashMap<String, Option<std::sync::Arc<str>>>,
+}
+
+impl TextCache<'_> {
+    fn line(&mut self, file: &str, line: u32) -> Option<String> {
+        let sources = &self.sources;
+        let text = self
+            .texts
+            .entry(file.to_string())
+            .or_insert_with(|| sources.get(file).and_then(|s| s.read_text()));
+        kubeward_core::inventory::line_of(text.as_deref()?, line).map(str::to_string)
+    }
+}
+
+fn finding(o: &mut String, f: &ReportFinding, texts: &mut TextCache<'_>) {
     let label = match f.status {
         Status::Fail => format!("{}{:<8}{RESET}", sev_style(f.severity), f.severity.as_str()),
         Status::Unknown => format!("{DIM}{:<8}{RESET}", "unknown"),
@@ -153,14 +170,11 @@ fn finding(
     });
     if let Some(loc) = f.location.as_ref().filter(|_| !secret_bearing) {
         if let (Some(file), Some(line)) = (&loc.file, loc.line) {
-            if let Some(text) = sources.get(file.as_str()).and_then(|s| s.line(line)) {
+            if let Some(text) = texts.line(file, line) {
+                let text = text.as_str();
                 let gutter = line.to_string().len();
                 let col = loc.column.unwrap_or(1).max(1) as usize;
-                let width = match (loc.end_line, loc.end_column) {
-                    (Some(el), Some(ec)) if el == line && ec as usize > col => ec as usize - col,
-                    _ => 1,
-                }
-                .min(text.chars().count().saturating_sub(col - 1).max(1));
+                let width = token_width(text, col);
                 let shown: String = text.replace('\t', " ");
                 let _ = writeln!(o, "   {BLUE}{:gutter$} |{RESET}", "");
                 let _ = writeln!(o, "   {BLUE}{line} |{RESET} {shown}");
@@ -185,6 +199,72 @@ fn finding(
     }
     let _ = writeln!(o, "   {CYAN}= fix:{RESET} {}", f.remediation);
     o.push('\n');
+}
+
+/// The width (in characters) of the YAML/JSON token starting at 1-based column `col`: a quoted
+/// string to its closing quote, a flow collection to its closing bracket, else a plain scalar
+/// to the end of the line, a comment or a flow separator.
+fn token_width(line: &str, col: usize) -> usize {
+    let chars: Vec<char> = line.chars().skip(col - 1).collect();
+    let Some(&first) = chars.first() else {
+        return 1;
+    };
+    let end = match first {
+        '"' | '\'' => {
+            let mut i = 1;
+            while i < chars.len() {
+                if chars[i] == '\\' && first == '"' {
+                    i += 2;
+                    continue;
+                }
+                if chars[i] == first {
+                    if first == '\'' && chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            (i + 1).min(chars.len())
+        }
+        '{' | '[' => {
+            let close = if first == '{' { '}' } else { ']' };
+            let mut depth = 0usize;
+            let mut end = chars.len();
+            for (i, c) in chars.iter().enumerate() {
+                if *c == first {
+                    depth += 1;
+                } else if *c == close {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+            }
+            end
+        }
+        _ => {
+            let mut end = chars.len();
+            for i in 0..chars.len() {
+                let c = chars[i];
+                if matches!(c, ',' | ']' | '}') || (c == '#' && i > 0 && chars[i - 1] == ' ') {
+                    end = i;
+                    break;
+                }
+                if c == ':' && chars.get(i + 1).is_none_or(|n| *n == ' ') {
+                    end = i;
+                    break;
+                }
+            }
+            while end > 1 && chars[end - 1] == ' ' {
+                end -= 1;
+            }
+            end
+        }
+    };
+    end.max(1)
 }
 
 fn summary(o: &mut String, report: &Report, suppressed: usize, listed: bool) {

@@ -1,18 +1,22 @@
-//! KW-PSS-002: pods sharing the node's network, PID or IPC namespace.
+//! KW-PSS-002 (`hostNamespaces`): pods sharing the node's network, PID or IPC namespace.
 
-use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
+use super::pss::{Sink, Version, pss_rule};
+use kubeward_core::{PodSpec, Severity};
 
-pub static RULE: Rule = Rule {
-    meta: RuleMeta {
-        id: "KW-PSS-002",
+pss_rule! {
+    id: "KW-PSS-002",
+    check: "hostNamespaces",
+    level: Baseline,
+    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
+    meta: {
         name: "host-namespaces",
-        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Pod shares the node's network, PID or IPC namespace",
         why: "With hostNetwork a pod binds node ports, sniffs node traffic and reaches services \
               listening on localhost (the kubelet, etcd on control-plane nodes), bypassing \
               NetworkPolicy. hostPID lets it see and signal every process on the node and read \
-              their environment; hostIPC lets it read shared memory of other workloads.",
+              their environment; hostIPC lets it read shared memory of other workloads. Pod \
+              Security Standards: baseline, every version.",
         fix: "Remove `hostNetwork`, `hostPID` and `hostIPC` (or set them to false). Expose ports \
               through a Service instead of the node's network.",
         references: &[
@@ -25,28 +29,19 @@ pub static RULE: Rule = Rule {
             ("mitre", "T1611"),
             ("checkov", "CKV_K8S_17, CKV_K8S_18, CKV_K8S_19"),
         ],
-        default_enabled: true,
-    },
-    check: Check::Object {
-        targets: Targets::PodSpecs,
-        run: check,
-    },
-};
+    }
+}
 
-fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
-    let Some(pod) = ctx.pod else { return };
+/// `spec.hostNetwork`, `spec.hostPID` and `spec.hostIPC` must be unset or false.
+fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {
     for (field, what) in [
         ("hostNetwork", "the node's network namespace"),
         ("hostPID", "the node's process namespace"),
         ("hostIPC", "the node's IPC namespace"),
     ] {
-        if pod.spec.bool_at(field) == Some(true) {
-            out.report(
-                ctx.object,
-                pod.ptr(&[field]),
-                format!("`{field}: true` shares {what} with the pod"),
-            )
-            .reference("pss", "hostNamespaces");
+        let p = || pod.ptr(&[field]);
+        if let Ok(Some(true)) = s.bool(Some(pod.spec), field, p) {
+            s.fail(p(), format!("`{field}: true` shares {what} with the pod"));
         }
     }
 }
@@ -54,6 +49,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::pod_to_node::test_support::*;
     use kubeward_core::testing::{pointers, run};
 
     #[test]
@@ -70,10 +66,36 @@ mod tests {
             ]
         );
         assert_eq!(hits[1].line, 10);
+        assert_eq!(
+            hits[0].references,
+            vec![("pss", "hostNamespaces".to_string())]
+        );
     }
 
     #[test]
     fn quiet_without_host_namespaces() {
-        assert!(run(&RULE, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {hostNetwork: false, containers: [{name: a, image: x}]}\n").is_empty());
+        assert!(
+            run(
+                &RULE,
+                &pod("  hostNetwork: false\n  containers: [{name: a, image: x}]\n")
+            )
+            .is_empty()
+        );
+        // Not a field of the container or of the pod securityContext: never inherited.
+        assert!(run(&RULE, &pod("  securityContext: {hostNetwork: true}\n  containers: [{name: a, image: x, hostPID: true}]\n")).is_empty());
+    }
+
+    #[test]
+    fn every_workload_kind() {
+        for (kind, y) in every_kind("{hostIPC: true, containers: [{name: a, image: x}]}") {
+            assert_eq!(pointers(&run(&RULE, &y)).len(), 1, "{kind}");
+        }
+    }
+
+    #[test]
+    fn not_at_privileged_level() {
+        let y = pod("  hostPID: true\n  containers: [{name: a, image: x}]\n");
+        assert!(at(&RULE, "privileged", &y).is_empty());
+        assert_eq!(at(&RULE, "restricted:v1.0", &y).len(), 1);
     }
 }

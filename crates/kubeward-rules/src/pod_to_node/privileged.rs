@@ -1,20 +1,25 @@
-//! KW-PSS-003: privileged containers.
+//! KW-PSS-003 (`privileged`): privileged containers.
 
-use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
+use super::pss::{Invalid, Sink, Version, pss_rule};
+use kubeward_core::{Container, PodSpec, Severity};
 
-pub static RULE: Rule = Rule {
-    meta: RuleMeta {
-        id: "KW-PSS-003",
+pss_rule! {
+    id: "KW-PSS-003",
+    check: "privileged",
+    level: Baseline,
+    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
+    meta: {
         name: "privileged-container",
-        layer: Layer::PodToNode,
         severity: Severity::Critical,
         title: "Container runs privileged",
         why: "A privileged container has every capability, sees every host device and is not \
               confined by seccomp or AppArmor: root in it is root on the node. One compromised \
-              process is enough to take over the node and every pod on it.",
-        fix: "Remove `securityContext.privileged: true`. Grant the single capability the workload \
-              needs instead (`capabilities.add`), or move node-level work to a dedicated, \
-              reviewed DaemonSet in an isolated namespace.",
+              process is enough to take over the node and every pod on it. Pod Security \
+              Standards: baseline, every version.",
+        fix: "Remove `securityContext.privileged: true` (or set it to false). Grant the single \
+              capability the workload needs instead (`capabilities.add`), or move node-level work \
+              to a dedicated, reviewed DaemonSet in a namespace that enforces the privileged \
+              level only for it.",
         references: &[
             ("pss", "privileged"),
             ("cis", "5.2.2"),
@@ -27,32 +32,33 @@ pub static RULE: Rule = Rule {
             ("kube-score", "container-security-context-privileged"),
             ("polaris", "privilegeEscalationAllowed"),
         ],
-        default_enabled: true,
-    },
-    check: Check::Object {
-        targets: Targets::PodSpecs,
-        run: check,
-    },
-};
-
-fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
-    let Some(pod) = ctx.pod else { return };
-    for c in pod.containers() {
-        let privileged = c.security_context().and_then(|sc| sc.bool_at("privileged"));
-        if privileged == Some(true) {
-            out.report(
-                ctx.object,
-                c.ptr(&["securityContext", "privileged"]),
-                format!("{} runs privileged", c.describe()),
-            )
-            .reference("pss", "privileged");
-        }
     }
+}
+
+/// Containers' `securityContext.privileged` must be unset or false.
+fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {
+    for c in pod.containers() {
+        let _ = container(&c, s);
+    }
+}
+
+fn container(c: &Container<'_>, s: &mut Sink) -> Result<(), Invalid> {
+    let sc = s.container_sc(c)?;
+    let p = || c.ptr(&["securityContext", "privileged"]);
+    if s.bool(sc, "privileged", p)? == Some(true) {
+        s.fail(
+            p(),
+            format!("{} sets `securityContext.privileged: true`", c.describe()),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::RULE;
+    use crate::pod_to_node::test_support::*;
+    use kubeward_core::Status;
     use kubeward_core::testing::{pointers, run};
 
     #[test]
@@ -74,7 +80,9 @@ mod tests {
             ]
         );
         assert_eq!(hits[0].line, 7);
+        assert!(hits[0].message.contains("init container \"i\""));
         assert!(hits[1].message.contains("container \"b\""));
+        assert!(hits[2].message.contains("ephemeral container \"e\""));
         assert_eq!(hits[0].references, vec![("pss", "privileged".to_string())]);
     }
 
@@ -90,10 +98,38 @@ mod tests {
     }
 
     #[test]
+    fn pod_level_privileged_does_not_exist_and_is_not_inherited() {
+        // `privileged` is not a PodSecurityContext field; a scanner that "inherits" it reports a
+        // false positive. The API server drops it; so do we.
+        let y = pod("  securityContext: {privileged: true}\n  containers: [{name: a, image: x}]\n");
+        assert!(run(&RULE, &y).is_empty());
+    }
+
+    #[test]
+    fn wrong_type_is_unknown_not_silent() {
+        // A quoted "true" is a string the API server refuses for a boolean field.
+        let hits = run(
+            &RULE,
+            &pod("  containers: [{name: a, image: x, securityContext: {privileged: 'true'}}]\n"),
+        );
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].status, Status::Unknown);
+        assert!(
+            hits[0].message.contains("not a boolean"),
+            "{}",
+            hits[0].message
+        );
+        let hits = run(
+            &RULE,
+            &pod("  containers: [{name: a, image: x, securityContext: [privileged]}]\n"),
+        );
+        assert_eq!(hits[0].status, Status::Unknown);
+        assert_eq!(hits[0].pointer, "/spec/containers/0/securityContext");
+    }
+
+    #[test]
     fn quiet_when_not_privileged_or_not_a_workload() {
-        assert!(run(&RULE, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}]}\n").is_empty());
-        // A quoted "true" is a string the API server would refuse for a boolean field.
-        assert!(run(&RULE, "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x, securityContext: {privileged: 'true'}}]}\n").is_empty());
+        assert!(run(&RULE, &pod("  containers: [{name: a, image: x}]\n")).is_empty());
         assert!(
             run(
                 &RULE,
@@ -101,5 +137,29 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn every_workload_kind() {
+        for (kind, y) in
+            every_kind("{containers: [{name: a, image: x, securityContext: {privileged: true}}]}")
+        {
+            let hits = run(&RULE, &y);
+            assert_eq!(hits.len(), 1, "{kind}");
+            assert!(
+                hits[0]
+                    .pointer
+                    .ends_with("/containers/0/securityContext/privileged"),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn applies_at_baseline_and_restricted_only() {
+        let y = pod("  containers: [{name: a, image: x, securityContext: {privileged: true}}]\n");
+        assert_eq!(at(&RULE, "baseline:v1.0", &y).len(), 1);
+        assert_eq!(at(&RULE, "restricted:latest", &y).len(), 1);
+        assert!(at(&RULE, "privileged", &y).is_empty());
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod input;
 pub mod kubeconfig;
+pub mod netpol;
+pub mod rbac;
 pub mod rules;
 pub mod scan;
 pub mod snapshot;

@@ -1,0 +1,44 @@
+//! Pod → pod: NetworkPolicy analysis.
+//!
+//! [`Model::build`] turns an inventory into endpoints (workloads), their equivalence classes
+//! and compiled policies (NetworkPolicy v1, AdminNetworkPolicy and BaselineAdminNetworkPolicy
+//! v1alpha1). On top of it: the connection list ([`connections`]), explanations
+//! ([`explain`]), exposure ([`exposure`]), suggested policies ([`suggest`]) and the findings
+//! (`KW-NET-101` and up, [`rules`]).
+//!
+//! Semantics (each has a table test in `tests.rs`): isolation per direction; `policyTypes`
+//! defaulted as the API server does (Ingress always, Egress when egress rules are written);
+//! allows are a union; both ends must allow; `namespaceSelector` + `podSelector` in one peer
+//! is AND, separate peers are OR; `from: []` and a missing `from` both mean every source while
+//! `ingress: []` means none; ports default to TCP, named ports resolve at each destination per
+//! protocol, `endPort` gives ranges; `ipBlock` is cidr minus excepts and does not match pod
+//! addresses unless `ipblock_matches_pods` is set; admin tier, then NetworkPolicy, then
+//! baseline, with Allow/Deny/Pass and priorities.
+
+pub mod connections;
+pub mod eval;
+pub mod explain;
+pub mod exposure;
+pub mod generate;
+pub mod ip;
+pub mod labels;
+pub mod model;
+pub mod policy;
+pub mod ports;
+pub mod rules;
+pub mod suggest;
+
+#[cfg(test)]
+mod golden;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use connections::{Connection, Format, connections, render};
+pub use model::{Model, Options};
+pub use ports::{ConnSet, Proto};
+pub use rules::RULES;
+
+/// Every NetworkPolicy rule.
+pub fn rules() -> Vec<&'static kubeward_core::Rule> {
+    RULES.to_vec()
+}

@@ -1,0 +1,1413 @@
+//! The RBAC rules (layer pod-to-api, KW-RBAC-001 and up). Each reads the shared
+//! [`Analysis`] and reports chains subject → binding → role → rule, located at the rule (or,
+//! for binding-level weaknesses, at the binding's subject), with the other objects of the
+//! chain as related locations.
+
+use super::analysis::{Analysis, Cap, Evidence, Hit};
+use super::authz::{ANONYMOUS, AUTHENTICATED, SERVICEACCOUNTS, UNAUTHENTICATED};
+use super::caps::Level;
+use super::model::{Binding, BindingKind, Model, Origin, Principal};
+use kubeward_core::finding::Finding;
+use kubeward_core::{Check, Emitter, Inventory, InventoryCtx, Layer, Rule, RuleMeta, Severity};
+
+const GOOD_PRACTICES: (&str, &str) = (
+    "docs",
+    "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
+);
+
+macro_rules! rule {
+    ($static:ident, $id:literal, $name:literal, $sev:ident, $title:literal, $why:literal, $fix:literal,
+     [$($r:expr),* $(,)?], $check:expr $(, enabled = $en:expr)?) => {
+        pub static $static: Rule = Rule {
+            meta: RuleMeta {
+                id: $id,
+                name: $name,
+                layer: Layer::PodToApi,
+                severity: Severity::$sev,
+                title: $title,
+                why: $why,
+                fix: $fix,
+                references: &[$($r),*],
+                default_enabled: rule!(@en $($en)?),
+            },
+            check: Check::Inventory($check),
+        };
+    };
+    (@en) => { true };
+    (@en $e:expr) => { $e };
+}
+
+macro_rules! cap_rule {
+    ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
+     [$($r:expr),* $(,)?] $(, enabled = $en:expr)?) => {
+        rule!($static, $id, $name, $sev, $title, $why, $fix, [$($r),*],
+              |ctx, out| emit_capability(ctx, out, $cap) $(, enabled = $en)?);
+    };
+}
+
+rule!(
+    CLUSTER_ADMIN_BINDING,
+    "KW-RBAC-001",
+    "cluster-admin-binding",
+    Critical,
+    "Subject bound to cluster-admin outside the allow-list",
+    "cluster-admin is every permission on every resource, including ones added later, plus every \
+     non-resource URL. A ClusterRoleBinding to it makes the subject the owner of the cluster; a \
+     RoleBinding to it makes the subject admin of the namespace, secrets included. A stolen \
+     token or credential of such a subject is a full takeover.",
+    "Bind a role with only the permissions the subject needs (a namespace RoleBinding to `edit` or \
+     `view`, or a purpose-built role). If the subject really needs it, add it to \
+     `settings.cluster_admin_allowed` (`user:NAME`, `group:NAME`, `sa:NS/NAME`) in .kubeward.yaml.",
+    [
+        ("cis", "5.1.1"),
+        ("kubescape", "C-0035"),
+        ("mitre", "T1078"),
+        GOOD_PRACTICES
+    ],
+    check_cluster_admin
+);
+
+cap_rule!(
+    FULL_WILDCARD,
+    "KW-RBAC-002",
+    "wildcard-admin-grant",
+    Critical,
+    Cap::FullAdmin,
+    "Role grants every verb on every resource and is bound",
+    "A rule with `*` verbs, `*` resources and `*` API groups is cluster-admin (or namespace admin \
+     through a RoleBinding) under another name: every escalation path below is open to the \
+     subject, including resources that do not exist yet.",
+    "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
+     only where it is needed.",
+    [
+        ("cis", "5.1.3"),
+        ("kubescape", "C-0187"),
+        ("checkov", "CKV_K8S_49"),
+        ("mitre", "T1078"),
+        GOOD_PRACTICES
+    ]
+);
+
+rule!(
+    WILDCARD_RULE,
+    "KW-RBAC-003",
+    "wildcard-rule",
+    Medium,
+    "Role rule uses a wildcard for verbs or resources",
+    "`*` in verbs or resources grants everything of that kind, now and later: `resources: [\"*\"]` \
+     includes secrets, `verbs: [\"*\"]` includes escalate, bind, impersonate and delete, and a new \
+     CRD or subresource is granted the day it is installed. Broad `get`/`list` or \
+     `create`/`delete` on `*` reads or destroys everything in scope.",
+    "Name the resources and verbs the subject needs. Keep wildcards to roles given to cluster \
+     operators, and review each one.",
+    [
+        ("cis", "5.1.3"),
+        ("kubescape", "C-0187"),
+        ("checkov", "CKV_K8S_49"),
+        GOOD_PRACTICES
+    ],
+    check_wildcard_rule
+);
+
+cap_rule!(
+    READ_SECRETS,
+    "KW-RBAC-004",
+    "read-secrets",
+    High,
+    Cap::ReadSecrets,
+    "Subject can read secrets",
+    "get, list or watch on secrets returns their contents: database passwords, TLS keys, cloud \
+     credentials and (where they still exist) service-account token secrets, which are other \
+     identities. A `list` or `watch` response carries every secret in full, not only names.",
+    "Grant get on the named secrets the subject needs (`resourceNames`), or mount them into the \
+     workload instead of reading them through the API. Never grant list/watch on secrets to \
+     workloads.",
+    [
+        ("cis", "5.1.2"),
+        ("kubescape", "C-0015"),
+        ("mitre", "T1552.007"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    CREATE_WORKLOADS,
+    "KW-RBAC-005",
+    "create-workloads",
+    High,
+    Cap::CreateWorkloads,
+    "Subject can create pods or pod controllers",
+    "Creating a pod (directly or through a Deployment, DaemonSet, StatefulSet, ReplicaSet, \
+     ReplicationController, Job or CronJob) lets the subject run it as any service account of the \
+     namespace, mount any secret, ConfigMap or volume there, and, unless admission stops it, run \
+     a privileged pod on a node.",
+    "Limit workload creation to deployment pipelines, enforce Pod Security Admission (restricted) \
+     in the namespace, and keep powerful service accounts out of namespaces where others can \
+     create pods.",
+    [
+        ("cis", "5.1.4"),
+        ("kubescape", "C-0188"),
+        ("mitre", "T1610"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    MODIFY_PODS,
+    "KW-RBAC-006",
+    "modify-pods",
+    Medium,
+    Cap::ModifyPods,
+    "Subject can update running pods",
+    "update or patch on pods can swap the image of a running container, so the subject runs its \
+     code with that pod's service account, volumes and network position.",
+    "Drop update/patch on pods; change workloads through their controllers in a reviewed \
+     pipeline.",
+    [("mitre", "T1525"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    EXEC,
+    "KW-RBAC-007",
+    "exec-into-pods",
+    High,
+    Cap::Exec,
+    "Subject can exec into or attach to pods",
+    "create on pods/exec or pods/attach runs commands in existing containers, which hands the \
+     subject every token, secret and file those pods hold. Before Kubernetes 1.31 (or with \
+     AuthorizePodWebsocketUpgradeCreatePermission off), `get` on pods/exec was enough through a \
+     websocket.",
+    "Remove exec and attach from standing roles; grant them temporarily to named people for \
+     debugging, and audit their use.",
+    [("kubescape", "C-0002"), ("mitre", "T1609"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    EPHEMERAL,
+    "KW-RBAC-008",
+    "ephemeral-containers",
+    High,
+    Cap::Ephemeral,
+    "Subject can add ephemeral containers to running pods",
+    "update or patch on pods/ephemeralcontainers adds a debug container to a running pod, with \
+     the pod's service account and volumes, and it can ask for privileges the pod's other \
+     containers do not have.",
+    "Grant pods/ephemeralcontainers only to on-call debugging roles, and enforce Pod Security \
+     Admission so added containers cannot be privileged.",
+    [("mitre", "T1609"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    NODES_PROXY,
+    "KW-RBAC-009",
+    "nodes-proxy",
+    Critical,
+    Cap::NodesProxy,
+    "Subject can reach the kubelet API through nodes/proxy",
+    "nodes/proxy forwards requests to the kubelet, whose API runs commands in every pod on the \
+     node, outside API-server audit and admission. `get` alone is enough: the kubelet authorizes \
+     its websocket exec endpoint as a get. Monitoring agents are often given this for metrics.",
+    "Grant nodes/metrics or nodes/stats for metrics, never nodes/proxy. If a tool needs the \
+     kubelet API, give it a dedicated identity and review it.",
+    [("cis", "5.1.10"), ("mitre", "T1609"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    ESCALATE,
+    "KW-RBAC-010",
+    "escalate-verb",
+    Critical,
+    Cap::Escalate,
+    "Subject can write roles with permissions it does not hold (escalate)",
+    "The `escalate` verb on roles or clusterroles switches off the check that stops a subject \
+     from granting permissions it does not have itself; with write access to a role it is bound \
+     to, it can give itself anything.",
+    "Remove `escalate` (and `*` verbs) on roles and clusterroles from every subject but cluster \
+     administrators.",
+    [
+        ("cis", "5.1.8"),
+        ("checkov", "CKV_K8S_158"),
+        ("mitre", "T1098"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    BIND,
+    "KW-RBAC-011",
+    "bind-verb",
+    Critical,
+    Cap::Bind,
+    "Subject can bind roles it does not hold (bind and write bindings)",
+    "With `bind` on a role (checked against the role named in the binding, in the binding's \
+     namespace) and create/update on (cluster)rolebindings, a subject can bind itself to a more \
+     powerful role, up to cluster-admin.",
+    "Remove `bind` from standing roles, or limit it with resourceNames to the roles the subject \
+     may hand out; keep write access to bindings with cluster administrators.",
+    [
+        ("cis", "5.1.8"),
+        ("checkov", "CKV_K8S_157"),
+        ("mitre", "T1098"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    IMPERSONATE,
+    "KW-RBAC-012",
+    "impersonate",
+    Critical,
+    Cap::Impersonate,
+    "Subject can impersonate other identities",
+    "`impersonate` on users, groups, service accounts or uids lets the subject act as them; \
+     impersonating the group system:masters is all power in the cluster, and impersonating a \
+     service account gives its permissions.",
+    "Remove impersonate from every subject that is not an authenticating proxy, and limit \
+     proxies with resourceNames.",
+    [
+        ("cis", "5.1.8"),
+        ("kubescape", "C-0065"),
+        ("mitre", "T1078"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    APPROVE_CSR,
+    "KW-RBAC-013",
+    "approve-client-certificates",
+    Critical,
+    Cap::ApproveCsr,
+    "Subject can create and approve API client certificates",
+    "Creating a CertificateSigningRequest, updating its approval and approving the \
+     kubernetes.io/kube-apiserver-client signer lets the subject mint a client certificate for \
+     any user and group, system:masters included, valid until it expires and impossible to \
+     revoke.",
+    "Keep CSR approval for the kube-apiserver-client signer with cluster administrators; \
+     automated approvers should approve only their own signer names.",
+    [
+        ("cis", "5.1.11"),
+        ("checkov", "CKV_K8S_156"),
+        ("mitre", "T1649"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    TOKEN_REQUEST,
+    "KW-RBAC-014",
+    "token-request",
+    High,
+    Cap::TokenRequest,
+    "Subject can mint tokens for service accounts",
+    "create on serviceaccounts/token issues a token for any service account in scope (or the \
+     named ones), so the subject can act as the most powerful of them.",
+    "Grant serviceaccounts/token only with resourceNames naming the accounts that need it, and \
+     never across namespaces that hold powerful service accounts.",
+    [("cis", "5.1.13"), ("mitre", "T1528"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    WRITE_SECRETS,
+    "KW-RBAC-015",
+    "write-secrets",
+    High,
+    Cap::WriteSecrets,
+    "Subject can create or change secrets",
+    "A subject that can create secrets can create a `kubernetes.io/service-account-token` secret \
+     for a powerful service account; the token controller fills in a long-lived token it can \
+     then read back (or mount). Changing secrets also redirects workloads to attacker-controlled \
+     credentials.",
+    "Limit secret writes to the controllers and pipelines that own them, with resourceNames \
+     where possible.",
+    [("mitre", "T1528"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    ADMISSION,
+    "KW-RBAC-016",
+    "admission-control",
+    High,
+    Cap::Admission,
+    "Subject can change admission webhooks or policies",
+    "A validating or mutating webhook sees every object it matches (secrets included), and a \
+     mutating one can change pods as they are created; deleting a webhook or admission policy \
+     switches off the checks a policy engine enforces.",
+    "Keep admissionregistration.k8s.io write access with cluster administrators and the policy \
+     engine's own controller.",
+    [
+        ("cis", "5.1.12"),
+        ("checkov", "CKV_K8S_155"),
+        ("mitre", "T1562"),
+        GOOD_PRACTICES
+    ]
+);
+
+cap_rule!(
+    CREATE_PV,
+    "KW-RBAC-017",
+    "create-persistent-volumes",
+    High,
+    Cap::CreatePv,
+    "Subject can create persistent volumes",
+    "A PersistentVolume can be a hostPath; a pod that claims it reads and writes the node's \
+     filesystem, even where Pod Security forbids hostPath volumes in pods.",
+    "Leave PersistentVolume creation to storage provisioners; users create PersistentVolumeClaims \
+     against StorageClasses.",
+    [("cis", "5.1.9"), ("mitre", "T1611"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    MODIFY_NAMESPACES,
+    "KW-RBAC-018",
+    "modify-namespaces",
+    High,
+    Cap::ModifyNamespaces,
+    "Subject can relabel namespaces",
+    "patch or update on namespaces changes their labels: `pod-security.kubernetes.io/enforce: \
+     privileged` switches off Pod Security Admission there, and new labels make NetworkPolicy \
+     namespaceSelectors match the namespace and let its traffic in. A RoleBinding is enough for \
+     the binding's own namespace, because a request for a Namespace carries its own name as its \
+     namespace.",
+    "Do not grant patch/update on namespaces (not even through a RoleBinding); manage namespace \
+     labels from a reviewed pipeline, and pin Pod Security labels with a policy engine.",
+    [("mitre", "T1562"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    STEAL_PODS,
+    "KW-RBAC-019",
+    "steal-pods",
+    Medium,
+    Cap::StealPods,
+    "Subject can evict pods and change nodes",
+    "Deleting or evicting pods while cordoning or tainting nodes moves workloads, including \
+     powerful ones, onto a node the subject controls, where their tokens and secrets can be \
+     taken.",
+    "Keep node updates with node-lifecycle controllers and administrators.",
+    [("mitre", "T1078"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    NODE_STATUS,
+    "KW-RBAC-020",
+    "modify-node-status",
+    Low,
+    Cap::NodeStatus,
+    "Subject can change node status",
+    "update or patch on nodes/status can change what the scheduler believes about a node and \
+     attract pods to it through node affinity.",
+    "Keep nodes/status writes with kubelets (which the Node authorizer already covers).",
+    [GOOD_PRACTICES]
+);
+
+cap_rule!(
+    POD_STATUS,
+    "KW-RBAC-021",
+    "modify-pod-status",
+    Low,
+    Cap::PodStatus,
+    "Subject can change pod status",
+    "update or patch on pods/status can change a pod's reported IP and conditions, so Services \
+     and endpoint controllers send another workload's traffic to it.",
+    "Keep pods/status writes with kubelets and controllers.",
+    [GOOD_PRACTICES]
+);
+
+cap_rule!(
+    SERVICE_STATUS,
+    "KW-RBAC-022",
+    "modify-service-status",
+    Medium,
+    Cap::ServiceStatus,
+    "Subject can change service status (CVE-2020-8554)",
+    "Setting `status.loadBalancer.ingress[].ip` of a LoadBalancer Service makes kube-proxy send \
+     cluster traffic for that IP to the subject's pods: a man-in-the-middle for any address \
+     (CVE-2020-8554).",
+    "Keep services/status writes with the cloud controller; block external IPs with an \
+     admission policy.",
+    [
+        (
+            "docs",
+            "https://github.com/kubernetes/kubernetes/issues/97076"
+        ),
+        ("mitre", "T1557")
+    ]
+);
+
+cap_rule!(
+    KUBE_SYSTEM_CONFIGMAPS,
+    "KW-RBAC-023",
+    "kube-system-configmaps",
+    High,
+    Cap::KubeSystemConfigmaps,
+    "Subject can write ConfigMaps in kube-system",
+    "kube-system ConfigMaps configure the cluster: on EKS `aws-auth` maps IAM identities to \
+     Kubernetes users and groups (system:masters included); elsewhere they hold kube-proxy, \
+     CoreDNS and kubeadm configuration.",
+    "Remove write access to kube-system ConfigMaps, or limit it with resourceNames to a \
+     ConfigMap that configures nothing sensitive.",
+    [("mitre", "T1098"), GOOD_PRACTICES]
+);
+
+rule!(
+    CLOUD_IAM,
+    "KW-RBAC-024",
+    "cloud-iam-service-account",
+    Low,
+    "Service account is mapped to a cloud IAM identity",
+    "An annotation such as `eks.amazonaws.com/role-arn`, `iam.gke.io/gcp-service-account` or \
+     `azure.workload.identity/client-id` lets pods of this service account obtain cloud \
+     credentials: a path from the pod to the cloud account that RBAC does not show.",
+    "Give the cloud identity the least privilege, make sure only the intended workloads use this \
+     service account, and avoid mapping it for workloads exposed outside the cluster.",
+    [("mitre", "T1078.004")],
+    check_cloud_iam
+);
+
+cap_rule!(
+    NETWORK,
+    "KW-RBAC-025",
+    "network-exposure-control",
+    Medium,
+    Cap::Network,
+    "Subject can change network exposure or NetworkPolicies",
+    "Write access to NetworkPolicies, Services, Endpoints/EndpointSlices, Ingresses or Gateway \
+     API routes can open traffic that policy blocks, expose workloads outside the cluster, or \
+     redirect a Service to another backend.",
+    "Keep network objects with the teams and pipelines that own them; review NetworkPolicy \
+     changes.",
+    [("mitre", "T1599"), GOOD_PRACTICES]
+);
+
+cap_rule!(
+    EXTENSIONS,
+    "KW-RBAC-026",
+    "cluster-extensions-control",
+    High,
+    Cap::Extensions,
+    "Subject can change CRDs, API services or policy engines",
+    "CustomResourceDefinitions and APIServices change the API itself (an APIService sends a \
+     whole API group to a service the subject chooses), and Kyverno or Gatekeeper policies \
+     decide what admission lets through.",
+    "Keep these with cluster administrators and the owning operators.",
+    [("mitre", "T1562"), GOOD_PRACTICES]
+);
+
+rule!(
+    ANONYMOUS_BINDING,
+    "KW-RBAC-027",
+    "anonymous-binding",
+    High,
+    "Binding grants permissions to anonymous or unauthenticated users",
+    "A subject `system:anonymous` or `system:unauthenticated` gives the role to anyone who can \
+     reach the API server, with no credential at all (when anonymous authentication is on, the \
+     default).",
+    "Remove the subject. Public endpoints that must stay open (health, version) are already \
+     granted by the default system:public-info-viewer binding.",
+    [
+        ("kubescape", "C-0262"),
+        ("mitre", "T1078.001"),
+        GOOD_PRACTICES
+    ],
+    check_anonymous
+);
+
+rule!(
+    ALL_AUTHENTICATED_BINDING,
+    "KW-RBAC-028",
+    "all-authenticated-binding",
+    Medium,
+    "Binding grants permissions to every authenticated user or service account",
+    "`system:authenticated` is every user and every service account of every pod; \
+     `system:serviceaccounts` is every service account, `system:serviceaccounts:<ns>` every one \
+     of a namespace. A token stolen from any pod then carries the role.",
+    "Bind the role to the users, groups or service accounts that need it.",
+    [("mitre", "T1078"), GOOD_PRACTICES],
+    check_all_authenticated
+);
+
+rule!(
+    MISSING_ROLE,
+    "KW-RBAC-029",
+    "binding-to-missing-role",
+    Medium,
+    "Binding refers to a role that exists nowhere",
+    "The role is neither in the input nor one of the default roles of a cluster. The binding \
+     grants nothing today, but whoever creates a role of that name later grants it to these \
+     subjects at once, without touching the binding.",
+    "Delete the binding, or fix its roleRef.",
+    [GOOD_PRACTICES],
+    check_missing_role
+);
+
+rule!(
+    DEFAULT_SA,
+    "KW-RBAC-030",
+    "default-service-account-permissions",
+    Medium,
+    "Default service account is given permissions",
+    "Every pod that names no service account runs as `default` of its namespace, so permissions \
+     bound to it go to every such pod, present and future.",
+    "Create a service account per workload, bind permissions to it, and leave `default` \
+     without bindings (and with automountServiceAccountToken: false).",
+    [("cis", "5.1.5"), ("kubescape", "C-0189"), GOOD_PRACTICES],
+    check_default_sa
+);
+
+rule!(
+    WORKLOAD_TOKEN,
+    "KW-RBAC-031",
+    "workload-token-power",
+    High,
+    "Workload's mounted token can read secrets, run pods, exec, escalate, bind or impersonate",
+    "Anyone who gets code execution in the workload (an RCE, a malicious dependency) reads its \
+     mounted service-account token and gains these permissions; when the workload is exposed \
+     outside the cluster by a LoadBalancer or NodePort Service or an Ingress, that is one bug \
+     away from the internet.",
+    "Give the workload its own service account with only the permissions it uses, and set \
+     `automountServiceAccountToken: false` when it does not call the API at all.",
+    [
+        ("cis", "5.1.6"),
+        ("kubescape", "C-0034"),
+        ("mitre", "T1528"),
+        GOOD_PRACTICES
+    ],
+    check_workload_tokens
+);
+
+cap_rule!(
+    CREATE_WITHOUT_QUOTA,
+    "KW-RBAC-032",
+    "object-creation-without-quota",
+    Low,
+    Cap::CreateObjects,
+    "Subject can create objects in a namespace without a ResourceQuota",
+    "Creating many or large objects (ConfigMaps, Secrets, pods) can exhaust etcd and the API \
+     server. A ResourceQuota with object counts bounds what one subject can do in a namespace; \
+     cluster-scoped objects have no quota at all.",
+    "Add a ResourceQuota with `count/...` limits to namespaces where others can create objects.",
+    [GOOD_PRACTICES],
+    enabled = false
+);
+
+rule!(
+    INEFFECTIVE_RULE,
+    "KW-RBAC-033",
+    "ineffective-rbac-rule",
+    Low,
+    "RBAC rule entry grants nothing although it looks as if it did",
+    "`pods/*` is not a wildcard (only `*` and `*/SUBRESOURCE` are), and resourceNames never \
+     match create or deletecollection requests, which carry no object name. The author believes \
+     something is granted (or restricted) that is not: the role is wrong either way.",
+    "List the subresources explicitly or use `*/SUBRESOURCE`; for create, drop resourceNames \
+     (and restrict with admission policy instead).",
+    [(
+        "docs",
+        "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources"
+    )],
+    check_ineffective
+);
+
+rule!(
+    REJECTED_OBJECT,
+    "KW-RBAC-034",
+    "invalid-rbac-object",
+    Medium,
+    "RBAC object the API server rejects",
+    "The API server refuses this Role, ClusterRole or binding, so applying the manifest fails, or \
+     (a ServiceAccount subject without namespace in a ClusterRoleBinding) the authorizer matches \
+     nobody: the intended access is not what runs.",
+    "Fix the field named in the finding.",
+    [(
+        "docs",
+        "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
+    )],
+    check_rejected
+);
+
+/// Every RBAC rule.
+pub fn rules() -> Vec<&'static Rule> {
+    vec![
+        &CLUSTER_ADMIN_BINDING,
+        &FULL_WILDCARD,
+        &WILDCARD_RULE,
+        &READ_SECRETS,
+        &CREATE_WORKLOADS,
+        &MODIFY_PODS,
+        &EXEC,
+        &EPHEMERAL,
+        &NODES_PROXY,
+        &ESCALATE,
+        &BIND,
+        &IMPERSONATE,
+        &APPROVE_CSR,
+        &TOKEN_REQUEST,
+        &WRITE_SECRETS,
+        &ADMISSION,
+        &CREATE_PV,
+        &MODIFY_NAMESPACES,
+        &STEAL_PODS,
+        &NODE_STATUS,
+        &POD_STATUS,
+        &SERVICE_STATUS,
+        &KUBE_SYSTEM_CONFIGMAPS,
+        &CLOUD_IAM,
+        &NETWORK,
+        &EXTENSIONS,
+        &ANONYMOUS_BINDING,
+        &ALL_AUTHENTICATED_BINDING,
+        &MISSING_ROLE,
+        &DEFAULT_SA,
+        &WORKLOAD_TOKEN,
+        &CREATE_WITHOUT_QUOTA,
+        &INEFFECTIVE_RULE,
+        &REJECTED_OBJECT,
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn up(s: Severity) -> Severity {
+    match s {
+        Severity::Info => Severity::Low,
+        Severity::Low => Severity::Medium,
+        Severity::Medium => Severity::High,
+        _ => Severity::Critical,
+    }
+}
+
+fn down(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        _ => Severity::Info,
+    }
+}
+
+/// Groups that stand for (nearly) everyone.
+fn is_everyone(p: &Principal) -> bool {
+    match p {
+        Principal::Group(g) => {
+            g == AUTHENTICATED
+                || g == UNAUTHENTICATED
+                || g == SERVICEACCOUNTS
+                || g.starts_with("system:serviceaccounts:")
+        }
+        Principal::User(u) => u == ANONYMOUS,
+        Principal::ServiceAccount(..) => false,
+    }
+}
+
+/// Capabilities about namespaced objects: worse cluster-wide and in kube-system.
+fn namespaced_cap(c: Cap) -> bool {
+    !matches!(
+        c,
+        Cap::NodesProxy
+            | Cap::Admission
+            | Cap::CreatePv
+            | Cap::ApproveCsr
+            | Cap::NodeStatus
+            | Cap::StealPods
+            | Cap::Extensions
+            | Cap::KubeSystemConfigmaps
+            | Cap::FullAdmin
+    )
+}
+
+fn hit_severity(base: Severity, h: &Hit) -> Severity {
+    let mut s = base;
+    if h.cap == Cap::FullAdmin {
+        if h.scope.is_some() && h.scope.as_deref() != Some("kube-system") {
+            s = down(s);
+        }
+    } else if namespaced_cap(h.cap)
+        && (h.scope.is_none() || h.scope.as_deref() == Some("kube-system"))
+    {
+        s = up(s);
+    }
+    if h.evidence
+        .iter()
+        .any(|e| matches!(e.level, Level::OwnNamespace))
+    {
+        s = down(s);
+    }
+    if h.narrowed() {
+        s = down(s);
+    }
+    if h.weak() {
+        s = down(s);
+    }
+    if is_everyone(&h.principal) {
+        s = up(s);
+    }
+    s
+}
+
+fn scope_text(scope: Option<&str>) -> String {
+    match scope {
+        None => "cluster-wide".into(),
+        Some(ns) => format!("in namespace {ns}"),
+    }
+}
+
+/// `Role shop/x` or `ClusterRole edit (kubeadm default, not in the scanned input)`.
+fn role_text(m: &Model, role: super::model::RoleIdx) -> String {
+    let r = m.role(role);
+    if r.origin.is_bootstrap() {
+        format!(
+            "{} (kubeadm default, not in the scanned input)",
+            r.display()
+        )
+    } else {
+        r.display()
+    }
+}
+
+/// `subject → binding → role → rules[N] (verbs on resources)`.
+pub fn chain(m: &Model, e: &Evidence) -> String {
+    let b = m.binding(e.binding);
+    let subject = b
+        .subjects
+        .get(e.subject as usize)
+        .map(|s| s.display())
+        .unwrap_or_default();
+    let bound = b.role.expect("evidence has a role");
+    let mut role = role_text(m, bound);
+    if e.rule.role != bound {
+        role = format!("{role}, which aggregates {}", role_text(m, e.rule.role));
+    }
+    let rule = m.rule(e.rule);
+    let mut s = format!(
+        "{subject} → {} → {role} → rules[{}] ({})",
+        binding_text(b),
+        rule.index,
+        rule.describe()
+    );
+    if e.weak {
+        s.push_str(" [websocket exec: clusters before 1.31 or with AuthorizePodWebsocketUpgradeCreatePermission off]");
+    }
+    s
+}
+
+fn binding_text(b: &Binding) -> String {
+    if b.origin.is_bootstrap() {
+        format!("{} (kubeadm default)", b.display())
+    } else {
+        b.display()
+    }
+}
+
+/// Where to report a chain: the rule in its role when the role is in the input, else the
+/// binding's roleRef.
+fn locate(m: &Model, ev: &[Evidence]) -> Option<(kubeward_core::ObjectId, String)> {
+    for e in ev {
+        if let Origin::Inventory(id) = m.role(e.rule.role).origin {
+            return Some((id, format!("/rules/{}", m.rule(e.rule).index)));
+        }
+    }
+    for e in ev {
+        if let Origin::Inventory(id) = m.binding(e.binding).origin {
+            return Some((id, "/roleRef".into()));
+        }
+    }
+    None
+}
+
+fn add_related(
+    m: &Model,
+    f: &mut Finding,
+    ev: &[Evidence],
+    primary: &(kubeward_core::ObjectId, String),
+) {
+    let mut seen: Vec<(kubeward_core::ObjectId, String)> = vec![primary.clone()];
+    for e in ev {
+        let b = m.binding(e.binding);
+        if let Origin::Inventory(id) = b.origin {
+            let p = format!("/subjects/{}", e.subject);
+            if !seen.contains(&(id, p.clone())) {
+                f.related(
+                    id,
+                    p.clone(),
+                    format!(
+                        "{} grants {}",
+                        b.display(),
+                        role_text(m, b.role.expect("role"))
+                    ),
+                );
+                seen.push((id, p));
+            }
+        }
+        if let Origin::Inventory(id) = m.role(e.rule.role).origin {
+            let p = format!("/rules/{}", m.rule(e.rule).index);
+            if !seen.contains(&(id, p.clone())) {
+                f.related(
+                    id,
+                    p.clone(),
+                    format!(
+                        "{} rule {}",
+                        m.role(e.rule.role).display(),
+                        m.rule(e.rule).index
+                    ),
+                );
+                seen.push((id, p));
+            }
+        }
+    }
+}
+
+fn names_note(h: &Hit) -> String {
+    let mut names: Vec<String> = Vec::new();
+    for e in &h.evidence {
+        if let Level::Named(n) = &e.level {
+            names.extend(n.iter().map(|s| s.to_string()));
+        }
+    }
+    let own = h.evidence.iter().any(|e| e.level == Level::OwnNamespace);
+    let mut s = String::new();
+    if !names.is_empty() {
+        names.sort();
+        names.dedup();
+        s.push_str(&format!(" (only objects named {})", names.join(", ")));
+    }
+    if own {
+        s.push_str(" (its own Namespace object only)");
+    }
+    s
+}
+
+fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    for h in a.hits.iter().filter(|h| h.cap == cap) {
+        if cap == Cap::FullAdmin {
+            // A binding to cluster-admin itself is KW-RBAC-001's.
+            let b = m.binding(h.evidence[0].binding);
+            if b.role_kind == "ClusterRole" && b.role_name == "cluster-admin" {
+                continue;
+            }
+        }
+        if cap == Cap::CreateObjects {
+            if let Some(ns) = &h.scope {
+                if ctx
+                    .inventory
+                    .in_namespace(Some(ns))
+                    .any(|o| o.kind == "ResourceQuota")
+                {
+                    continue;
+                }
+            }
+        }
+        let Some(primary) = locate(m, &h.evidence) else {
+            continue;
+        };
+        let chains: Vec<String> = h.evidence.iter().map(|e| chain(m, e)).collect();
+        let msg = format!(
+            "{} can {} {}{}: {}",
+            h.principal.display(),
+            cap.what(),
+            scope_text(h.scope.as_deref()),
+            names_note(h),
+            chains.join("; and ")
+        );
+        let sev = hit_severity(out.rule().severity, h);
+        let f = out.report(ctx.inventory.object(primary.0), primary.1.clone(), msg);
+        f.severity(sev).key(format!(
+            "{:?}|{}|{}",
+            cap,
+            h.principal.spec(),
+            h.scope.as_deref().unwrap_or("*")
+        ));
+        add_related(m, f, &h.evidence, &primary);
+    }
+}
+
+fn allowed_admin(settings: &[String], p: &Principal) -> bool {
+    let spec = p.spec();
+    settings.iter().any(|a| {
+        let a = a.trim();
+        a == spec
+            || a.strip_prefix("serviceaccount:").map(|x| format!("sa:{x}")) == Some(spec.clone())
+            || a.strip_prefix("sa:")
+                .map(|x| x.replacen(':', "/", 1))
+                .map(|x| format!("sa:{x}"))
+                == Some(spec.clone())
+    })
+}
+
+/// Non-stock bindings of the input, with their subjects' principals.
+fn input_bindings(
+    m: &Model,
+) -> impl Iterator<Item = (super::model::BindingIdx, &Binding, kubeward_core::ObjectId)> {
+    m.bindings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| match b.origin {
+            Origin::Inventory(id) if !b.stock => Some((i as u32, b, id)),
+            _ => None,
+        })
+}
+
+fn check_cluster_admin(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    for (_, b, id) in input_bindings(m) {
+        if b.role_kind != "ClusterRole" || b.role_name != "cluster-admin" {
+            continue;
+        }
+        for s in &b.subjects {
+            let Some(p) = &s.principal else { continue };
+            if allowed_admin(&ctx.settings.cluster_admin_allowed, p) {
+                continue;
+            }
+            let (what, sev) = match b.kind {
+                BindingKind::ClusterRoleBinding => {
+                    ("owns the cluster".to_string(), Severity::Critical)
+                }
+                BindingKind::RoleBinding => (
+                    format!(
+                        "is admin of namespace {}, secrets and RBAC included",
+                        b.namespace.as_deref().unwrap_or("")
+                    ),
+                    Severity::High,
+                ),
+            };
+            let role = b
+                .role
+                .map(|r| role_text(m, r))
+                .unwrap_or_else(|| "ClusterRole cluster-admin".into());
+            let f = out.report(
+                ctx.inventory.object(id),
+                format!("/subjects/{}", s.index),
+                format!(
+                    "{} {what}: {} → {} → {role} (`*` on everything); not in settings.cluster_admin_allowed",
+                    p.display(),
+                    s.display(),
+                    b.display()
+                ),
+            );
+            f.severity(sev).key(p.spec());
+            if let Some(r) = b.role {
+                if let Origin::Inventory(rid) = m.role(r).origin {
+                    f.related(rid, "/rules", "the cluster-admin ClusterRole in the input");
+                }
+            }
+        }
+    }
+}
+
+fn check_wildcard_rule(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    // Roles bound by an input binding: full wildcards there are KW-RBAC-001/002's.
+    let mut bound: std::collections::HashSet<u32> = std::collections::HashSet::new();
+    for (_, b, _) in input_bindings(m) {
+        if let Some(r) = b.role {
+            bound.insert(r);
+            for e in &m.role(r).effective {
+                bound.insert(e.role);
+            }
+        }
+    }
+    for (ri, role) in m.roles.iter().enumerate() {
+        let Origin::Inventory(id) = role.origin else {
+            continue;
+        };
+        if role.stock || role.selectors.is_some() {
+            continue;
+        }
+        let is_bound = bound.contains(&(ri as u32));
+        for r in &role.rules {
+            let verbs = r.all_verbs();
+            let res = r.all_resources();
+            let urls = r.non_resource_urls.iter().any(|u| u == "*");
+            if !(verbs || res || urls) {
+                continue;
+            }
+            if r.is_full_wildcard() && is_bound {
+                continue;
+            }
+            let mut what = Vec::new();
+            if verbs {
+                what.push("every verb");
+            }
+            if res {
+                what.push("every resource");
+            }
+            if urls {
+                what.push("every non-resource URL");
+            }
+            let broad_sensitive = res
+                && [
+                    "get",
+                    "list",
+                    "watch",
+                    "create",
+                    "delete",
+                    "deletecollection",
+                ]
+                .iter()
+                .any(|v| super::authz::verb_matches(r, v));
+            let f = out.report(
+                ctx.inventory.object(id),
+                format!("/rules/{}", r.index),
+                format!(
+                    "{} rules[{}] ({}) grants {}{}",
+                    role.display(),
+                    r.index,
+                    r.describe(),
+                    what.join(" and "),
+                    if is_bound {
+                        ""
+                    } else {
+                        " (not bound by any binding in the input)"
+                    }
+                ),
+            );
+            if r.is_full_wildcard() || broad_sensitive {
+                f.severity(Severity::High);
+            }
+        }
+    }
+}
+
+fn risky_role(a: &Analysis, b: &Binding) -> bool {
+    let Some(r) = b.role else { return false };
+    let m = &a.model;
+    m.role(r).effective.iter().any(|&x| {
+        let rule = m.rule(x);
+        rule.is_full_wildcard()
+            || super::caps::role_clauses(
+                &a.scopes,
+                std::iter::once((x, rule)),
+                if b.scope().is_none() {
+                    super::caps::ScopeKind::Cluster
+                } else {
+                    super::caps::ScopeKind::Namespace
+                },
+            )
+            .iter()
+            .enumerate()
+            .any(|(i, h)| {
+                h.is_some() && super::caps::ALL_CLAUSES[i] != super::caps::Clause::CreateObjects
+            })
+    })
+}
+
+fn check_anonymous(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    for (_, b, id) in input_bindings(m) {
+        for s in &b.subjects {
+            let anon = matches!(&s.principal, Some(Principal::User(u)) if u == ANONYMOUS)
+                || matches!(&s.principal, Some(Principal::Group(g)) if g == UNAUTHENTICATED);
+            if !anon {
+                continue;
+            }
+            let role = match b.role {
+                Some(r) => role_text(m, r),
+                None => format!("{} {} (missing)", b.role_kind, b.role_name),
+            };
+            let risky = risky_role(&a, b);
+            let f = out.report(
+                ctx.inventory.object(id),
+                format!("/subjects/{}", s.index),
+                format!(
+                    "{} → {} → {role}: anyone who can reach the API server gets this role {}{}",
+                    s.display(),
+                    b.display(),
+                    scope_text(b.scope()),
+                    if risky {
+                        ", and it includes dangerous permissions"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            f.key(s.name.to_string());
+            if risky {
+                f.severity(Severity::Critical);
+            }
+            if let Some(r) = b.role {
+                if let Origin::Inventory(rid) = m.role(r).origin {
+                    f.related(rid, "/rules", format!("{} grants", m.role(r).display()));
+                }
+            }
+        }
+    }
+}
+
+fn check_all_authenticated(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    for (_, b, id) in input_bindings(m) {
+        for s in &b.subjects {
+            let Some(Principal::Group(g)) = &s.principal else {
+                continue;
+            };
+            let who = if g == AUTHENTICATED {
+                "every authenticated user and every service account in the cluster".to_string()
+            } else if g == SERVICEACCOUNTS {
+                "every service account in the cluster".to_string()
+            } else if let Some(ns) = g.strip_prefix("system:serviceaccounts:") {
+                format!("every service account of namespace {ns}")
+            } else {
+                continue;
+            };
+            let role = match b.role {
+                Some(r) => role_text(m, r),
+                None => format!("{} {} (missing)", b.role_kind, b.role_name),
+            };
+            let risky = risky_role(&a, b);
+            let f = out.report(
+                ctx.inventory.object(id),
+                format!("/subjects/{}", s.index),
+                format!(
+                    "{} → {} → {role}: {who} gets this role {}{}",
+                    s.display(),
+                    b.display(),
+                    scope_text(b.scope()),
+                    if risky {
+                        ", and it includes dangerous permissions"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            f.key(g.to_string());
+            if risky {
+                f.severity(Severity::High);
+            }
+        }
+    }
+}
+
+fn check_missing_role(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    for (_, b, id) in input_bindings(m) {
+        if b.role.is_some() || !(b.role_kind == "ClusterRole" || b.role_kind == "Role") {
+            continue;
+        }
+        if b.kind == BindingKind::ClusterRoleBinding && b.role_kind == "Role" {
+            continue; // rejected: KW-RBAC-034
+        }
+        let subjects: Vec<String> = b.subjects.iter().map(|s| s.display()).collect();
+        let where_ = match (b.role_kind.as_str(), &b.namespace) {
+            ("Role", Some(ns)) => format!("Role {ns}/{}", b.role_name),
+            _ => format!("ClusterRole {}", b.role_name),
+        };
+        out.report(
+            ctx.inventory.object(id),
+            "/roleRef/name",
+            format!(
+                "{} refers to {where_}, which is neither in the input nor a kubeadm default; whoever creates it later grants it to {}",
+                b.display(),
+                if subjects.is_empty() { "nobody (no subjects)".into() } else { subjects.join(", ") }
+            ),
+        );
+    }
+}
+
+fn check_default_sa(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    for (_, b, id) in input_bindings(m) {
+        let Some(role) = b.role else { continue };
+        for s in &b.subjects {
+            let Some(Principal::ServiceAccount(ns, name)) = &s.principal else {
+                continue;
+            };
+            if name != "default" {
+                continue;
+            }
+            let risky = risky_role(&a, b);
+            let f = out.report(
+                ctx.inventory.object(id),
+                format!("/subjects/{}", s.index),
+                format!(
+                    "ServiceAccount {ns}/default → {} → {}: every pod of namespace {ns} that names no service account gets this role {}{}",
+                    b.display(),
+                    role_text(m, role),
+                    scope_text(b.scope()),
+                    if risky { ", and it includes dangerous permissions" } else { "" }
+                ),
+            );
+            f.key(format!("{ns}/default"));
+            if risky {
+                f.severity(Severity::High);
+            }
+        }
+    }
+}
+
+/// Capabilities the workload rule reports.
+fn workload_cap(c: Cap) -> bool {
+    matches!(
+        c,
+        Cap::FullAdmin
+            | Cap::ReadSecrets
+            | Cap::CreateWorkloads
+            | Cap::Exec
+            | Cap::Escalate
+            | Cap::Bind
+            | Cap::Impersonate
+            | Cap::TokenRequest
+            | Cap::NodesProxy
+            | Cap::ApproveCsr
+    )
+}
+
+fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    let inv: &Inventory = ctx.inventory;
+    // Workload → its hits, so that a full-admin token is reported once.
+    for (wi, w) in a.workloads.iter().enumerate() {
+        let hits: Vec<&Hit> = a
+            .workload_hits
+            .iter()
+            .filter(|(i, h)| *i == wi && workload_cap(h.cap))
+            .map(|(_, h)| h)
+            .collect();
+        let obj = inv.object(w.object);
+        let exposed = a.exposed.get(&w.object);
+        for h in &hits {
+            let Principal::ServiceAccount(sns, sname) = &h.principal else {
+                continue;
+            };
+            let token = w
+                .tokens
+                .iter()
+                .find(|t| t.namespace == *sns && t.service_account == *sname)
+                .expect("hit for a mounted token");
+            let chains: Vec<String> = h.evidence.iter().map(|e| chain(m, e)).collect();
+            let mut msg = format!(
+                "{} mounts the token of ServiceAccount {sns}/{sname} ({}), which can {} {}{}: {}",
+                obj.display(),
+                token.how,
+                h.cap.what(),
+                scope_text(h.scope.as_deref()),
+                names_note(h),
+                chains.join("; and ")
+            );
+            let mut sev = Severity::High;
+            if h.scope.is_none() || h.scope.as_deref() == Some("kube-system") {
+                sev = Severity::Critical;
+            }
+            if h.narrowed() || h.weak() {
+                sev = down(sev);
+            }
+            if let Some(e) = exposed {
+                // Name a few; a workload behind hundreds of Services would otherwise make
+                // one message as long as a manifest.
+                const SHOWN: usize = 3;
+                let how: Vec<&str> = e.iter().take(SHOWN).map(|x| x.how.as_str()).collect();
+                let more = match e.len().saturating_sub(SHOWN) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                msg.push_str(&format!(
+                    "; exposed outside the cluster by {}{more}",
+                    how.join(", ")
+                ));
+                sev = Severity::Critical;
+            }
+            let primary = locate(m, &h.evidence).unwrap_or((w.object, token.pointer.clone()));
+            let f = out.report(inv.object(primary.0), primary.1.clone(), msg);
+            f.severity(sev).key(format!(
+                "{:?}|{}/{}/{}|{}|{}",
+                h.cap,
+                obj.kind,
+                obj.namespace().unwrap_or(""),
+                obj.name,
+                h.principal.spec(),
+                h.scope.as_deref().unwrap_or("*")
+            ));
+            if primary.0 != w.object {
+                f.related(
+                    w.object,
+                    token.pointer.clone(),
+                    format!("{} mounts the token", obj.display()),
+                );
+            }
+            add_related(m, f, &h.evidence, &primary);
+            if let Some(e) = exposed {
+                for x in e {
+                    f.related(x.by, "", format!("exposes {}", obj.display()));
+                }
+            }
+        }
+    }
+}
+
+fn check_cloud_iam(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    const KEYS: &[&str] = &[
+        "eks.amazonaws.com/role-arn",
+        "iam.gke.io/gcp-service-account",
+        "azure.workload.identity/client-id",
+    ];
+    let a = Analysis::of(ctx.inventory);
+    for sa in ctx.inventory.of_kind("ServiceAccount") {
+        for key in KEYS {
+            let Some(v) = sa.annotation(key) else {
+                continue;
+            };
+            let ns = sa.namespace().unwrap_or("default");
+            let users: Vec<&super::workloads::Workload> = a
+                .workloads
+                .iter()
+                .filter(|w| w.namespace == ns && w.service_account == sa.name)
+                .collect();
+            let exposed: Vec<&&super::workloads::Workload> = users
+                .iter()
+                .filter(|w| a.exposed.contains_key(&w.object))
+                .collect();
+            let f = out.report(
+                sa,
+                kubeward_core::ptr!("/metadata/annotations", *key),
+                format!(
+                    "ServiceAccount {ns}/{} is mapped to cloud identity {v} ({key}); used by {} workload{}{}",
+                    sa.name,
+                    users.len(),
+                    if users.len() == 1 { "" } else { "s" },
+                    if exposed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} of them exposed outside the cluster", exposed.len())
+                    }
+                ),
+            );
+            if !exposed.is_empty() {
+                f.severity(Severity::Medium);
+            }
+            for w in users {
+                f.related(w.object, w.sa_pointer.clone(), "uses this service account");
+            }
+        }
+    }
+}
+
+fn report_defects(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, rejected: bool) {
+    let a = Analysis::of(ctx.inventory);
+    for d in a.model.defects.iter().filter(|d| d.rejected == rejected) {
+        let Origin::Inventory(id) = d.origin else {
+            continue;
+        };
+        out.report(
+            ctx.inventory.object(id),
+            d.pointer.clone(),
+            d.message.clone(),
+        );
+    }
+}
+
+fn check_ineffective(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    report_defects(ctx, out, false);
+}
+
+fn check_rejected(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    report_defects(ctx, out, true);
+}

@@ -1,0 +1,705 @@
+//! End-to-end tests of the `kubeward` binary: inputs, exit codes, suppression, config, baseline.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kubeward() -> Command {
+    let mut c = Command::cargo_bin("kubeward").unwrap();
+    c.current_dir(root()).env("NO_COLOR", "1");
+    c
+}
+
+/// Runs `kubeward scan ARGS --format json --no-config`; returns (exit code, report, stderr).
+fn scan_json(args: &[&str]) -> (i32, Value, String) {
+    scan_json_stdin(args, None)
+}
+
+fn scan_json_stdin(args: &[&str], stdin: Option<&str>) -> (i32, Value, String) {
+    let mut c = kubeward();
+    c.arg("scan").args(args).args(["--format", "json"]);
+    if !args.iter().any(|a| a.starts_with("--config")) {
+        c.arg("--no-config");
+    }
+    if let Some(s) = stdin {
+        c.write_stdin(s);
+    }
+    let out = c.output().unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.code().unwrap(),
+        report,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn rule_ids(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The first finding of `rule` (other rules may report on the same test object).
+fn first_of<'a>(report: &'a Value, rule: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {report:#}"))
+}
+
+fn active(report: &Value, rule: &str) -> usize {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == rule && f["suppressed"].is_null())
+        .count()
+}
+
+const PRIV_POD: &str = "apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    image: nginx:1.27
+    securityContext:
+      privileged: true
+";
+
+#[test]
+fn insecure_example_fails_and_hardened_passes() {
+    let (code, report, _) = scan_json(&["examples/insecure-app"]);
+    assert_eq!(code, 1);
+    let f = &report["findings"][0];
+    assert!(
+        f["location"]["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("examples/insecure-app/")
+    );
+    assert!(f["location"]["line"].as_u64().unwrap() > 0);
+    let (code, report, _) = scan_json(&["examples/hardened-app"]);
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[test]
+fn exit_code_follows_fail_on() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "p.yaml", &PRIV_POD.replace("nginx:1.27", "nginx"));
+    let f = f.to_str().unwrap();
+    assert_eq!(scan_json(&[f]).0, 1);
+    assert_eq!(scan_json(&[f, "--fail-on", "critical"]).0, 1);
+    let no_priv = PRIV_POD
+        .replace("privileged: true", "privileged: false")
+        .replace("nginx:1.27", "nginx");
+    let g = write(d.path(), "q.yaml", &no_priv);
+    let g = g.to_str().unwrap();
+    // Only a medium finding (untagged image) remains.
+    assert_eq!(scan_json(&[g]).0, 0);
+    assert_eq!(scan_json(&[g, "--fail-on", "medium"]).0, 1);
+    assert_eq!(scan_json(&[f, "--fail-on", "none"]).0, 0);
+    kubeward()
+        .args(["scan", g, "--fail-on", "severe"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn malformed_yaml_is_a_located_error_and_other_documents_are_scanned() {
+    let d = tempfile::tempdir().unwrap();
+    let text = format!("{PRIV_POD}---\nkind: Pod\nmetadata: [unclosed\n---\n{PRIV_POD}");
+    let f = write(d.path(), "m.yaml", &text.replace("name: p\n", "name: p2\n"));
+    let (code, report, stderr) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    let e = &report["errors"][0];
+    assert_eq!(e["level"], "error");
+    assert!(e["file"].as_str().unwrap().ends_with("m.yaml"));
+    assert!((12..=14).contains(&e["line"].as_u64().unwrap()), "{e}");
+    assert!(e["column"].as_u64().unwrap() > 0);
+    // Both pods around the broken document are still checked.
+    assert_eq!(active(&report, "KW-PSS-003"), 2);
+    assert!(stderr.contains("input error"));
+}
+
+#[test]
+fn yaml_bomb_is_refused_with_an_error_not_oom() {
+    let d = tempfile::tempdir().unwrap();
+    let mut y = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n",
+    );
+    for i in 1..12 {
+        y.push_str(&format!(
+            "  a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+            p = i - 1
+        ));
+    }
+    let f = write(d.path(), "bomb.yaml", &y);
+    let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("YAML bomb")
+    );
+}
+
+#[test]
+fn duplicate_keys_are_reported_and_the_last_value_is_checked() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "dup.yaml",
+        &PRIV_POD.replace(
+            "privileged: true",
+            "privileged: false\n      privileged: true",
+        ),
+    );
+    let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(active(&report, "KW-GEN-001"), 1);
+    assert_eq!(active(&report, "KW-PSS-003"), 1);
+    let dup = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "KW-GEN-001")
+        .unwrap();
+    assert_eq!(dup["location"]["line"], 11);
+    assert_eq!(
+        dup["location"]["pointer"],
+        "/spec/containers/0/securityContext/privileged"
+    );
+    // Reversed: the API server keeps `false`, so the pod is not privileged.
+    let g = write(
+        d.path(),
+        "dup2.yaml",
+        &PRIV_POD.replace(
+            "privileged: true",
+            "privileged: true\n      privileged: false",
+        ),
+    );
+    let (_, report, _) = scan_json(&[g.to_str().unwrap()]);
+    assert_eq!(active(&report, "KW-PSS-003"), 0);
+    assert_eq!(active(&report, "KW-GEN-001"), 1);
+}
+
+#[test]
+fn yaml_1_1_and_merge_keys_cannot_bypass_checks() {
+    let d = tempfile::tempdir().unwrap();
+    // YAML 1.1 booleans that YAML 1.2 parsers read as strings.
+    for spelling in ["yes", "Yes", "on", "ON", "y", "True"] {
+        let f = write(
+            d.path(),
+            &format!("b-{spelling}.yaml"),
+            &PRIV_POD.replace("privileged: true", &format!("privileged: {spelling}")),
+        );
+        let (_, report, _) = scan_json(&[f.to_str().unwrap()]);
+        assert_eq!(active(&report, "KW-PSS-003"), 1, "privileged: {spelling}");
+    }
+    // A merge key that turns privileged on after an explicit `false`.
+    let merged = "x-defaults: &priv {privileged: true}
+apiVersion: v1
+kind: Pod
+metadata: {name: m}
+spec:
+  containers:
+  - name: c
+    image: nginx:1.27
+    securityContext:
+      privileged: false
+      <<: *priv
+";
+    let f = write(d.path(), "merge.yaml", merged);
+    let (_, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(active(&report, "KW-PSS-003"), 1);
+    assert_eq!(
+        active(&report, "KW-GEN-001"),
+        1,
+        "the merge override is reported"
+    );
+    // JSON duplicate keys: Go keeps the last one too.
+    let json = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"},"spec":{"hostPID":false,"hostPID":true,"containers":[{"name":"c","image":"nginx:1.27"}]}}"#;
+    let f = write(d.path(), "dup.json", json);
+    let (_, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(active(&report, "KW-PSS-002"), 1);
+    assert_eq!(active(&report, "KW-GEN-001"), 1);
+}
+
+#[test]
+fn unknown_kinds_are_kept_and_counted() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(
+        d.path(),
+        "crd.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n---\n\
+         apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets.example.com}\n\
+         spec: {group: example.com, scope: Cluster, names: {kind: Gadget, plural: gadgets}}\n---\n\
+         apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n",
+    );
+    let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let s = &report["summary"];
+    assert_eq!(s["objects"], 3);
+    assert_eq!(s["custom_resources"], 2);
+    assert_eq!(s["unknown_kinds"], 1);
+    assert_eq!(s["objects_by_kind"]["Widget"], 1);
+}
+
+#[test]
+fn empty_and_binary_files() {
+    let d = tempfile::tempdir().unwrap();
+    let empty = write(d.path(), "empty.yaml", "");
+    let ok = write(
+        d.path(),
+        "ok.yaml",
+        &PRIV_POD.replace("privileged: true", "privileged: false"),
+    );
+    // An empty file next to real manifests is a warning.
+    let (code, report, _) = scan_json(&[empty.to_str().unwrap(), ok.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(report["errors"][0]["level"], "warning");
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("empty")
+    );
+    // Only an empty file: nothing was scanned, which CI must not mistake for clean.
+    let (code, _, stderr) = scan_json(&[empty.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no Kubernetes objects found"), "{stderr}");
+    // A binary file is an input error naming where the bad byte is.
+    let bin = d.path().join("blob.yaml");
+    std::fs::write(&bin, [b'a', b':', b' ', 0xff, 0xfe, 0x00, 0x01]).unwrap();
+    let (code, report, _) = scan_json(&[bin.to_str().unwrap(), ok.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let msg = report["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("not UTF-8") && msg.contains("line 1, column 4"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn stdin_json_and_lists() {
+    let (code, report, _) = scan_json_stdin(&["-"], Some(PRIV_POD));
+    assert_eq!(code, 1);
+    assert_eq!(report["findings"][0]["location"]["file"], "-");
+    assert_eq!(report["findings"][0]["location"]["origin"], "stdin");
+    let list = r#"{"apiVersion":"v1","kind":"List","items":[
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a"},"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"nginx:1.27"}]}}]}"#;
+    let (code, report, _) = scan_json_stdin(&["-"], Some(list));
+    assert_eq!(code, 1);
+    let f = first_of(&report, "KW-PSS-002");
+    assert_eq!(f["location"]["pointer"], "/items/0/spec/hostNetwork");
+    assert_eq!(f["location"]["line"], 2);
+    assert_eq!(f["resource"]["namespace"], "default");
+}
+
+#[test]
+fn namespace_defaulting_flag() {
+    let (_, report, _) = scan_json_stdin(&["-", "-n", "payments"], Some(PRIV_POD));
+    assert_eq!(report["findings"][0]["resource"]["namespace"], "payments");
+}
+
+#[test]
+fn folders_honour_gitignore_and_skip_non_manifests() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), ".gitignore", "ignored/\n");
+    write(d.path(), "ignored/p.yaml", PRIV_POD);
+    write(d.path(), "app/p.yaml", PRIV_POD);
+    write(d.path(), "app/notes.txt", "privileged: true");
+    write(d.path(), ".github/workflows/ci.yml", "on: push\njobs: {}\n");
+    write(d.path(), "app/values.yaml", "replicaCount: 2\n");
+    write(d.path(), "chart/Chart.yaml", "apiVersion: v2\nname: c\n");
+    write(d.path(), "chart/templates/d.yaml", "{{ .Values.x }}\n");
+    let (code, report, _) = scan_json(&[d.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["objects"], 1, "{report:#}");
+    let skipped: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        skipped.iter().any(|r| r.contains("Helm chart")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|r| r.contains("not a Kubernetes object")),
+        "{skipped:?}"
+    );
+    // The same non-manifest named explicitly is an error: the user asked for it.
+    let v = d.path().join("app/values.yaml");
+    assert_eq!(scan_json(&[v.to_str().unwrap()]).0, 2);
+}
+
+#[test]
+fn suppression_by_annotation_on_object_and_pod_template() {
+    let d = tempfile::tempdir().unwrap();
+    let on_object = PRIV_POD.replace(
+        "  name: p\n",
+        "  name: p\n  annotations:\n    kubeward.io/ignore: \"KW-PSS-003 -- debug pod, deleted after the incident\"\n",
+    );
+    let f = write(d.path(), "a.yaml", &on_object);
+    let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let s = &first_of(&report, "KW-PSS-003")["suppressed"];
+    assert_eq!(s["by"], "annotation");
+    assert_eq!(s["reason"], "debug pod, deleted after the incident");
+    assert_eq!(report["summary"]["findings"]["suppressed"], 1);
+
+    let deploy = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: d}
+spec:
+  selector: {matchLabels: {app: d}}
+  template:
+    metadata:
+      labels: {app: d}
+      annotations:
+        kubeward.io/ignore: KW-PSS-002,KW-IMG-001 -- node agent
+    spec:
+      hostNetwork: true
+      containers: [{name: c, image: agent}]
+";
+    let f = write(d.path(), "b.yaml", deploy);
+    let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    let named: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "KW-PSS-002" || f["rule_id"] == "KW-IMG-001")
+        .collect();
+    assert_eq!(named.len(), 2, "{report:#}");
+    assert!(named.iter().all(|f| f["suppressed"]["by"] == "annotation"));
+    // An annotation naming something that is not a rule ID is a warning, not a silent no-op.
+    let bad = deploy.replace("KW-PSS-002,KW-IMG-001", "privileged");
+    let f = write(d.path(), "c.yaml", &bad);
+    let (_, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a rule ID")
+    );
+}
+
+#[test]
+fn config_ignores_with_expiry_severity_and_disable() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "p.yaml", PRIV_POD);
+    let cfg = write(
+        d.path(),
+        ".kubeward.yaml",
+        "ignore:\n  - rules: [KW-PSS-003]\n    kind: Pod\n    name: p*\n    reason: lab cluster\n    expires: 2999-01-01\n",
+    );
+    let dir = d.path().to_str().unwrap();
+    // Found upward from the scanned path.
+    let (code, report, _) = scan_json(&[dir, "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        first_of(&report, "KW-PSS-003")["suppressed"]["by"],
+        "config"
+    );
+    let mut c = kubeward();
+    let out = c.args(["scan", dir, "--format", "json"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "config discovered from the folder"
+    );
+
+    // Expired: stops applying, and says so.
+    std::fs::write(
+        &cfg,
+        "ignore:\n  - rules: [KW-PSS-003]\n    reason: lab cluster\n    expires: 2020-01-01\n",
+    )
+    .unwrap();
+    let (code, report, _) = scan_json(&[dir, "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(first_of(&report, "KW-PSS-003")["suppressed"].is_null());
+    let w = &report["errors"][0];
+    assert_eq!(w["level"], "warning");
+    assert!(
+        w["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired on 2020-01-01"),
+        "{w}"
+    );
+
+    // Severity override and disabling a whole layer.
+    std::fs::write(&cfg, "rules:\n  severity: {KW-PSS-003: low}\n").unwrap();
+    let (code, report, _) = scan_json(&[dir, "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(first_of(&report, "KW-PSS-003")["severity"], "low");
+    std::fs::write(&cfg, "rules:\n  disable: [pod-to-node]\n").unwrap();
+    let (_, report, _) = scan_json(&[dir, "--config", cfg.to_str().unwrap()]);
+    assert!(!rule_ids(&report).iter().any(|r| r.starts_with("KW-PSS")));
+}
+
+#[test]
+fn bad_config_is_a_clear_error() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "p.yaml", PRIV_POD);
+    let cfg = write(
+        d.path(),
+        "bad.yaml",
+        "ignore:\n  - rules: [KW-PSS-999]\n    reason: x\n",
+    );
+    let out = kubeward()
+        .args([
+            "scan",
+            d.path().to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.yaml:2:13") && err.contains("unknown rule ID `KW-PSS-999`"),
+        "{err}"
+    );
+    let cfg = write(d.path(), "bad2.yaml", "rules:\n  disabel: [x]\n");
+    let out = kubeward()
+        .args([
+            "scan",
+            d.path().to_str().unwrap(),
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad2.yaml:2:3: unknown field `disabel`")
+    );
+}
+
+#[test]
+fn baseline_fails_only_on_new_findings() {
+    let d = tempfile::tempdir().unwrap();
+    let f = write(d.path(), "p.yaml", PRIV_POD);
+    let base = d.path().join("base.json");
+    let (code, _, _) = scan_json(&[
+        f.to_str().unwrap(),
+        "--write-baseline",
+        base.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    // Same findings, moved lines: still suppressed by the baseline.
+    std::fs::write(
+        &f,
+        format!("# a comment that moves every line\n\n{PRIV_POD}"),
+    )
+    .unwrap();
+    let (code, report, _) = scan_json(&[f.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["findings"][0]["suppressed"]["by"], "baseline");
+    // A new finding fails.
+    std::fs::write(&f, PRIV_POD.replace("spec:\n", "spec:\n  hostPID: true\n")).unwrap();
+    let (code, report, _) = scan_json(&[f.to_str().unwrap(), "--baseline", base.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(active(&report, "KW-PSS-002"), 1);
+    assert_eq!(active(&report, "KW-PSS-003"), 0);
+    // A file that is not a baseline is a usage error.
+    kubeward()
+        .args([
+            "scan",
+            f.to_str().unwrap(),
+            "--baseline",
+            f.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn several_outputs_at_once() {
+    let d = tempfile::tempdir().unwrap();
+    let sarif = d.path().join("k.sarif");
+    let junit = d.path().join("k.xml");
+    let text = d.path().join("k.txt");
+    let out = kubeward()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "--no-config",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--output")
+        .arg(format!("junit={}", junit.display()))
+        .arg("--output")
+        .arg(format!("text={}", text.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let s: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .starts_with("<?xml")
+    );
+    let t = std::fs::read_to_string(&text).unwrap();
+    assert!(
+        !t.contains('\x1b'),
+        "text written to a file carries no colour codes"
+    );
+    kubeward()
+        .args(["scan", "examples/insecure-app", "--output", "pdf=x.pdf"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn missing_paths_and_usage_errors_exit_2() {
+    kubeward()
+        .args(["scan", "does/not/exist.yaml"])
+        .assert()
+        .code(2);
+    kubeward().args(["scan", "--bogus"]).assert().code(2);
+    kubeward()
+        .args(["scan", "examples", "--pod-security", "strict"])
+        .assert()
+        .code(2);
+    kubeward().args(["explain", "KW-NOPE-001"]).assert().code(2);
+}
+
+#[test]
+fn rules_and_explain() {
+    let out = kubeward()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"KW-PSS-003") && ids.contains(&"KW-GEN-001"));
+    let out = kubeward().args(["explain", "kw-pss-003"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Why it matters") && text.contains("cis: 5.2.2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn kustomize_folders_are_rendered() {
+    let kubectl_ok = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "base/pod.yaml", PRIV_POD);
+    write(
+        d.path(),
+        "base/kustomization.yaml",
+        "resources: [pod.yaml]\n",
+    );
+    write(
+        d.path(),
+        "overlay/kustomization.yaml",
+        "resources: [../base]\nnamespace: prod\nnamePrefix: prod-\n",
+    );
+    let overlay = d.path().join("overlay");
+    if !kubectl_ok {
+        assert!(
+            std::env::var_os("KUBEWARD_REQUIRE_SERVICES").is_none(),
+            "kubectl is required when KUBEWARD_REQUIRE_SERVICES is set"
+        );
+        eprintln!("skipped: kubectl not found; Kustomize rendering is not tested here");
+    } else {
+        let (code, report, stderr) = scan_json(&[overlay.to_str().unwrap()]);
+        assert_eq!(code, 1, "{stderr}");
+        let f = &report["findings"][0];
+        assert_eq!(f["resource"]["name"], "prod-p");
+        assert_eq!(f["resource"]["namespace"], "prod");
+        assert_eq!(f["location"]["origin"], "kustomize");
+        // Walking the parent renders both roots instead of reading their files raw.
+        let (_, report, _) = scan_json(&[d.path().to_str().unwrap()]);
+        assert_eq!(report["summary"]["objects"], 2);
+    }
+    // Without kubectl the error says what to do.
+    let out = kubeward()
+        .env("KUBEWARD_KUBECTL", "/nonexistent/kubectl")
+        .args([
+            "scan",
+            overlay.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-config",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msg = report["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("install kubectl") && msg.contains("--no-kustomize"),
+        "{msg}"
+    );
+    // --no-kustomize reads the files as they are.
+    let (code, report, _) = scan_json(&[d.path().to_str().unwrap(), "--no-kustomize"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["summary"]["objects"], 1);
+}
+
+#[test]
+fn missing_pod_spec_is_an_error_not_a_silent_pass() {
+    let (code, report, _) = scan_json_stdin(
+        &["-"],
+        Some(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template: oops\n",
+        ),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        report["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no pod spec")
+    );
+    assert_eq!(report["summary"]["objects"], 1);
+}

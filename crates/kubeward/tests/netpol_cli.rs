@@ -1,0 +1,204 @@
+//! `kubeward netpol`: inputs like `scan`, exit codes, formats, and the suggest round trip
+//! through the binary.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::PathBuf;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kw() -> Command {
+    let mut c = Command::cargo_bin("kubeward").unwrap();
+    c.current_dir(root());
+    c
+}
+
+#[test]
+fn connections_of_the_hardened_example() {
+    kw().args(["netpol", "connections", "examples/hardened-app"])
+        .assert()
+        .success()
+        .stdout("shop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n")
+        .stderr(predicate::str::contains("assumed to exist with only the label kubernetes.io/metadata.name: ingress-nginx, kube-system"));
+    kw().args([
+        "netpol",
+        "connections",
+        "examples/hardened-app",
+        "--format",
+        "csv",
+    ])
+    .assert()
+    .success()
+    .stdout("src,dst,conn\nshop/web[Deployment],shop/orders-api[Deployment],TCP 8080\n");
+    kw().args([
+        "netpol",
+        "connections",
+        "examples/hardened-app",
+        "-f",
+        "dot",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("subgraph \"cluster_shop\""));
+}
+
+#[test]
+fn stdin_like_scan() {
+    let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: x}\nspec: {template: {metadata: {labels: {app: a}}, spec: {containers: [{name: c, image: i}]}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b, namespace: x}\nspec: {template: {metadata: {labels: {app: b}}, spec: {containers: [{name: c, image: i}]}}}\n";
+    kw().args(["netpol", "connections", "-", "-f", "json"])
+        .write_stdin(yaml)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"src\": \"x/a[Deployment]\""));
+}
+
+#[test]
+fn invalid_policy_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {}\n  ingress:\n  - from:\n    - {}\n",
+    )
+    .unwrap();
+    kw().args(["netpol", "connections"])
+        .arg(&f)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "bad.yaml:8:7: NetworkPolicy x/p: a peer must set",
+        ));
+    // Broken YAML too.
+    std::fs::write(&f, "kind: [\n").unwrap();
+    kw().args(["netpol", "exposure"]).arg(&f).assert().code(2);
+}
+
+#[test]
+fn explain_and_exposure() {
+    kw().args(["netpol", "explain", "shop/web", "shop/orders-api[Deployment]", "--port", "8080/tcp", "examples/hardened-app"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("TCP 8080: ALLOWED"))
+        .stdout(predicate::str::contains("NetworkPolicy shop/orders-api-from-web ingress rule #1 (examples/hardened-app/network-policy.yaml:"));
+    kw().args([
+        "netpol",
+        "explain",
+        "shop/nope",
+        "shop/web",
+        "examples/hardened-app",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("no workload `shop/nope`"));
+    kw().args(["netpol", "exposure", "examples/hardened-app", "-f", "json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\"workload\": \"shop/web[Deployment]\"",
+        ));
+}
+
+#[test]
+fn suggest_round_trip_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    // Wanted: what the hardened example allows today, plus the outside reaching web.
+    let out = kw()
+        .args([
+            "netpol",
+            "connections",
+            "examples/hardened-app",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let mut flows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    flows.push(serde_json::json!({"src": "0.0.0.0-255.255.255.255[External]", "dst": "shop/web[Deployment]", "conn": "TCP 8080"}));
+    let flows_file = dir.path().join("flows.json");
+    std::fs::write(&flows_file, serde_json::to_string(&flows).unwrap()).unwrap();
+    let sg = kw()
+        .args(["netpol", "suggest", "examples/hardened-app", "--flows"])
+        .arg(&flows_file)
+        .output()
+        .unwrap();
+    assert!(
+        sg.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sg.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&sg.stderr)
+            .contains("kubeward finds exactly the 2 wanted connections")
+    );
+    // Inventory without its policies + the suggestion gives the wanted connections.
+    let inv = dir.path().join("inv");
+    std::fs::create_dir(&inv).unwrap();
+    for e in std::fs::read_dir(root().join("examples/hardened-app")).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap() != "network-policy.yaml" {
+            std::fs::copy(&p, inv.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(inv.join("suggested.yaml"), &sg.stdout).unwrap();
+    kw().args(["netpol", "connections"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .stdout("0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\nshop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n");
+    // The outside reaching web is reported (medium), nothing fails the default threshold.
+    kw().args(["scan"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("KW-NET-112"));
+    // Without flows: Services decide; the result scans without any finding.
+    let sg = kw()
+        .args(["netpol", "suggest", "examples/hardened-app"])
+        .output()
+        .unwrap();
+    assert!(sg.status.success());
+    std::fs::write(inv.join("suggested.yaml"), &sg.stdout).unwrap();
+    kw().args(["scan"])
+        .arg(&inv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 findings"));
+}
+
+#[test]
+fn ipblock_matches_pods_from_flag_or_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: server, namespace: x, labels: {app: s}}\nspec: {containers: [{name: c, image: i}]}\nstatus: {podIP: 10.0.0.7}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: client, namespace: x, labels: {app: c}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: x}\nspec:\n  podSelector: {matchLabels: {app: c}}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/24}}]}]\n",
+    )
+    .unwrap();
+    let line = "x/client[Pod] => x/server[Pod] : All Connections";
+    kw().args(["netpol", "connections", "--no-config"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(line).not());
+    kw().args([
+        "netpol",
+        "connections",
+        "--ipblock-matches-pods",
+        "--no-config",
+    ])
+    .arg(dir.path())
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(line));
+    std::fs::write(
+        dir.path().join(".kubeward.yaml"),
+        "settings:\n  ipblock_matches_pods: true\n",
+    )
+    .unwrap();
+    kw().args(["netpol", "connections"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(line));
+}
