@@ -2,8 +2,8 @@
 
 use crate::node::{Node, Span};
 use compact_str::CompactString;
-use serde::Serialize;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -67,6 +67,86 @@ impl Source {
             _ => None,
         }
     }
+}
+
+/// What a live cluster (or a snapshot of one) said about itself besides its objects. Filled by
+/// the cluster source; read by rules (version support, managed control planes, coverage).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    /// The kubeconfig context (or `in-cluster`).
+    pub context: String,
+    /// The API server URL.
+    #[serde(default)]
+    pub server: Option<String>,
+    /// What `/version` answered.
+    #[serde(default)]
+    pub version: Option<ServerVersion>,
+    /// Namespaces the scan was restricted to (`None`: all).
+    #[serde(default)]
+    pub namespaces: Option<Vec<String>>,
+    /// Resources that could not be read, each said once.
+    #[serde(default)]
+    pub gaps: Vec<CoverageGap>,
+}
+
+/// The API server's `/version`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerVersion {
+    pub major: String,
+    pub minor: String,
+    pub git_version: String,
+    #[serde(default)]
+    pub platform: String,
+}
+
+impl ServerVersion {
+    /// `(major, minor)` from `gitVersion` (`v1.31.4-eks-1234` → `(1, 31)`), falling back to the
+    /// `major`/`minor` fields (which some distributions suffix with `+`).
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        parse_major_minor(&self.git_version).or_else(|| {
+            let num = |s: &str| s.trim_end_matches('+').parse::<u32>().ok();
+            Some((num(&self.major)?, num(&self.minor)?))
+        })
+    }
+}
+
+/// `(major, minor)` of a Kubernetes version string such as `v1.31.4+k3s1` or `1.30`.
+pub fn parse_major_minor(v: &str) -> Option<(u32, u32)> {
+    let v = v.trim().trim_start_matches('v');
+    let mut it = v.split(['.', '-', '+']);
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// A resource the scan could not read, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CoverageGap {
+    /// API group (`""` for the core group).
+    pub group: String,
+    pub version: String,
+    /// Plural resource name (`secrets`).
+    pub resource: String,
+    pub kind: String,
+    /// The namespace, when only one namespace was refused.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// The verb that was refused (`list`).
+    pub verb: String,
+    /// What the server said (HTTP status and message).
+    pub reason: String,
+}
+
+/// Facts about an input file that rules may need (kubeconfig permissions). The input layer
+/// gathers them; rules never touch files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// Permission bits (`0o600`).
+    pub mode: Option<u32>,
+    /// The file's owner.
+    pub owner_uid: Option<u32>,
+    /// The user running the scan.
+    pub reader_uid: Option<u32>,
 }
 
 /// A Kubernetes object with the tree it was read from.
@@ -295,6 +375,10 @@ pub struct Inventory {
     by_pod_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
+    /// Per cluster-backed source: what the cluster said about itself.
+    cluster_info: BTreeMap<SourceId, ClusterInfo>,
+    /// Per file source: permissions and owner, when the input layer gathered them.
+    file_meta: BTreeMap<SourceId, FileMeta>,
     /// Results of whole-inventory analyses shared by several rules (see [`Inventory::memo`]).
     memo: Memo,
 }
@@ -411,6 +495,31 @@ impl Inventory {
             }
             self.objects.push(obj);
         }
+    }
+
+    /// Records what a cluster-backed source said about itself.
+    pub fn set_cluster_info(&mut self, source: SourceId, info: ClusterInfo) {
+        self.cluster_info.insert(source, info);
+    }
+
+    /// What the cluster behind `source` said about itself, if it is cluster-backed.
+    pub fn cluster_info(&self, source: SourceId) -> Option<&ClusterInfo> {
+        self.cluster_info.get(&source)
+    }
+
+    /// Every cluster-backed source with its facts, in source order.
+    pub fn clusters(&self) -> impl Iterator<Item = (SourceId, &ClusterInfo)> + '_ {
+        self.cluster_info.iter().map(|(k, v)| (*k, v))
+    }
+
+    /// Records file facts for `source`.
+    pub fn set_file_meta(&mut self, source: SourceId, meta: FileMeta) {
+        self.file_meta.insert(source, meta);
+    }
+
+    /// File facts for `source`, when the input layer gathered them.
+    pub fn file_meta(&self, source: SourceId) -> Option<&FileMeta> {
+        self.file_meta.get(&source)
     }
 
     /// Whether objects of `(group, kind)` live in a namespace. Unknown custom kinds without a

@@ -164,12 +164,18 @@ fn finding(o: &mut String, f: &ReportFinding, texts: &mut TextCache<'_>) {
     if !w.is_empty() {
         let _ = writeln!(o, "   {BLUE}-->{RESET} {w}");
     }
+    // Source lines of kubeconfigs and Secrets may hold keys, tokens or values, and a finding
+    // may mark its own line as secret-bearing: such lines are never shown.
+    let secret_bearing = f.redact_source
+        || f.resource.as_ref().is_some_and(|r| {
+            (r.kind == "Config" || r.kind == "Secret") && !r.api_version.contains('/')
+        });
     if let Some(loc) = &f.location {
-        if f.redact_source {
+        if secret_bearing {
             if loc.line.is_some() {
                 let _ = writeln!(
                     o,
-                    "   {BLUE}={RESET} {DIM}source line not shown: it holds a secret value{RESET}"
+                    "   {BLUE}={RESET} {DIM}source line not shown: it may hold a secret value{RESET}"
                 );
             }
         } else if let (Some(file), Some(line)) = (&loc.file, loc.line) {

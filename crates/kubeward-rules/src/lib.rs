@@ -5,8 +5,10 @@
 //! findings with JSON pointers; they never touch files, clusters or output formats.
 
 pub mod containers;
+pub mod control_plane;
 pub mod data;
 pub mod network;
+pub mod nodes;
 pub mod pod_to_node;
 
 use kubeward_core::Rule;
@@ -18,6 +20,8 @@ pub fn rules() -> Vec<&'static Rule> {
     v.extend_from_slice(containers::RULES);
     v.extend_from_slice(data::RULES);
     v.extend_from_slice(network::RULES);
+    v.extend_from_slice(nodes::RULES);
+    v.extend_from_slice(control_plane::RULES);
     v
 }
 

@@ -27,6 +27,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 enum Command {
     /// Scan manifests (files, folders, `-` for stdin, Kustomize folders).
     ///
@@ -40,6 +41,10 @@ enum Command {
     Netpol(cli::netpol::NetpolArgs),
     /// RBAC questions: who-can, can, graph (same inputs as `scan`).
     Rbac(cli::rbac::RbacArgs),
+    /// Save a live cluster's objects for offline scans (`kubeward scan FILE.kwsnap`).
+    Snapshot(cli::snapshot::SnapshotArgs),
+    /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
+    Kubeconfig(cli::kubeconfig::KubeconfigArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +54,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cli::rules::explain(a),
         Command::Netpol(a) => cli::netpol::run(a),
         Command::Rbac(a) => cli::rbac::run(a),
+        Command::Snapshot(a) => cli::snapshot::run(a),
+        Command::Kubeconfig(a) => cli::kubeconfig::run(a),
     }
 }

@@ -41,10 +41,12 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     if o.kind == "PodTemplate" || o.namespace() != Some("default") {
         return;
     }
+    // Always the same pointer (the span falls back to `metadata` when the field is absent),
+    // so the finding keeps one identity whether read from a file or from a cluster.
     if o.namespace_defaulted {
         out.report(
             o,
-            "/metadata",
+            "/metadata/namespace",
             format!(
                 "{} {} has no metadata.namespace, so it lands in `default` unless applied with -n",
                 o.kind, o.name
@@ -87,7 +89,7 @@ mod tests {
             );
             assert_eq!(
                 sorted(pointers(&d)),
-                sorted(vec!["/metadata"]),
+                sorted(vec!["/metadata/namespace"]),
                 "{kind}: {defaulted}"
             );
             assert!(d[0].message.contains("no metadata.namespace"));

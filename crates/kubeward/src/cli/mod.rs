@@ -2,10 +2,12 @@
 //! [`usage_error`].
 
 pub mod input;
+pub mod kubeconfig;
 pub mod netpol;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod snapshot;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -116,6 +116,9 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             paths
                 .iter()
                 .find(|p| *p != "-")
+                .map(String::as_str)
+                // A cluster-only scan looks for the config from the current folder.
+                .or(args.input.cluster.wanted().then_some("."))
                 .and_then(|p| Config::discover(std::path::Path::new(p)))
         });
         match path {
@@ -143,7 +146,19 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         None => None,
     };
 
-    let outcome = scan_loaded(args.input.load(), &reg, &config, baseline.as_ref());
+    // One inventory per cluster context (--all-contexts), so analyses never mix clusters.
+    let mut outcomes: Vec<_> = args
+        .input
+        .load_each()
+        .into_iter()
+        .map(|l| scan_loaded(l, &reg, &config, baseline.as_ref()))
+        .collect();
+    let mut outcome = outcomes.remove(0);
+    if !outcomes.is_empty() {
+        let mut reports = vec![outcome.report];
+        reports.extend(outcomes.into_iter().map(|o| o.report));
+        outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
+    }
     let report = &outcome.report;
     let rules = enabled_rules(&reg, &config);
     let render = |f: Format| -> String {
@@ -199,10 +214,10 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
         return ExitCode::from(2);
     }
-    if outcome.loaded.inventory.is_empty() {
+    if report.summary.objects == 0 {
         return usage_error(format!(
             "no Kubernetes objects found in {}",
-            paths.join(", ")
+            super::input::describe_inputs(&args.input)
         ));
     }
     match args.fail_on {

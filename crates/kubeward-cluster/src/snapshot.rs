@@ -1,0 +1,151 @@
+//! Snapshots: what a cluster scan read (objects, `/version`, discovery, coverage gaps), saved
+//! as zstd-compressed JSON, so it can be analysed later offline with `kubeward scan FILE`.
+//! Secrets are in it as metadata only, exactly as they were read.
+//!
+//! ```json
+//! {"kubeward_snapshot": 1, "tool_version": "0.1.0", "created": "2026-11-27T10:00:00Z",
+//!  "cluster": {"context": "...", "server": "...", "version": {...}, "gaps": [...]},
+//!  "discovery": {"mode": "aggregated", "resources": [...]},
+//!  "objects": [{...}, ...]}
+//! ```
+
+use crate::discovery::Discovered;
+use crate::json::JsonNode;
+use kubeward_core::inventory::ClusterInfo;
+use kubeward_core::node::Node;
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+
+pub const FORMAT_VERSION: u32 = 1;
+/// The file extension `kubeward snapshot` suggests.
+pub const EXTENSION: &str = "kwsnap";
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+#[derive(Serialize)]
+struct Out<'a> {
+    kubeward_snapshot: u32,
+    tool_version: &'static str,
+    created: String,
+    cluster: &'a ClusterInfo,
+    discovery: &'a Discovered,
+    objects: &'a [Node],
+}
+
+#[derive(Deserialize)]
+struct In {
+    kubeward_snapshot: u32,
+    #[serde(default)]
+    created: String,
+    cluster: ClusterInfo,
+    #[serde(default)]
+    discovery: Discovered,
+    objects: Vec<JsonNode>,
+}
+
+/// A snapshot read back.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub created: String,
+    pub cluster: ClusterInfo,
+    pub discovery: Discovered,
+    pub objects: Vec<Node>,
+}
+
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (y, m, d) = kubeward_core::config::civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Writes a snapshot (through a temporary file, renamed into place).
+pub fn write(
+    path: &Path,
+    cluster: &ClusterInfo,
+    discovery: &Discovered,
+    objects: &[Node],
+) -> Result<(), String> {
+    let tmp = path.with_extension("kwsnap.tmp");
+    let out = Out {
+        kubeward_snapshot: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        created: now_rfc3339(),
+        cluster,
+        discovery,
+        objects,
+    };
+    let res = (|| -> std::io::Result<()> {
+        let f = std::fs::File::create(&tmp)?;
+        let mut enc = zstd::stream::Encoder::new(std::io::BufWriter::with_capacity(1 << 20, f), 3)?;
+        serde_json::to_writer(&mut enc, &out)?;
+        let mut w = enc.finish()?;
+        w.flush()?;
+        Ok(())
+    })();
+    match res {
+        Ok(()) => {
+            std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(format!("cannot write {}: {e}", path.display()))
+        }
+    }
+}
+
+/// Whether `path` looks like a snapshot: the `.kwsnap` extension or a zstd frame.
+pub fn is_snapshot(path: &Path) -> bool {
+    if path.extension().and_then(|e| e.to_str()) == Some(EXTENSION) {
+        return true;
+    }
+    if !path.is_file() {
+        return false;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == ZSTD_MAGIC
+}
+
+/// Reads a snapshot.
+pub fn read(path: &Path) -> Result<Snapshot, String> {
+    let name = path.display();
+    let raw = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if raw.get(..4) != Some(&ZSTD_MAGIC[..]) {
+        return Err(format!(
+            "{name}: not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)"
+        ));
+    }
+    let json = zstd::stream::decode_all(&raw[..])
+        .map_err(|e| format!("{name}: corrupt snapshot (zstd): {e}"))?;
+    drop(raw);
+    let v: In = serde_json::from_slice(&json).map_err(|e| {
+        format!(
+            "{name}: not a kubeward snapshot (line {} column {}: {e})",
+            e.line(),
+            e.column()
+        )
+    })?;
+    if v.kubeward_snapshot != FORMAT_VERSION {
+        return Err(format!(
+            "{name}: snapshot format {} is not supported (this kubeward reads format {FORMAT_VERSION})",
+            v.kubeward_snapshot
+        ));
+    }
+    Ok(Snapshot {
+        created: v.created,
+        cluster: v.cluster,
+        discovery: v.discovery,
+        objects: v.objects.into_iter().map(|JsonNode(n)| n).collect(),
+    })
+}
