@@ -117,7 +117,7 @@ fn analyse(loaded: &Loaded) -> (usize, Duration) {
     .run(&loaded.inventory, &loaded.duplicates, None);
     let report = kubeward_core::report::build(
         &loaded.inventory,
-        &out.findings,
+        out.findings,
         vec![],
         vec![],
         &loaded.stats,

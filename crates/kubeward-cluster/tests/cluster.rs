@@ -176,7 +176,7 @@ async fn findings_name_the_cluster_and_not_a_file() {
     let findings = run_rules(&cluster);
     let report = kubeward_core::report::build(
         &cluster.inventory,
-        &findings,
+        findings.clone(),
         vec![],
         vec![],
         &Default::default(),

@@ -116,16 +116,21 @@ impl<'a> PodSpec<'a> {
     /// The pod spec of `object`, if its kind carries one and the spec is a mapping.
     pub fn of(object: &'a Object) -> Option<PodSpec<'a>> {
         let (_, meta_ptr, spec_ptr) = LOCATIONS.iter().find(|(k, _, _)| *k == object.kind)?;
-        let spec = object.root.locate(spec_ptr);
-        if !spec.complete || spec.node.as_map().is_none() {
-            return None;
-        }
-        let meta = object.root.locate(meta_ptr);
+        // The pointers are static and need no unescaping: walk them directly (this runs for
+        // every object in several analyses).
+        let walk = |ptr: &str| {
+            let mut cur = &object.root;
+            for key in ptr.split('/').skip(1) {
+                cur = cur.get(key)?;
+            }
+            Some(cur)
+        };
+        let spec = walk(spec_ptr).filter(|n| n.as_map().is_some())?;
         Some(PodSpec {
             object,
-            meta: meta.complete.then_some(meta.node),
+            meta: walk(meta_ptr),
             meta_ptr,
-            spec: spec.node,
+            spec,
             spec_ptr,
         })
     }

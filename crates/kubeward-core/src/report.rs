@@ -6,7 +6,8 @@ use crate::finding::{Finding, Layer, Severity, Status, Suppression};
 use crate::input::{Diagnostic, Level, LoadStats, Skipped};
 use crate::inventory::{Inventory, ObjectId, SourceKind};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Version of the JSON report format.
 pub const REPORT_VERSION: &str = "1";
@@ -41,7 +42,7 @@ pub struct ResourceOut {
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LocationOut {
     /// The file as given on the command line (`-` for stdin). `null` for cluster objects.
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     /// 1-based; `null` when the object has no source text.
     pub line: Option<u32>,
     /// 1-based, in Unicode code points.
@@ -70,9 +71,10 @@ pub struct ReportFinding {
     pub title: &'static str,
     pub message: String,
     pub remediation: &'static str,
-    pub resource: Option<ResourceOut>,
+    /// Shared by every finding on the same object.
+    pub resource: Option<Arc<ResourceOut>>,
     pub location: Option<LocationOut>,
-    pub references: BTreeMap<String, String>,
+    pub references: References,
     pub related: Vec<RelatedOut>,
     pub suppressed: Option<Suppression>,
     /// Stable identity used by baselines and SARIF partial fingerprints.
@@ -81,6 +83,46 @@ pub struct ReportFinding {
     /// is a Secret): renderers show the location but never the line.
     #[serde(skip)]
     pub redact_source: bool,
+}
+
+/// A finding's references: the rule's own (shared by all its findings) plus those specific to
+/// the finding, which win on the same source. Serialised as one flat `{source: ids}` object.
+#[derive(Clone, Debug, Default)]
+pub struct References {
+    pub rule: Arc<BTreeMap<&'static str, String>>,
+    pub extra: Vec<(&'static str, String)>,
+}
+
+impl References {
+    /// The value for `source`, if any.
+    pub fn get(&self, source: &str) -> Option<&str> {
+        self.extra
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == source)
+            .map(|(_, v)| v.as_str())
+            .or_else(|| self.rule.get(source).map(String::as_str))
+    }
+
+    /// All `(source, ids)` pairs, sorted by source.
+    pub fn merged(&self) -> BTreeMap<&'static str, &str> {
+        let mut m: BTreeMap<&'static str, &str> =
+            self.rule.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for (k, v) in &self.extra {
+            m.insert(k, v.as_str());
+        }
+        m
+    }
+}
+
+impl Serialize for References {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.extra.is_empty() {
+            self.rule.serialize(s)
+        } else {
+            self.merged().serialize(s)
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -128,13 +170,23 @@ fn resource_of(inventory: &Inventory, id: ObjectId) -> ResourceOut {
 
 /// Where `pointer` is in object `id`.
 pub fn location_of(inventory: &Inventory, id: ObjectId, pointer: &str) -> LocationOut {
+    let src = inventory.source(inventory.object(id).source);
+    let file = match src.kind {
+        SourceKind::Cluster { .. } | SourceKind::Runtime => None,
+        _ => Some(Arc::from(src.name.as_str())),
+    };
+    locate_in(inventory, id, pointer, file)
+}
+
+fn locate_in(
+    inventory: &Inventory,
+    id: ObjectId,
+    pointer: &str,
+    file: Option<Arc<str>>,
+) -> LocationOut {
     let o = inventory.object(id);
     let src = inventory.source(o.source);
     let span = o.span_of(pointer);
-    let file = match src.kind {
-        SourceKind::Cluster { .. } | SourceKind::Runtime => None,
-        _ => Some(src.name.clone()),
-    };
     let has = !span.is_none();
     let origin = match src.kind {
         SourceKind::File => "file",
@@ -149,25 +201,91 @@ pub fn location_of(inventory: &Inventory, id: ObjectId, pointer: &str) -> Locati
         file,
         line: has.then_some(span.line),
         column: has.then_some(span.col),
-        pointer: format!("{}{}", o.base_pointer, pointer),
+        pointer: if o.base_pointer.is_empty() {
+            pointer.to_string()
+        } else {
+            format!("{}{}", o.base_pointer, pointer)
+        },
+    }
+}
+
+/// Per-scan caches so that findings share what they have in common: rule references, the
+/// resource of an object, the name of a file.
+#[derive(Default)]
+struct Shared {
+    refs: HashMap<&'static str, Arc<BTreeMap<&'static str, String>>>,
+    resources: HashMap<ObjectId, Arc<ResourceOut>>,
+    files: HashMap<crate::inventory::SourceId, Option<Arc<str>>>,
+}
+
+impl Shared {
+    fn refs(
+        &mut self,
+        rule: &'static crate::rule::RuleMeta,
+    ) -> Arc<BTreeMap<&'static str, String>> {
+        self.refs
+            .entry(rule.id)
+            .or_insert_with(|| {
+                let mut m: BTreeMap<&'static str, String> = BTreeMap::new();
+                for (k, v) in rule.references {
+                    m.entry(*k)
+                        .and_modify(|e| {
+                            e.push_str(", ");
+                            e.push_str(v)
+                        })
+                        .or_insert_with(|| (*v).to_string());
+                }
+                Arc::new(m)
+            })
+            .clone()
+    }
+
+    fn resource(&mut self, inv: &Inventory, id: ObjectId) -> Arc<ResourceOut> {
+        self.resources
+            .entry(id)
+            .or_insert_with(|| Arc::new(resource_of(inv, id)))
+            .clone()
+    }
+
+    fn location(&mut self, inv: &Inventory, id: ObjectId, pointer: &str) -> LocationOut {
+        let sid = inv.object(id).source;
+        let file = self
+            .files
+            .entry(sid)
+            .or_insert_with(|| {
+                let src = inv.source(sid);
+                match src.kind {
+                    SourceKind::Cluster { .. } | SourceKind::Runtime => None,
+                    _ => Some(Arc::from(src.name.as_str())),
+                }
+            })
+            .clone();
+        locate_in(inv, id, pointer, file)
     }
 }
 
 /// Builds the report: resolves locations, sorts by file, line, rule, and counts.
 pub fn build(
     inventory: &Inventory,
-    findings: &[Finding],
+    findings: Vec<Finding>,
     mut errors: Vec<Diagnostic>,
     mut skipped: Vec<Skipped>,
     stats: &LoadStats,
 ) -> Report {
+    let mut shared = Shared::default();
     let mut out: Vec<ReportFinding> = findings
-        .iter()
+        .into_iter()
         .map(|f| {
-            let mut references = f.rule.reference_map();
-            for (k, v) in &f.references {
-                references.insert((*k).to_string(), v.clone());
-            }
+            let fingerprint = fingerprint(&f, inventory);
+            let related = f
+                .related
+                .into_iter()
+                .map(|r| RelatedOut {
+                    resource: (*shared.resource(inventory, r.object)).clone(),
+                    location: shared.location(inventory, r.object, &r.pointer),
+                    message: r.message,
+                })
+                .collect();
             ReportFinding {
                 rule_id: f.rule.id,
                 rule_name: f.rule.name,
@@ -175,22 +293,19 @@ pub fn build(
                 status: f.status,
                 layer: f.rule.layer,
                 title: f.rule.title,
-                message: f.message.clone(),
+                message: f.message,
                 remediation: f.rule.fix,
-                resource: f.object.map(|id| resource_of(inventory, id)),
-                location: f.object.map(|id| location_of(inventory, id, &f.pointer)),
-                references,
-                related: f
-                    .related
-                    .iter()
-                    .map(|r| RelatedOut {
-                        resource: resource_of(inventory, r.object),
-                        location: location_of(inventory, r.object, &r.pointer),
-                        message: r.message.clone(),
-                    })
-                    .collect(),
-                suppressed: f.suppressed.clone(),
-                fingerprint: fingerprint(f, inventory),
+                resource: f.object.map(|id| shared.resource(inventory, id)),
+                location: f
+                    .object
+                    .map(|id| shared.location(inventory, id, &f.pointer)),
+                references: References {
+                    rule: shared.refs(f.rule),
+                    extra: f.references,
+                },
+                related,
+                suppressed: f.suppressed,
+                fingerprint,
                 redact_source: f.redact_source
                     || f.object
                         .is_some_and(|id| inventory.object(id).is("", "Secret")),
@@ -203,7 +318,7 @@ pub fn build(
     });
     // Any finding on a line that holds a secret value must not quote that line either (flow
     // style puts a whole container, env value included, on one line).
-    let secret_lines: std::collections::HashSet<(String, u32)> = out
+    let secret_lines: std::collections::HashSet<(Arc<str>, u32)> = out
         .iter()
         .filter(|f| f.redact_source)
         .filter_map(|f| {
@@ -297,7 +412,7 @@ fn sort_key(f: &ReportFinding) -> SortKey<'_> {
         loc.and_then(|l| l.line).unwrap_or(0),
         f.rule_id,
         loc.and_then(|l| l.column).unwrap_or(0),
-        f.resource.as_ref(),
+        f.resource.as_deref(),
         loc.map(|l| l.pointer.as_str()).unwrap_or(""),
         f.message.as_str(),
     )

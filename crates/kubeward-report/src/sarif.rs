@@ -222,7 +222,7 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             });
             if e.line > 0 {
                 let loc = LocationOut {
-                    file: Some(e.file.clone()),
+                    file: Some(e.file.as_str().into()),
                     line: Some(e.line),
                     column: Some(e.column.max(1)),
                     pointer: String::new(),

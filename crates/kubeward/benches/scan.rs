@@ -98,7 +98,7 @@ fn bench(c: &mut Criterion) {
             .run(&loaded.inventory, &loaded.duplicates, None);
             kubeward_core::report::build(
                 &loaded.inventory,
-                &out.findings,
+                out.findings,
                 Vec::new(),
                 Vec::new(),
                 &loaded.stats,

@@ -56,7 +56,7 @@ pub fn scan_loaded(
     errors.extend(out.diagnostics);
     let report = report::build(
         &loaded.inventory,
-        &out.findings,
+        out.findings,
         errors,
         loaded.skipped.clone(),
         &loaded.stats,

@@ -206,28 +206,48 @@ const K3S_DEFAULTS: &[(Kind, &str, &str)] = &[
     (Kind::Scheduler, "profiling", "false"),
 ];
 
+/// Containers that may be control-plane components: found once per scan and shared by every
+/// control-plane rule (each used to walk every workload again).
+struct Candidates(Vec<(kubeward_core::ObjectId, kubeward_core::ContainerKind, usize)>);
+
 /// Every control-plane component in the inventory, in inventory order.
 pub fn components(inv: &Inventory) -> Vec<Component<'_>> {
-    let mut out = Vec::new();
-    for kind in WORKLOAD_KINDS {
-        for object in inv.of_kind(kind) {
-            let Some(pod) = PodSpec::of(object) else {
-                continue;
-            };
-            for c in pod.containers() {
-                if c.kind != kubeward_core::ContainerKind::Regular {
+    let candidates = inv.memo(|| {
+        let mut v = Vec::new();
+        for kind in WORKLOAD_KINDS {
+            for object in inv.of_kind(kind) {
+                let Some(pod) = PodSpec::of(object) else {
                     continue;
+                };
+                for c in pod.containers() {
+                    if c.kind == kubeward_core::ContainerKind::Regular && may_be_component(c) {
+                        v.push((object.id, c.kind, c.index));
+                    }
                 }
-                collect(object, c, &mut out);
             }
+        }
+        Candidates(v)
+    });
+    let mut out = Vec::new();
+    for (id, kind, index) in &candidates.0 {
+        let object = inv.object(*id);
+        let Some(pod) = PodSpec::of(object) else {
+            continue;
+        };
+        if let Some(c) = pod
+            .containers()
+            .find(|c| c.kind == *kind && c.index == *index)
+        {
+            collect(object, c, &mut out);
         }
     }
     out.sort_by_key(|c| (c.object.id, c.kind));
     out
 }
 
-fn collect<'a>(object: &'a Object, container: Container<'a>, out: &mut Vec<Component<'a>>) {
-    // Cheap test first: most containers are not control-plane components.
+/// The cheap test: the first word of `command` (or of `args` without a command) names a
+/// control-plane binary. Most containers fail it.
+fn may_be_component(container: Container<'_>) -> bool {
     let first = |field: &str| {
         container
             .node
@@ -236,7 +256,10 @@ fn collect<'a>(object: &'a Object, container: Container<'a>, out: &mut Vec<Compo
             .and_then(Node::as_str)
     };
     let head = first("command").or_else(|| first("args")).map(basename);
-    if !matches!(
+    if head.is_none() {
+        return false;
+    }
+    matches!(
         head,
         Some(
             "kube-apiserver"
@@ -246,11 +269,11 @@ fn collect<'a>(object: &'a Object, container: Container<'a>, out: &mut Vec<Compo
                 | "k3s"
                 | "server"
         )
-    ) && container.node.get("command").is_some()
-    {
-        return;
-    }
-    if head.is_none() {
+    ) || container.node.get("command").is_none()
+}
+
+fn collect<'a>(object: &'a Object, container: Container<'a>, out: &mut Vec<Component<'a>>) {
+    if !may_be_component(container) {
         return;
     }
     let strings = |field: &str| -> Vec<(String, String)> {

@@ -176,11 +176,21 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
     };
     for (fmt, file) in &outputs {
-        let mut body = render(*fmt);
-        if *fmt == Format::Text {
-            body = anstream::adapter::strip_str(&body).to_string();
-        }
-        if let Err(e) = std::fs::write(file, body) {
+        let written = if *fmt == Format::Json {
+            // JSON is streamed: a large scan's report is not built twice in memory.
+            std::fs::File::create(file).and_then(|f| {
+                let mut w = std::io::BufWriter::new(f);
+                kubeward_report::json::write(report, &mut w)?;
+                w.flush()
+            })
+        } else {
+            let mut body = render(*fmt);
+            if *fmt == Format::Text {
+                body = anstream::adapter::strip_str(&body).to_string();
+            }
+            std::fs::write(file, body)
+        };
+        if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", file.display()));
         }
     }
@@ -191,18 +201,32 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
     }
     let stdout_format: Format = args.format.into();
-    let body = render(stdout_format);
-    if stdout_format == Format::Text {
+    if stdout_format == Format::Json {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let _ = kubeward_report::json::write(report, &mut out);
+        let _ = out.flush();
+    } else if stdout_format == Format::Text {
+        let body = render(stdout_format);
         let mut out = anstream::stdout();
         let _ = out.write_all(body.as_bytes());
         let _ = out.flush();
     } else {
         // Machine formats never carry colour.
+        let body = render(stdout_format);
         let mut out = std::io::stdout();
         let _ = out.write_all(body.as_bytes());
         let _ = out.flush();
     }
 
+    let code = exit_code(&outcome, &args, stdout_format);
+    // The inventory and report are about to be discarded with the process: freeing a large
+    // scan's trees one by one would only add to its run time.
+    std::mem::forget(outcome);
+    code
+}
+
+fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs, stdout_format: Format) -> ExitCode {
+    let report = &outcome.report;
     if report.summary.errors > 0 {
         if stdout_format != Format::Text {
             let _ = writeln!(
