@@ -131,7 +131,11 @@ impl Engine<'_> {
                     inventory,
                     settings,
                 };
+                let t = std::time::Instant::now();
                 run(&ctx, &mut Emitter::new(meta, &mut out));
+                if t.elapsed().as_millis() >= 20 {
+                    crate::timing(meta.id, t);
+                }
                 out
             })
             .collect();

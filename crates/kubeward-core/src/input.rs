@@ -155,9 +155,15 @@ fn is_manifest_ext(p: &Path) -> bool {
 /// Loads everything named by `args`.
 pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
+    let t = std::time::Instant::now();
     let units = plan(args, opts, &mut loaded);
+    crate::timing("walk", t);
+    let t = std::time::Instant::now();
     let parsed: Vec<ParsedUnit> = units.par_iter().map(|u| read_unit(u, opts)).collect();
+    crate::timing("parse", t);
+    let t = std::time::Instant::now();
     assemble(parsed, opts, &mut loaded);
+    crate::timing("inventory", t);
     loaded
 }
 

@@ -5,7 +5,7 @@
 //! same way (Go's `encoding/json`, which the API server uses, also keeps the last one), and reads
 //! a stream of concatenated JSON values, which `kubectl` accepts.
 
-use crate::node::{Key, Map, Node, Span, Value};
+use crate::node::{Key, KeyIndex, Map, Node, Span, Value};
 use crate::yaml::{Document, Duplicate, Limits, YamlError};
 use compact_str::CompactString;
 
@@ -169,6 +169,7 @@ impl JsonParser<'_> {
         self.enter()?;
         self.pos += 1;
         let mut map = self.map_pool.pop().unwrap_or_default();
+        let mut index = KeyIndex::default();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b'}') {
             self.pos += 1;
@@ -193,7 +194,7 @@ impl JsonParser<'_> {
                     name: name.clone(),
                     span: kspan,
                 };
-                if let Some(old) = map.insert(key, v) {
+                if let Some(old) = map.insert_indexed(key, v, &mut index) {
                     let mut pointer = self.pointer();
                     pointer.push('/');
                     pointer.push_str(&crate::node::escape_token(&name));

@@ -4,6 +4,17 @@
 
 pub mod config;
 pub mod engine;
+
+/// Prints how long a phase took to stderr when `KUBEWARD_TIMINGS` is set (for profiling large
+/// scans; off by default).
+pub fn timing(phase: &str, since: std::time::Instant) {
+    if std::env::var_os("KUBEWARD_TIMINGS").is_some() {
+        eprintln!(
+            "timing: {phase:<12} {:>8.1} ms",
+            since.elapsed().as_secs_f64() * 1e3
+        );
+    }
+}
 pub mod finding;
 pub mod image;
 pub mod input;

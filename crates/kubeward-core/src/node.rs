@@ -85,6 +85,41 @@ impl Map {
         }
     }
 
+    /// [`Map::insert`] in constant time for large maps: past a few entries the loaders keep a
+    /// hash index of the keys, so a ConfigMap with thousands of keys loads in linear time.
+    pub(crate) fn insert_indexed(
+        &mut self,
+        key: Key,
+        value: Node,
+        index: &mut KeyIndex,
+    ) -> Option<Key> {
+        const LINEAR: usize = 16;
+        if index.0.is_none() && self.entries.len() < LINEAR {
+            return self.insert(key, value);
+        }
+        let entries = &self.entries;
+        let idx = index.0.get_or_insert_with(|| {
+            entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.name.clone(), i))
+                .collect()
+        });
+        match idx.get(&key.name) {
+            Some(&i) => {
+                let slot = &mut self.entries[i];
+                let old = std::mem::replace(&mut slot.0, key);
+                slot.1 = value;
+                Some(old)
+            }
+            None => {
+                idx.insert(key.name.clone(), self.entries.len());
+                self.entries.push((key, value));
+                None
+            }
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entries
             .iter()
@@ -140,6 +175,10 @@ impl Map {
         }
     }
 }
+
+/// The key index of a map being built (see [`Map::insert_indexed`]).
+#[derive(Debug, Default)]
+pub(crate) struct KeyIndex(Option<std::collections::HashMap<CompactString, usize>>);
 
 static NULL_NODE: Node = Node {
     value: Value::Null,

@@ -272,10 +272,11 @@ pub fn build(
     mut skipped: Vec<Skipped>,
     stats: &LoadStats,
 ) -> Report {
-    let mut shared = Shared::default();
+    use rayon::prelude::*;
+    // In parallel, each worker with its own caches of shared parts.
     let mut out: Vec<ReportFinding> = findings
-        .into_iter()
-        .map(|f| {
+        .into_par_iter()
+        .map_init(Shared::default, |shared, f| {
             let fingerprint = fingerprint(&f, inventory);
             let related = f
                 .related
@@ -312,7 +313,7 @@ pub fn build(
             }
         })
         .collect();
-    out.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    out.par_sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     out.dedup_by(|a, b| {
         a.fingerprint == b.fingerprint && a.message == b.message && a.location == b.location
     });

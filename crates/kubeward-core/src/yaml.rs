@@ -13,7 +13,7 @@
 //! error in one document does not hide the others. Alias expansion is budgeted (a "billion
 //! laughs" document gets an error, not an out-of-memory kill) and nesting depth is capped.
 
-use crate::node::{Key, Map, Node, Span, Value};
+use crate::node::{Key, KeyIndex, Map, Node, Span, Value};
 use compact_str::{CompactString, ToCompactString};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use std::borrow::Cow;
@@ -178,6 +178,7 @@ enum Frame {
         pending: Pending,
         /// Keys whose current value came from a `<<` merge.
         merged: Vec<CompactString>,
+        index: KeyIndex,
     },
 }
 
@@ -254,6 +255,7 @@ fn load_chunk(
                     anchor,
                     pending: Pending::None,
                     merged: Vec::new(),
+                    index: KeyIndex::default(),
                 });
             }
             Event::SequenceEnd => match b.stack.pop() {
@@ -465,12 +467,15 @@ impl Builder<'_> {
     }
 
     fn insert_explicit(&mut self, key: Key, node: Node) {
-        let Some(Frame::Map { map, merged, .. }) = self.stack.last_mut() else {
+        let Some(Frame::Map {
+            map, merged, index, ..
+        }) = self.stack.last_mut()
+        else {
             return;
         };
         let name = key.name.clone();
         let kept = key.span;
-        let Some(old) = map.insert(key, node) else {
+        let Some(old) = map.insert_indexed(key, node, index) else {
             return;
         };
         if let Some(i) = merged.iter().position(|m| *m == name) {
@@ -506,14 +511,17 @@ impl Builder<'_> {
             _ => return Err(merge_error(at)),
         };
         let base = self.pointer_to_top();
-        let Some(Frame::Map { map, merged, .. }) = self.stack.last_mut() else {
+        let Some(Frame::Map {
+            map, merged, index, ..
+        }) = self.stack.last_mut()
+        else {
             return Ok(());
         };
         for m in sources {
             for (k, v) in m.into_entries() {
                 let name = k.name.clone();
                 let kept = v.span;
-                if let Some(old) = map.insert(k, v) {
+                if let Some(old) = map.insert_indexed(k, v, index) {
                     if !merged.contains(&name) {
                         self.duplicates.push(Duplicate {
                             pointer: format!("{base}/{}", crate::node::escape_token(&name)),
@@ -836,6 +844,27 @@ mod tests {
         assert_eq!(dup.pointer, "/spec/privileged");
         assert_eq!((dup.first.line, dup.kept.line), (2, 4));
         assert!(!dup.by_merge);
+    }
+
+    #[test]
+    fn large_maps_keep_duplicate_semantics_past_the_index_threshold() {
+        let mut y = String::from("data:\n");
+        for i in 0..100 {
+            y.push_str(&format!("  k{i}: v{i}\n"));
+        }
+        y.push_str("  k3: late\n  k90: later\n");
+        let docs = load_stream(&y, &Limits::default());
+        let n = docs[0].result.as_ref().unwrap().as_ref().unwrap();
+        let data = n.get("data").unwrap().as_map().unwrap();
+        assert_eq!(data.len(), 100);
+        assert_eq!(data.get("k3").unwrap().as_str(), Some("late"));
+        assert_eq!(data.get("k90").unwrap().as_str(), Some("later"));
+        let ptrs: Vec<&str> = docs[0]
+            .duplicates
+            .iter()
+            .map(|d| d.pointer.as_str())
+            .collect();
+        assert_eq!(ptrs, vec!["/data/k3", "/data/k90"]);
     }
 
     #[test]

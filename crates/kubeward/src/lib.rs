@@ -51,7 +51,10 @@ pub fn scan_loaded(
     config: &Config,
     baseline: Option<&Baseline>,
 ) -> ScanOutcome {
+    let t = std::time::Instant::now();
     let out = Engine { registry, config }.run(&loaded.inventory, &loaded.duplicates, baseline);
+    kubeward_core::timing("rules", t);
+    let t = std::time::Instant::now();
     let mut errors: Vec<Diagnostic> = loaded.diagnostics.clone();
     errors.extend(out.diagnostics);
     let report = report::build(
@@ -61,6 +64,7 @@ pub fn scan_loaded(
         loaded.skipped.clone(),
         &loaded.stats,
     );
+    kubeward_core::timing("report", t);
     ScanOutcome { loaded, report }
 }
 

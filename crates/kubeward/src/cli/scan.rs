@@ -201,6 +201,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
     }
     let stdout_format: Format = args.format.into();
+    let t = std::time::Instant::now();
     if stdout_format == Format::Json {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let _ = kubeward_report::json::write(report, &mut out);
@@ -218,6 +219,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         let _ = out.flush();
     }
 
+    kubeward_core::timing("output", t);
     let code = exit_code(&outcome, &args, stdout_format);
     // The inventory and report are about to be discarded with the process: freeing a large
     // scan's trees one by one would only add to its run time.
