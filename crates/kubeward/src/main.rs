@@ -29,7 +29,8 @@ struct Cli {
 #[derive(Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per run
 enum Command {
-    /// Scan manifests (files, folders, `-` for stdin, Kustomize folders).
+    /// Scan manifests (files, folders, `-` for stdin, Kustomize folders), snapshots, or a live
+    /// cluster (`--cluster`).
     ///
     /// Helm charts: `helm template RELEASE CHART | kubeward scan -`.
     Scan(cli::scan::ScanArgs),
