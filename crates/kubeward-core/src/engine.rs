@@ -9,6 +9,7 @@ use crate::rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleM
 use crate::yaml::Duplicate;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 /// The annotation that suppresses findings on an object or its pod template:
 /// `kubeward.io/ignore: "KW-PSS-003,KW-CTR-001 -- reason"`.
@@ -95,6 +96,13 @@ impl Engine<'_> {
             .collect();
         let settings = &self.config.settings;
 
+        // With KUBEWARD_TIMINGS=rules, the time spent in each object rule (summed over threads;
+        // the clock reads themselves add to the total).
+        let timed = std::env::var_os("KUBEWARD_TIMINGS").is_some_and(|v| v == "rules");
+        let spent: Vec<std::sync::atomic::AtomicU64> = (0..object_rules.len())
+            .map(|_| std::sync::atomic::AtomicU64::new(0))
+            .collect();
+        let t = std::time::Instant::now();
         let mut findings: Vec<Finding> = inventory
             .objects()
             .par_iter()
@@ -106,14 +114,23 @@ impl Engine<'_> {
                     inventory,
                     settings,
                 };
-                for (meta, targets, run) in &object_rules {
+                for (i, (meta, targets, run)) in object_rules.iter().enumerate() {
                     let applies = match targets {
                         Targets::All => true,
                         Targets::PodSpecs => pod.is_some(),
                         Targets::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
                     };
                     if applies {
-                        run(&ctx, &mut Emitter::new(meta, &mut out));
+                        if timed {
+                            let t = std::time::Instant::now();
+                            run(&ctx, &mut Emitter::new(meta, &mut out));
+                            spent[i].fetch_add(
+                                t.elapsed().as_nanos() as u64,
+                                std::sync::atomic::Ordering::Relaxed,
+                            );
+                        } else {
+                            run(&ctx, &mut Emitter::new(meta, &mut out));
+                        }
                     }
                 }
                 out
@@ -123,6 +140,15 @@ impl Engine<'_> {
                 a
             });
 
+        crate::timing("object rules", t);
+        if timed {
+            for (i, (meta, _, _)) in object_rules.iter().enumerate() {
+                let ms = spent[i].load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6;
+                if ms >= 5.0 {
+                    eprintln!("timing: {:<12} {ms:>8.1} ms (object rule)", meta.id);
+                }
+            }
+        }
         let mut more: Vec<Finding> = inventory_rules
             .par_iter()
             .flat_map_iter(|(meta, run)| {
@@ -140,6 +166,7 @@ impl Engine<'_> {
             })
             .collect();
         findings.append(&mut more);
+        crate::timing("all rules", t);
 
         if enabled.iter().any(|r| std::ptr::eq(*r, &DUPLICATE_KEY)) {
             for (id, d) in duplicates {
@@ -170,7 +197,9 @@ impl Engine<'_> {
                 f.severity = *s;
             }
         }
+        let t = std::time::Instant::now();
         self.suppress(inventory, &mut findings, baseline, &mut diagnostics);
+        crate::timing("suppress", t);
         EngineOutput {
             findings,
             diagnostics,
@@ -185,7 +214,9 @@ impl Engine<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         // Annotations, parsed once per object that has findings.
-        let mut annotations: HashMap<ObjectId, Vec<(String, String)>> = HashMap::new();
+        let mut annotations: HashMap<ObjectId, Rc<Ignores>> = HashMap::new();
+        let mut last: Option<(ObjectId, Rc<Ignores>)> = None;
+        let none = Rc::new(Vec::new());
         let today = today();
         let (expired, live): (Vec<_>, Vec<_>) = self
             .config
@@ -218,9 +249,20 @@ impl Engine<'_> {
                 continue;
             };
             let obj = inventory.object(id);
-            let ann = annotations
-                .entry(id)
-                .or_insert_with(|| parse_ignore_annotations(obj, inventory, diagnostics));
+            // Only objects that carry the annotation are parsed (the inventory knows which);
+            // findings on one object are mostly adjacent: the last object's annotations first.
+            if !inventory.has_ignore_annotation(id) {
+                last = Some((id, none.clone()));
+            } else if last.as_ref().is_none_or(|(l, _)| *l != id) {
+                let parsed = annotations
+                    .entry(id)
+                    .or_insert_with(|| {
+                        Rc::new(parse_ignore_annotations(obj, inventory, diagnostics))
+                    })
+                    .clone();
+                last = Some((id, parsed));
+            }
+            let ann = &last.as_ref().expect("set above").1;
             if let Some((_, reason)) = ann
                 .iter()
                 .find(|(r, _)| r == "*" || r.eq_ignore_ascii_case(f.rule.id))
@@ -252,6 +294,9 @@ impl Engine<'_> {
         }
     }
 }
+
+/// `(rule ID or "*", reason)` pairs of an object's ignore annotations.
+type Ignores = Vec<(String, String)>;
 
 /// Reads `kubeward.io/ignore` from the object and from its pod template. Returns
 /// `(rule ID or "*", reason)` pairs.
@@ -334,5 +379,33 @@ pub fn fingerprint(f: &Finding, inventory: &Inventory) -> String {
     if let Some(k) = &f.key {
         eat(k);
     }
-    format!("{h:016x}")
+    hex16(h)
+}
+
+/// 16 lower-case hex digits, as `format!("{h:016x}")` writes them, without the formatter.
+fn hex16(h: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits: Vec<u8> = (0..16)
+        .map(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize])
+        .collect();
+    String::from_utf8(digits).expect("ASCII")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex16_is_what_the_formatter_writes() {
+        for h in [
+            0,
+            1,
+            0xf,
+            0x10,
+            0xdead_beef,
+            u64::MAX,
+            0x0123_4567_89ab_cdef,
+            1 << 63,
+        ] {
+            assert_eq!(super::hex16(h), format!("{h:016x}"));
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use crate::node::{Node, Span};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -379,6 +379,8 @@ pub struct Inventory {
     cluster_info: BTreeMap<SourceId, ClusterInfo>,
     /// Per file source: permissions and owner, when the input layer gathered them.
     file_meta: BTreeMap<SourceId, FileMeta>,
+    /// Objects with a `kubeward.io/ignore` annotation on themselves or their pod template.
+    ignore_annotated: HashSet<ObjectId>,
     /// Results of whole-inventory analyses shared by several rules (see [`Inventory::memo`]).
     memo: Memo,
 }
@@ -483,7 +485,10 @@ impl Inventory {
                         .push(id);
                 }
             }
+            let ignore = crate::engine::IGNORE_ANNOTATION;
+            let mut annotated = obj.annotations().and_then(|a| a.get(ignore)).is_some();
             if let Some(pod) = crate::podspec::PodSpec::of(&obj) {
+                annotated |= pod.annotations().and_then(|a| a.get(ignore)).is_some();
                 for (k, v) in pod.labels().map(|l| l.entries()).into_iter().flatten() {
                     if let Some(v) = v.as_str() {
                         self.by_pod_label
@@ -492,6 +497,9 @@ impl Inventory {
                             .push(id);
                     }
                 }
+            }
+            if annotated {
+                self.ignore_annotated.insert(id);
             }
             self.objects.push(obj);
         }
@@ -555,6 +563,16 @@ impl Inventory {
             .downcast::<std::sync::OnceLock<Arc<T>>>()
             .expect("memo cells are keyed by their type");
         cell.get_or_init(|| Arc::new(init())).clone()
+    }
+
+    /// Whether the object or its pod template carries a `kubeward.io/ignore` annotation.
+    pub fn has_ignore_annotation(&self, id: ObjectId) -> bool {
+        self.ignore_annotated.contains(&id)
+    }
+
+    /// How many objects of each kind the inventory holds (from the kind index).
+    pub fn kind_counts(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.by_kind.iter().map(|(k, ids)| (k.as_str(), ids.len()))
     }
 
     pub fn objects(&self) -> &[Object] {

@@ -175,18 +175,18 @@ pub fn location_of(inventory: &Inventory, id: ObjectId, pointer: &str) -> Locati
         SourceKind::Cluster { .. } | SourceKind::Runtime => None,
         _ => Some(Arc::from(src.name.as_str())),
     };
-    locate_in(inventory, id, pointer, file)
+    locate_in(inventory, id, pointer.into(), file)
 }
 
 fn locate_in(
     inventory: &Inventory,
     id: ObjectId,
-    pointer: &str,
+    pointer: std::borrow::Cow<'_, str>,
     file: Option<Arc<str>>,
 ) -> LocationOut {
     let o = inventory.object(id);
     let src = inventory.source(o.source);
-    let span = o.span_of(pointer);
+    let span = o.span_of(&pointer);
     let has = !span.is_none();
     let origin = match src.kind {
         SourceKind::File => "file",
@@ -202,7 +202,7 @@ fn locate_in(
         line: has.then_some(span.line),
         column: has.then_some(span.col),
         pointer: if o.base_pointer.is_empty() {
-            pointer.to_string()
+            pointer.into_owned()
         } else {
             format!("{}{}", o.base_pointer, pointer)
         },
@@ -216,6 +216,8 @@ struct Shared {
     refs: HashMap<&'static str, Arc<BTreeMap<&'static str, String>>>,
     resources: HashMap<ObjectId, Arc<ResourceOut>>,
     files: HashMap<crate::inventory::SourceId, Option<Arc<str>>>,
+    last_resource: Option<(ObjectId, Arc<ResourceOut>)>,
+    last_file: Option<(crate::inventory::SourceId, Option<Arc<str>>)>,
 }
 
 impl Shared {
@@ -241,25 +243,46 @@ impl Shared {
     }
 
     fn resource(&mut self, inv: &Inventory, id: ObjectId) -> Arc<ResourceOut> {
-        self.resources
+        // Findings on one object are mostly adjacent: check the last one first.
+        if let Some((last, r)) = &self.last_resource {
+            if *last == id {
+                return r.clone();
+            }
+        }
+        let r = self
+            .resources
             .entry(id)
             .or_insert_with(|| Arc::new(resource_of(inv, id)))
-            .clone()
+            .clone();
+        self.last_resource = Some((id, r.clone()));
+        r
     }
 
-    fn location(&mut self, inv: &Inventory, id: ObjectId, pointer: &str) -> LocationOut {
+    fn location(
+        &mut self,
+        inv: &Inventory,
+        id: ObjectId,
+        pointer: std::borrow::Cow<'_, str>,
+    ) -> LocationOut {
         let sid = inv.object(id).source;
-        let file = self
-            .files
-            .entry(sid)
-            .or_insert_with(|| {
-                let src = inv.source(sid);
-                match src.kind {
-                    SourceKind::Cluster { .. } | SourceKind::Runtime => None,
-                    _ => Some(Arc::from(src.name.as_str())),
-                }
-            })
-            .clone();
+        let file = match &self.last_file {
+            Some((last, f)) if *last == sid => f.clone(),
+            _ => {
+                let f = self
+                    .files
+                    .entry(sid)
+                    .or_insert_with(|| {
+                        let src = inv.source(sid);
+                        match src.kind {
+                            SourceKind::Cluster { .. } | SourceKind::Runtime => None,
+                            _ => Some(Arc::from(src.name.as_str())),
+                        }
+                    })
+                    .clone();
+                self.last_file = Some((sid, f.clone()));
+                f
+            }
+        };
         locate_in(inv, id, pointer, file)
     }
 }
@@ -284,7 +307,7 @@ pub fn build(
                 .into_iter()
                 .map(|r| RelatedOut {
                     resource: (*shared.resource(inventory, r.object)).clone(),
-                    location: shared.location(inventory, r.object, &r.pointer),
+                    location: shared.location(inventory, r.object, r.pointer.into()),
                     message: r.message,
                 })
                 .collect();
@@ -300,7 +323,7 @@ pub fn build(
                 resource: f.object.map(|id| shared.resource(inventory, id)),
                 location: f
                     .object
-                    .map(|id| shared.location(inventory, id, &f.pointer)),
+                    .map(|id| shared.location(inventory, id, f.pointer.into())),
                 references: References {
                     rule: shared.refs(f.rule),
                     extra: f.references,
@@ -330,23 +353,40 @@ pub fn build(
         .enumerate()
         .map(|(i, f)| (f, i as u32 + 1))
         .collect();
-    let quick = |f: &ReportFinding| {
+    let mut rules: Vec<&'static str> = out
+        .iter()
+        .map(|f| f.rule_id)
+        .collect::<std::collections::HashSet<_>>()
+        .into_iter()
+        .collect();
+    rules.sort_unstable();
+    let rule_rank: HashMap<&'static str, u32> = rules
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| (r, i as u32))
+        .collect();
+    // The first four parts of the sort key packed into one integer (object-less last, file
+    // rank, line, rule rank), then the position: integer comparisons for almost every pair.
+    let quick = |f: &ReportFinding| -> u128 {
         let loc = f.location.as_ref();
-        (
-            f.resource.is_none(),
-            loc.and_then(|l| l.file.as_deref()).map_or(0, |n| rank[n]),
-            loc.and_then(|l| l.line).unwrap_or(0),
-            f.rule_id,
-        )
+        let file = loc.and_then(|l| l.file.as_deref()).map_or(0, |n| rank[n]);
+        let line = loc.and_then(|l| l.line).unwrap_or(0);
+        (u128::from(f.resource.is_none()) << 127)
+            | (u128::from(file) << 96)
+            | (u128::from(line) << 64)
+            | u128::from(rule_rank[f.rule_id])
     };
-    // Sort positions, not the (large) findings themselves.
-    let keys: Vec<_> = out.par_iter().map(quick).collect();
-    let mut order: Vec<usize> = (0..out.len()).collect();
-    order.par_sort_by(|&a, &b| {
-        keys[a]
-            .cmp(&keys[b])
-            .then_with(|| sort_key(&out[a]).cmp(&sort_key(&out[b])))
+    let mut keys: Vec<(u128, u32)> = out
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| (quick(f), i as u32))
+        .collect();
+    keys.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| sort_key(&out[a.1 as usize]).cmp(&sort_key(&out[b.1 as usize])))
+            .then(a.1.cmp(&b.1))
     });
+    let order: Vec<usize> = keys.into_iter().map(|(_, i)| i as usize).collect();
     let mut slots: Vec<Option<ReportFinding>> = out.into_iter().map(Some).collect();
     let mut out: Vec<ReportFinding> = order
         .iter()
@@ -396,12 +436,10 @@ pub fn build(
         warnings: errors.iter().filter(|e| e.level == Level::Warning).count(),
         ..Default::default()
     };
-    for o in inventory.objects() {
-        *summary
-            .objects_by_kind
-            .entry(o.kind.to_string())
-            .or_default() += 1;
-    }
+    summary.objects_by_kind = inventory
+        .kind_counts()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
     let c = &mut summary.findings;
     c.total = out.len();
     for f in &out {

@@ -146,18 +146,20 @@ impl<'a> Emitter<'a> {
 #[derive(Default)]
 pub struct Registry {
     rules: Vec<&'static Rule>,
+    /// Upper-cased IDs, to refuse duplicates without comparing every pair.
+    ids: std::collections::HashSet<String>,
 }
 
 impl Registry {
     pub fn new() -> Self {
-        Registry { rules: Vec::new() }
+        Registry::default()
     }
 
     /// Adds rules. Panics on a duplicate ID: that is a programming error caught by tests.
     pub fn extend(&mut self, rules: impl IntoIterator<Item = &'static Rule>) {
         for r in rules {
             assert!(
-                self.get(r.meta.id).is_none(),
+                self.ids.insert(r.meta.id.to_ascii_uppercase()),
                 "duplicate rule id {}",
                 r.meta.id
             );

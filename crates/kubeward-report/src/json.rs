@@ -4,9 +4,12 @@
 //! greppable and diffable, and so that findings can be serialised in parallel (a large scan has
 //! hundreds of thousands of them).
 
-use kubeward_core::report::Report;
+use kubeward_core::report::{Report, ReportFinding, ResourceOut};
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::Write;
+use std::sync::Arc;
 
 /// The report as a string.
 pub fn render(report: &Report) -> String {
@@ -35,9 +38,10 @@ fn write_windowed(report: &Report, w: &mut impl Write, window: usize) -> std::io
             .par_chunks(512)
             .map(|chunk| {
                 let mut buf = Vec::with_capacity(chunk.len() * 1024);
+                let mut cache = Fragments::default();
                 for f in chunk {
                     buf.push(b'\n');
-                    serde_json::to_writer(&mut buf, f)?;
+                    write_finding(&mut buf, f, &mut cache)?;
                     buf.push(b',');
                 }
                 Ok(buf)
@@ -68,6 +72,83 @@ fn write_windowed(report: &Report, w: &mut impl Write, window: usize) -> std::io
     w.write_all(b"}\n")
 }
 
+/// Escaped JSON of the parts a finding shares with others: what comes from its rule (name,
+/// title, remediation, references) and its resource. Escaping these long, repeated strings
+/// was most of the serialisation time of a large report.
+#[derive(Default)]
+struct Fragments {
+    /// By rule ID: `{"rule_id":..,"rule_name":..,"severity":` / `"title":..,"message":` /
+    /// `,"remediation":..,"resource":` / the rule's own references.
+    rules: HashMap<&'static str, [Vec<u8>; 4]>,
+    /// The last resource written, by address (findings on one object are adjacent).
+    resource: Option<(*const ResourceOut, Vec<u8>)>,
+}
+
+/// Writes `f` exactly as `serde_json::to_writer(f)` would (same keys, order and escaping).
+fn write_finding(
+    buf: &mut Vec<u8>,
+    f: &ReportFinding,
+    cache: &mut Fragments,
+) -> Result<(), serde_json::Error> {
+    let rule = match cache.rules.entry(f.rule_id) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => {
+            let mut head = b"{\"rule_id\":".to_vec();
+            serde_json::to_writer(&mut head, f.rule_id)?;
+            head.extend_from_slice(b",\"rule_name\":");
+            serde_json::to_writer(&mut head, f.rule_name)?;
+            head.extend_from_slice(b",\"severity\":");
+            let mut title = b",\"layer\":".to_vec();
+            serde_json::to_writer(&mut title, &f.layer)?;
+            title.extend_from_slice(b",\"title\":");
+            serde_json::to_writer(&mut title, f.title)?;
+            title.extend_from_slice(b",\"message\":");
+            let mut fix = b",\"remediation\":".to_vec();
+            serde_json::to_writer(&mut fix, f.remediation)?;
+            fix.extend_from_slice(b",\"resource\":");
+            let refs = serde_json::to_vec(&*f.references.rule)?;
+            e.insert([head, title, fix, refs])
+        }
+    };
+    buf.extend_from_slice(&rule[0]);
+    serde_json::to_writer(&mut *buf, &f.severity)?;
+    buf.extend_from_slice(b",\"status\":");
+    serde_json::to_writer(&mut *buf, &f.status)?;
+    buf.extend_from_slice(&rule[1]);
+    serde_json::to_writer(&mut *buf, &f.message)?;
+    buf.extend_from_slice(&rule[2]);
+    match &f.resource {
+        None => buf.extend_from_slice(b"null"),
+        Some(r) => {
+            let ptr = Arc::as_ptr(r);
+            match &cache.resource {
+                Some((p, bytes)) if *p == ptr => buf.extend_from_slice(bytes),
+                _ => {
+                    let bytes = serde_json::to_vec(&**r)?;
+                    buf.extend_from_slice(&bytes);
+                    cache.resource = Some((ptr, bytes));
+                }
+            }
+        }
+    }
+    buf.extend_from_slice(b",\"location\":");
+    serde_json::to_writer(&mut *buf, &f.location)?;
+    buf.extend_from_slice(b",\"references\":");
+    if f.references.extra.is_empty() {
+        buf.extend_from_slice(&rule[3]);
+    } else {
+        serde_json::to_writer(&mut *buf, &f.references)?;
+    }
+    buf.extend_from_slice(b",\"related\":");
+    serde_json::to_writer(&mut *buf, &f.related)?;
+    buf.extend_from_slice(b",\"suppressed\":");
+    serde_json::to_writer(&mut *buf, &f.suppressed)?;
+    buf.extend_from_slice(b",\"fingerprint\":");
+    serde_json::to_writer(&mut *buf, &f.fingerprint)?;
+    buf.push(b'}');
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use kubeward_core::testing::load;
@@ -83,6 +164,48 @@ mod tests {
         }
         .run(&l.inventory, &l.duplicates, None);
         kubeward_core::report::build(&l.inventory, out.findings, Vec::new(), Vec::new(), &l.stats)
+    }
+
+    #[test]
+    fn each_finding_is_byte_for_byte_what_serde_writes() {
+        use kubeward_core::finding::{Severity, Suppression};
+        use kubeward_core::report::RelatedOut;
+        let mut y = String::new();
+        for (i, ns) in ["a", "b\"q\u{e9}\\"].iter().enumerate() {
+            y.push_str(&format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: '{ns}'}}\ndata:\n  k: a\n  k: b\n  l: a\n  l: b\n"
+            ));
+        }
+        let mut r = report(&y);
+        assert_eq!(r.findings.len(), 4);
+        // Every optional part, on some findings and not on others.
+        r.findings[0].suppressed = Some(Suppression {
+            by: "config".into(),
+            reason: "tab\there, quote \" and \u{1f600}".into(),
+        });
+        r.findings[1].references.extra.push(("cis", "5.1.1".into()));
+        r.findings[1]
+            .references
+            .extra
+            .push(("mitre", "T0000 \"x\"".into()));
+        r.findings[2].severity = Severity::Info;
+        let other = RelatedOut {
+            resource: (*r.findings[0].resource.clone().unwrap()).clone(),
+            location: r.findings[0].location.clone().unwrap(),
+            message: "the other \n place".into(),
+        };
+        r.findings[2].related.push(other);
+        r.findings[3].resource = None;
+        r.findings[3].location = None;
+        let mut cache = super::Fragments::default();
+        for f in &r.findings {
+            let mut ours = Vec::new();
+            super::write_finding(&mut ours, f, &mut cache).unwrap();
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(f).unwrap()
+            );
+        }
     }
 
     #[test]

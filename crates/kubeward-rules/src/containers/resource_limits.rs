@@ -4,9 +4,9 @@
 //! (`spec.resources.limits`), or by the defaults of a LimitRange in its namespace; otherwise it
 //! is missing.
 
-use kubeward_core::podspec::WORKLOAD_KINDS;
 use kubeward_core::{
-    Check, ContainerKind, Emitter, InventoryCtx, Layer, Node, PodSpec, Rule, RuleMeta, Severity,
+    Check, ContainerKind, Emitter, Inventory, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity,
+    Targets,
 };
 use std::collections::HashSet;
 
@@ -45,17 +45,22 @@ pub static RULE: Rule = Rule {
         ],
         default_enabled: true,
     },
-    check: Check::Inventory(check),
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: check,
+    },
 };
 
 const RESOURCES: [&str; 2] = ["memory", "cpu"];
 
 /// Namespaces whose LimitRanges give containers a default limit for each resource: a
 /// `Container` item with `default.<resource>` or `max.<resource>` (the API defaults `default`
-/// to `max`).
-fn defaulted_namespaces<'a>(ctx: &InventoryCtx<'a>) -> [HashSet<&'a str>; 2] {
+/// to `max`). Computed once per inventory.
+struct Defaulted([HashSet<String>; 2]);
+
+fn defaulted_namespaces(inventory: &Inventory) -> Defaulted {
     let mut out = [HashSet::new(), HashSet::new()];
-    for lr in ctx.inventory.of_kind("LimitRange") {
+    for lr in inventory.of_kind("LimitRange") {
         if lr.group() != "" {
             continue;
         }
@@ -71,73 +76,69 @@ fn defaulted_namespaces<'a>(ctx: &InventoryCtx<'a>) -> [HashSet<&'a str>; 2] {
             }
             for (i, r) in RESOURCES.iter().enumerate() {
                 if item.path(&["default", r]).is_some() || item.path(&["max", r]).is_some() {
-                    out[i].insert(ns);
+                    out[i].insert(ns.to_string());
                 }
             }
         }
     }
-    out
+    Defaulted(out)
 }
 
-fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
-    let defaulted = defaulted_namespaces(ctx);
-    for kind in WORKLOAD_KINDS {
-        for obj in ctx.inventory.of_kind(kind) {
-            let Some(pod) = PodSpec::of(obj) else {
-                continue;
-            };
-            // Resources whose limit the pod or the namespace already provides.
-            let covered: [bool; 2] = std::array::from_fn(|i| {
-                pod.spec
-                    .path(&["resources", "limits", RESOURCES[i]])
-                    .is_some()
-                    || obj.namespace().is_some_and(|ns| defaulted[i].contains(ns))
-            });
-            if covered == [true, true] {
-                continue;
-            }
-            for c in pod.containers() {
-                // Ephemeral containers cannot have resources; they share the pod's.
-                if c.kind == ContainerKind::Ephemeral {
-                    continue;
+fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
+    let Some(pod) = ctx.pod else { return };
+    let obj = ctx.object;
+    let defaulted = ctx.inventory.memo(|| defaulted_namespaces(ctx.inventory));
+    let defaulted = &defaulted.0;
+    // Resources whose limit the pod or the namespace already provides.
+    let covered: [bool; 2] = std::array::from_fn(|i| {
+        pod.spec
+            .path(&["resources", "limits", RESOURCES[i]])
+            .is_some()
+            || obj.namespace().is_some_and(|ns| defaulted[i].contains(ns))
+    });
+    if covered == [true, true] {
+        return;
+    }
+    for c in pod.containers() {
+        // Ephemeral containers cannot have resources; they share the pod's.
+        if c.kind == ContainerKind::Ephemeral {
+            continue;
+        }
+        let res = c.node.get("resources");
+        let missing: Vec<&str> = (0..2)
+            .filter(|&i| {
+                !covered[i]
+                    && res
+                        .and_then(|r| r.path(&["limits", RESOURCES[i]]))
+                        .is_none()
+            })
+            .map(|i| RESOURCES[i])
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let pointer = match res {
+            Some(r) if r.get("limits").is_some() => c.ptr(&["resources", "limits"]),
+            Some(_) => c.ptr(&["resources"]),
+            None => c.ptr(&[]),
+        };
+        let memory = missing.contains(&"memory");
+        let f = out.report(
+            obj,
+            pointer,
+            format!(
+                "{} has no {} limit (none on the pod, no LimitRange default in the scanned input): {}",
+                c.describe(),
+                missing.join(" or "),
+                if memory {
+                    "it can exhaust the node's memory and get other pods evicted"
+                } else {
+                    "it can take every idle core of its node from the pods next to it"
                 }
-                let res = c.node.get("resources");
-                let missing: Vec<&str> = (0..2)
-                    .filter(|&i| {
-                        !covered[i]
-                            && res
-                                .and_then(|r| r.path(&["limits", RESOURCES[i]]))
-                                .is_none()
-                    })
-                    .map(|i| RESOURCES[i])
-                    .collect();
-                if missing.is_empty() {
-                    continue;
-                }
-                let pointer = match res {
-                    Some(r) if r.get("limits").is_some() => c.ptr(&["resources", "limits"]),
-                    Some(_) => c.ptr(&["resources"]),
-                    None => c.ptr(&[]),
-                };
-                let memory = missing.contains(&"memory");
-                let f = out.report(
-                    obj,
-                    pointer,
-                    format!(
-                        "{} has no {} limit (none on the pod, no LimitRange default in the scanned input): {}",
-                        c.describe(),
-                        missing.join(" or "),
-                        if memory {
-                            "it can exhaust the node's memory and get other pods evicted"
-                        } else {
-                            "it can take every idle core of its node from the pods next to it"
-                        }
-                    ),
-                );
-                if !memory {
-                    f.severity(Severity::Low);
-                }
-            }
+            ),
+        );
+        if !memory {
+            f.severity(Severity::Low);
         }
     }
 }
