@@ -1,7 +1,8 @@
 //! Reading manifests: files, folders, stdin and Kustomize folders, into an [`Inventory`].
 //!
-//! Folders are walked recursively, honouring `.gitignore` and `.ignore`, taking `.yaml`,
-//! `.yml` and `.json` files. A folder holding a `kustomization.yaml` is rendered with
+//! Folders are walked recursively, honouring the tree's `.gitignore`, `.ignore` and
+//! `.git/info/exclude` (not a personal global excludes file), taking `.yaml`, `.yml` and `.json`
+//! files. A folder holding a `kustomization.yaml` is rendered with
 //! `kubectl kustomize` instead of being read file by file; a Helm chart folder (`Chart.yaml`)
 //! is skipped with a notice (render it with `helm template ... | kubeward scan -`). Files are read
 //! and parsed in parallel. Nothing is dropped silently: a document that cannot be read is an
@@ -245,8 +246,12 @@ fn walk(root: &Path, opts: &LoadOptions, units: &mut Vec<Unit>, loaded: &mut Loa
     let special_w = Arc::clone(&special);
     let kustomize = opts.kustomize;
     let mut files = Vec::new();
+    // The repository's own `.gitignore`, `.ignore` and `.git/info/exclude` apply; a personal
+    // global excludes file (`core.excludesFile`) does not, so a scan skips the same files on a
+    // laptop as in CI.
     let walker = ignore::WalkBuilder::new(root)
         .require_git(false)
+        .git_global(false)
         .sort_by_file_name(|a, b| a.cmp(b))
         .filter_entry(move |e| {
             if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {

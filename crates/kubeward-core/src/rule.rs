@@ -146,8 +146,8 @@ impl<'a> Emitter<'a> {
 #[derive(Default)]
 pub struct Registry {
     rules: Vec<&'static Rule>,
-    /// Upper-cased IDs, to refuse duplicates without comparing every pair.
-    ids: std::collections::HashSet<String>,
+    /// Upper-cased ID → position, for lookups and to refuse duplicates.
+    ids: std::collections::HashMap<String, usize>,
 }
 
 impl Registry {
@@ -158,20 +158,22 @@ impl Registry {
     /// Adds rules. Panics on a duplicate ID: that is a programming error caught by tests.
     pub fn extend(&mut self, rules: impl IntoIterator<Item = &'static Rule>) {
         for r in rules {
-            assert!(
-                self.ids.insert(r.meta.id.to_ascii_uppercase()),
-                "duplicate rule id {}",
-                r.meta.id
-            );
+            let previous = self
+                .ids
+                .insert(r.meta.id.to_ascii_uppercase(), self.rules.len());
+            assert!(previous.is_none(), "duplicate rule id {}", r.meta.id);
             self.rules.push(r);
         }
     }
 
+    /// The rule with this ID, in any letter case.
     pub fn get(&self, id: &str) -> Option<&'static Rule> {
-        self.rules
-            .iter()
-            .copied()
-            .find(|r| r.meta.id.eq_ignore_ascii_case(id))
+        let i = if id.bytes().any(|b| b.is_ascii_lowercase()) {
+            self.ids.get(&id.to_ascii_uppercase())
+        } else {
+            self.ids.get(id)
+        };
+        i.map(|&i| self.rules[i])
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &'static Rule> + '_ {

@@ -330,6 +330,39 @@ fn namespace_defaulting_flag() {
 }
 
 #[test]
+fn a_personal_global_git_excludes_file_does_not_hide_manifests() {
+    // `core.excludesFile` (default `$XDG_CONFIG_HOME/git/ignore`) belongs to one user's
+    // machine: a scan must find the same objects there as in CI.
+    let home = tempfile::tempdir().unwrap();
+    write(home.path(), ".config/git/ignore", "*.yaml\n");
+    write(
+        home.path(),
+        ".gitconfig",
+        &format!(
+            "[core]\n\texcludesFile = {}\n",
+            home.path().join(".config/git/ignore").display()
+        ),
+    );
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "app/p.yaml", PRIV_POD);
+    let out = kubeward()
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .args([
+            "scan",
+            d.path().to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-config",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["objects"], 1, "{report:#}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn folders_honour_gitignore_and_skip_non_manifests() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), ".gitignore", "ignored/\n");
