@@ -227,13 +227,60 @@ impl Ignore {
     }
 }
 
+/// Rule IDs and layer names listed under `rules.enable` or `rules.disable`, in file order,
+/// with an index so that asking about each of a hundred rules does not scan the list each time.
+#[derive(Debug, Clone, Default)]
+pub struct Selectors {
+    list: Vec<String>,
+    upper: std::collections::HashSet<String>,
+}
+
+impl<S: Into<String>> FromIterator<S> for Selectors {
+    fn from_iter<I: IntoIterator<Item = S>>(items: I) -> Self {
+        let mut out = Selectors::default();
+        for s in items {
+            out.push(s.into());
+        }
+        out
+    }
+}
+
+impl Selectors {
+    pub fn push(&mut self, selector: String) {
+        self.upper.insert(selector.to_ascii_uppercase());
+        self.list.push(selector);
+    }
+
+    /// Whether the rule ID is listed, in any letter case.
+    pub fn has_id(&self, id: &str) -> bool {
+        if id.bytes().any(|b| b.is_ascii_lowercase()) {
+            self.upper.contains(&id.to_ascii_uppercase())
+        } else {
+            self.upper.contains(id)
+        }
+    }
+
+    /// Whether the layer is listed (layer names are lower case).
+    pub fn has_layer(&self, layer: &str) -> bool {
+        self.list.iter().any(|s| s == layer)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.list.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
 /// A loaded, validated configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Where it came from, if a file.
     pub path: Option<PathBuf>,
-    pub enable: Vec<String>,
-    pub disable: Vec<String>,
+    pub enable: Selectors,
+    pub disable: Selectors,
     pub severity: BTreeMap<String, Severity>,
     pub ignores: Vec<Ignore>,
     pub settings: Settings,
@@ -463,18 +510,16 @@ impl Config {
     /// Whether `rule` runs, after `enable`/`disable` (rule IDs beat layer names; disable beats
     /// enable at the same precision).
     pub fn rule_enabled(&self, id: &str, layer: Layer, default_enabled: bool) -> bool {
-        let by_id = |list: &[String]| list.iter().any(|s| s.eq_ignore_ascii_case(id));
-        let by_layer = |list: &[String]| list.iter().any(|s| s == layer.as_str());
-        if by_id(&self.disable) {
+        if self.disable.has_id(id) {
             return false;
         }
-        if by_id(&self.enable) {
+        if self.enable.has_id(id) {
             return true;
         }
-        if by_layer(&self.disable) {
+        if self.disable.has_layer(layer.as_str()) {
             return false;
         }
-        if by_layer(&self.enable) {
+        if self.enable.has_layer(layer.as_str()) {
             return true;
         }
         default_enabled

@@ -365,7 +365,7 @@ fn object_creation_without_quota_is_opt_in() {
         let mut reg = kubeward_core::Registry::new();
         reg.extend([&CREATE_WITHOUT_QUOTA]);
         let config = kubeward_core::config::Config {
-            enable: vec!["KW-RBAC-032".into()],
+            enable: ["KW-RBAC-032"].into_iter().collect(),
             ..Default::default()
         };
         kubeward_core::engine::Engine {
