@@ -54,6 +54,11 @@ pub struct Settings {
     /// Host paths that KW-CTR-007 treats as sensitive in addition to its built-in list
     /// (the path itself, everything below it, and its parents).
     pub extra_sensitive_host_paths: Vec<String>,
+    /// KW-RBAC-035: a subject bound to more distinct roles than this is reported.
+    pub rbac_max_roles_per_subject: usize,
+    /// KW-RBAC-036: a namespace whose RoleBindings name more distinct subjects than this is
+    /// reported.
+    pub rbac_max_subjects_per_namespace: usize,
 }
 
 impl Default for Settings {
@@ -67,6 +72,8 @@ impl Default for Settings {
             ipblock_matches_pods: false,
             cert_expiry_warning_days: 30,
             extra_sensitive_host_paths: Vec::new(),
+            rbac_max_roles_per_subject: 10,
+            rbac_max_subjects_per_namespace: 25,
         }
     }
 }

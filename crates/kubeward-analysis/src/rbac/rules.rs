@@ -626,6 +626,52 @@ rule!(
     check_rejected
 );
 
+rule!(
+    MANY_ROLES,
+    "KW-RBAC-035",
+    "subject-with-many-roles",
+    Low,
+    "Subject holds many roles",
+    "A user, group or service account bound to many different roles holds the union of all of \
+     them, which nobody reviews as a whole: one more binding quietly completes an escalation, \
+     and a stale binding of a departed user stays in the pile. Not a hole by itself, but the \
+     identities that hold the most are the first to review and to split.",
+    "Review what the subject needs; merge the roles it really uses into one purpose-built role, \
+     and delete the bindings it no longer needs. The threshold is \
+     `settings.rbac_max_roles_per_subject` (10).",
+    [
+        ("krane", "subjects-with-many-roles"),
+        (
+            "docs",
+            "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"
+        )
+    ],
+    check_many_roles
+);
+
+rule!(
+    MANY_SUBJECTS,
+    "KW-RBAC-036",
+    "namespace-with-many-subjects",
+    Low,
+    "Namespace is shared by many subjects",
+    "When many users, groups and service accounts hold roles in one namespace, its secrets, pods \
+     and tokens are within reach of all of them, and a compromise of any one reaches the others' \
+     workloads. Such namespaces are the first to review for stale or over-broad bindings, and \
+     candidates for splitting by team.",
+    "Review the namespace's RoleBindings, remove subjects that no longer need access, and move \
+     teams with separate trust into separate namespaces. The threshold is \
+     `settings.rbac_max_subjects_per_namespace` (25).",
+    [
+        ("krane", "namespaces-with-many-subjects"),
+        (
+            "docs",
+            "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"
+        )
+    ],
+    check_many_subjects
+);
+
 /// Every RBAC rule.
 pub fn rules() -> Vec<&'static Rule> {
     vec![
@@ -663,6 +709,8 @@ pub fn rules() -> Vec<&'static Rule> {
         &CREATE_WITHOUT_QUOTA,
         &INEFFECTIVE_RULE,
         &REJECTED_OBJECT,
+        &MANY_ROLES,
+        &MANY_SUBJECTS,
     ]
 }
 
@@ -1208,6 +1256,144 @@ fn check_missing_role(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 if subjects.is_empty() { "nobody (no subjects)".into() } else { subjects.join(", ") }
             ),
         );
+    }
+}
+
+/// `A, B, C and 4 more`.
+fn some_of(items: &[String], shown: usize) -> String {
+    if items.len() <= shown {
+        items.join(", ")
+    } else {
+        format!(
+            "{} and {} more",
+            items[..shown].join(", "),
+            items.len() - shown
+        )
+    }
+}
+
+/// The role a binding refers to, as written (it may not exist).
+fn role_ref_text(b: &Binding) -> String {
+    match (b.role_kind.as_str(), &b.namespace) {
+        ("Role", Some(ns)) => format!("Role {ns}/{}", b.role_name),
+        (kind, _) => format!("{kind} {}", b.role_name),
+    }
+}
+
+fn check_many_roles(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    use std::collections::{HashMap, HashSet};
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    let max = ctx.settings.rbac_max_roles_per_subject;
+    // Principal → distinct roles (kind, namespace of a Role, name), and each binding subject
+    // entry that names it (binding, subject index).
+    type RoleRef<'a> = (&'a str, Option<&'a str>, &'a str);
+    type Held<'a> = (HashSet<RoleRef<'a>>, Vec<(&'a Binding, u32)>);
+    let mut held: HashMap<&Principal, Held<'_>> = HashMap::new();
+    for (_, b, _) in input_bindings(m) {
+        let role: RoleRef<'_> = (
+            b.role_kind.as_str(),
+            if b.role_kind == "Role" {
+                b.namespace.as_deref()
+            } else {
+                None
+            },
+            b.role_name.as_str(),
+        );
+        for s in &b.subjects {
+            let Some(p) = &s.principal else { continue };
+            let e = held.entry(p).or_default();
+            e.0.insert(role);
+            e.1.push((b, s.index));
+        }
+    }
+    let mut over: Vec<_> = held
+        .into_iter()
+        .filter(|(_, (roles, _))| roles.len() > max)
+        .collect();
+    over.sort_by(|x, y| x.0.cmp(y.0));
+    let id_of = |b: &Binding| b.origin.object_id().expect("input bindings only");
+    for (p, (_, mut entries)) in over {
+        // Located at the first binding of the input that names the subject.
+        entries.sort_by_key(|(b, index)| (id_of(b), *index));
+        let mut roles: Vec<String> = entries.iter().map(|(b, _)| role_ref_text(b)).collect();
+        roles.sort();
+        roles.dedup();
+        let (first, rest) = entries.split_first().expect("a principal has an entry");
+        let f = out.report(
+            ctx.inventory.object(id_of(first.0)),
+            format!("/subjects/{}", first.1),
+            format!(
+                "{} holds {} different roles through {} binding{} (more than settings.rbac_max_roles_per_subject = {max}): {}",
+                p.display(),
+                roles.len(),
+                entries.len(),
+                if entries.len() == 1 { "" } else { "s" },
+                some_of(&roles, 12)
+            ),
+        );
+        for (b, index) in rest {
+            f.related(
+                id_of(b),
+                format!("/subjects/{index}"),
+                format!("also bound by {}", b.display()),
+            );
+        }
+    }
+}
+
+fn check_many_subjects(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
+    let a = Analysis::of(ctx.inventory);
+    let m = &a.model;
+    let max = ctx.settings.rbac_max_subjects_per_namespace;
+    // Namespace → distinct principals holding a role there through its RoleBindings.
+    let mut by_ns: std::collections::HashMap<
+        &str,
+        (
+            std::collections::HashSet<&Principal>,
+            Vec<kubeward_core::ObjectId>,
+        ),
+    > = std::collections::HashMap::new();
+    for (_, b, id) in input_bindings(m) {
+        if b.kind != BindingKind::RoleBinding {
+            continue;
+        }
+        let Some(ns) = b.namespace.as_deref() else {
+            continue;
+        };
+        let e = by_ns.entry(ns).or_default();
+        let before = e.0.len();
+        e.0.extend(b.subjects.iter().filter_map(|s| s.principal.as_ref()));
+        if e.0.len() > before || e.1.is_empty() {
+            e.1.push(id);
+        }
+    }
+    let mut over: Vec<_> = by_ns
+        .into_iter()
+        .filter(|(_, (subjects, _))| subjects.len() > max)
+        .collect();
+    over.sort_by(|x, y| x.0.cmp(y.0));
+    for (ns, (subjects, mut bindings)) in over {
+        bindings.sort();
+        let mut subjects: Vec<&Principal> = subjects.into_iter().collect();
+        subjects.sort();
+        let names: Vec<String> = subjects.iter().map(|p| p.display()).collect();
+        let message = format!(
+            "namespace {ns}: {} different subjects hold roles through its RoleBindings (more than settings.rbac_max_subjects_per_namespace = {max}): {}",
+            subjects.len(),
+            some_of(&names, 12)
+        );
+        // On the Namespace object when it is in the input, else on the first binding.
+        let (f, related) = match ctx.inventory.get("Namespace", None, ns) {
+            Some(nso) => (out.report(nso, "/metadata/name", message), &bindings[..]),
+            None => (
+                out.report(ctx.inventory.object(bindings[0]), "/subjects", message),
+                &bindings[1..],
+            ),
+        };
+        for id in related {
+            f.related(*id, "/subjects", "a RoleBinding that adds subjects");
+        }
     }
 }
 

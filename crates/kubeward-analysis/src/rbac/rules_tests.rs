@@ -51,6 +51,24 @@ fn every_rule_fires_and_stays_quiet() {
         format!("[{{apiGroups: [\"{grp}\"], resources: [{res}], verbs: [{v}]}}]")
     };
     let rbac_g = "rbac.authorization.k8s.io";
+    // `n` RoleBindings in shop, each of `subject(i)` to ClusterRole `role(i)`.
+    let bindings = |n: usize, role: &dyn Fn(usize) -> String, subject: &dyn Fn(usize) -> String| {
+        (0..n)
+            .map(|i| {
+                rb(
+                    "shop",
+                    &format!("b{i}"),
+                    "ClusterRole",
+                    &role(i),
+                    &subject(i),
+                )
+            })
+            .collect::<String>()
+    };
+    let alice = |_: usize| ALICE.to_string();
+    let user = |i: usize| format!("{{kind: User, name: u{i}}}");
+    let role_i = |i: usize| format!("r{i}");
+    let view = |_: usize| "view".to_string();
     let certs = "certificates.k8s.io";
     #[rustfmt::skip]
     let table: Vec<(&'static Rule, &str, String, usize)> = vec![
@@ -145,6 +163,15 @@ fn every_rule_fires_and_stays_quiet() {
         (&REJECTED_OBJECT, "nonResourceURLs in a Role", role("shop", "r", "[{nonResourceURLs: [/healthz], verbs: [get]}]"), 1),
         (&REJECTED_OBJECT, "CRB service account without namespace", crb("b", "view", "{kind: ServiceAccount, name: api}"), 1),
         (&REJECTED_OBJECT, "CRB referring to a Role", "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: b}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: User, name: a}]\n".into(), 1),
+        (&MANY_ROLES, "11 roles", bindings(11, &role_i, &alice), 1),
+        (&MANY_ROLES, "10 roles", bindings(10, &role_i, &alice), 0),
+        (&MANY_ROLES, "11 bindings of one role", bindings(11, &view, &alice), 0),
+        (&MANY_ROLES, "the user name of a service account is the service account", bindings(6, &role_i, &|_| API_SA.to_string()) + &(6..11).map(|i| crb(&format!("c{i}"), &format!("r{i}"), "{kind: User, name: 'system:serviceaccount:shop:api'}")).collect::<String>(), 1),
+        (&MANY_SUBJECTS, "26 users", bindings(26, &view, &user), 1),
+        (&MANY_SUBJECTS, "one binding, 26 subjects", rb("shop", "b", "ClusterRole", "view", &(0..26).map(user).collect::<Vec<_>>().join(", ")), 1),
+        (&MANY_SUBJECTS, "25 users", bindings(25, &view, &user), 0),
+        (&MANY_SUBJECTS, "26 bindings of one user", bindings(26, &role_i, &alice), 0),
+        (&MANY_SUBJECTS, "cluster-wide bindings are not a namespace's", (0..26).map(|i| crb(&format!("c{i}"), "view", &user(i))).collect::<String>(), 0),
         (&REJECTED_OBJECT, "valid objects", granted(&g("get", "pods")) + &rb("shop", "b2", "ClusterRole", "r", "{kind: ServiceAccount, name: api}"), 0),
     ];
     let mut failures = Vec::new();
@@ -389,4 +416,41 @@ fn full_wildcard_is_reported_once_not_per_capability() {
         let want = usize::from(r.meta.id == "KW-RBAC-002");
         assert_eq!(n, want, "{}", r.meta.id);
     }
+}
+
+#[test]
+fn hygiene_thresholds_come_from_the_settings_and_findings_are_located() {
+    let y = rb("shop", "b0", "ClusterRole", "view", ALICE)
+        + &rb("shop", "b1", "ClusterRole", "edit", ALICE)
+        + &crb("c", "admin", ALICE);
+    assert!(hits(&MANY_ROLES, &y).is_empty(), "default threshold is 10");
+    let low = Settings {
+        rbac_max_roles_per_subject: 2,
+        rbac_max_subjects_per_namespace: 0,
+        ..Settings::default()
+    };
+    let h = run_with(&[&MANY_ROLES], low.clone(), &y);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].object, "RoleBinding shop/b0");
+    assert_eq!(pointers(&h), vec!["/subjects/0"]);
+    assert!(
+        h[0].message
+            .contains("User alice holds 3 different roles through 3 bindings")
+            && h[0]
+                .message
+                .contains("ClusterRole admin, ClusterRole edit, ClusterRole view"),
+        "{}",
+        h[0].message
+    );
+    // On the Namespace object when the input has it.
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n".to_string() + &y;
+    let h = run_with(&[&MANY_SUBJECTS], low, &ns);
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].object, "Namespace shop");
+    assert_eq!(pointers(&h), vec!["/metadata/name"]);
+    assert!(
+        h[0].message.contains("1 different subjects"),
+        "{}",
+        h[0].message
+    );
 }
