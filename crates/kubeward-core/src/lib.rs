@@ -21,6 +21,7 @@ pub mod input;
 pub mod inventory;
 pub mod json;
 pub mod node;
+pub mod platform;
 pub mod podspec;
 pub mod report;
 pub mod rule;

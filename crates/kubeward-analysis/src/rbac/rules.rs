@@ -443,8 +443,10 @@ cap_rule!(
     Cap::KubeSystemConfigmaps,
     "Subject can write ConfigMaps in kube-system",
     "kube-system ConfigMaps configure the cluster: on EKS `aws-auth` maps IAM identities to \
-     Kubernetes users and groups (system:masters included); elsewhere they hold kube-proxy, \
-     CoreDNS and kubeadm configuration.",
+     Kubernetes users and groups (system:masters included), so writing it is a path to \
+     cluster-admin and the finding is critical when the input shows EKS (the API server's \
+     version, EKS nodes, or the aws-auth ConfigMap itself) and the grant reaches aws-auth; \
+     elsewhere they hold kube-proxy, CoreDNS and kubeadm configuration.",
     "Remove write access to kube-system ConfigMaps, or limit it with resourceNames to a \
      ConfigMap that configures nothing sensitive.",
     [("mitre", "T1098"), GOOD_PRACTICES]
@@ -952,7 +954,7 @@ fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
             continue;
         };
         let chains: Vec<String> = h.evidence.iter().map(|e| chain(m, e)).collect();
-        let msg = format!(
+        let mut msg = format!(
             "{} can {} {}{}: {}",
             h.principal.display(),
             cap.what(),
@@ -960,7 +962,17 @@ fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
             names_note(h),
             chains.join("; and ")
         );
-        let sev = hit_severity(out.rule().severity, h);
+        let mut sev = hit_severity(out.rule().severity, h);
+        // On EKS, kube-system/aws-auth maps IAM identities to Kubernetes groups: writing it is
+        // a path to system:masters (catalogue #21).
+        if cap == Cap::KubeSystemConfigmaps && reaches_name(h, AWS_AUTH) {
+            if let Some(why) = eks_signal(ctx.inventory) {
+                sev = Severity::Critical;
+                msg.push_str(&format!(
+                    ". This is Amazon EKS ({why}): ConfigMap kube-system/{AWS_AUTH} maps IAM roles and users to Kubernetes users and groups, system:masters included, so whoever can write it can make any IAM identity they control cluster-admin"
+                ));
+            }
+        }
         let f = out.report(ctx.inventory.object(primary.0), primary.1.clone(), msg);
         f.severity(sev).key(format!(
             "{:?}|{}|{}",
@@ -970,6 +982,41 @@ fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
         ));
         add_related(m, f, &h.evidence, &primary);
     }
+}
+
+const AWS_AUTH: &str = "aws-auth";
+
+/// Whether every clause of the hit reaches an object named `name` (not narrowed by
+/// resourceNames, or narrowed to lists that include it).
+fn reaches_name(h: &Hit, name: &str) -> bool {
+    h.evidence.iter().all(|e| match &e.level {
+        Level::Named(names) => names.iter().any(|n| n == name),
+        _ => true,
+    })
+}
+
+/// Why the scanned cluster looks like Amazon EKS, if it does: what a cluster source reports
+/// (`/version`, nodes), EKS node objects in the input, or an `aws-auth` ConfigMap in
+/// kube-system (only EKS reads it).
+fn eks_signal(inv: &Inventory) -> Option<String> {
+    use kubeward_core::platform::{Platform, detect, node_platform};
+    for (source, info) in inv.clusters() {
+        if let Some(d) = detect(inv, source, info) {
+            if d.platform == Platform::Eks {
+                return Some(d.evidence);
+            }
+        }
+    }
+    if let Some(d) = inv
+        .of_kind("Node")
+        .filter_map(node_platform)
+        .find(|d| d.platform == Platform::Eks)
+    {
+        return Some(d.evidence);
+    }
+    inv.get("ConfigMap", Some("kube-system"), AWS_AUTH)
+        .filter(|o| o.group().is_empty())
+        .map(|_| format!("the input has ConfigMap kube-system/{AWS_AUTH}"))
 }
 
 fn allowed_admin(settings: &[String], p: &Principal) -> bool {

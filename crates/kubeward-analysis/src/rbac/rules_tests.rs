@@ -454,3 +454,43 @@ fn hygiene_thresholds_come_from_the_settings_and_findings_are_located() {
         h[0].message
     );
 }
+
+#[test]
+fn writing_aws_auth_on_eks_is_critical() {
+    let grant = |rule: &str| granted_in("kube-system", rule);
+    let any = "[{apiGroups: [''], resources: [configmaps], verbs: [patch]}]";
+    let named = |n: &str| {
+        format!(
+            "[{{apiGroups: [''], resources: [configmaps], resourceNames: [{n}], verbs: [update]}}]"
+        )
+    };
+    let aws_auth = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: aws-auth, namespace: kube-system}\ndata: {mapRoles: ''}\n---\n";
+    let eks_node = "apiVersion: v1\nkind: Node\nmetadata: {name: ip-10-0-1-1, labels: {eks.amazonaws.com/nodegroup: ng}}\nspec: {providerID: 'aws:///eu-west-1a/i-1'}\n---\n";
+    let sev = |yaml: &str| -> (Severity, String) {
+        let h = hits(&KUBE_SYSTEM_CONFIGMAPS, yaml);
+        assert_eq!(h.len(), 1, "{h:#?}");
+        (h[0].severity, h[0].message.clone())
+    };
+    // No sign of EKS: the rule's own severity, no EKS claim.
+    let (s, m) = sev(&grant(any));
+    assert_eq!(s, Severity::High);
+    assert!(!m.contains("Amazon EKS"), "{m}");
+    // The aws-auth ConfigMap in the input, or an EKS node: critical, and says why.
+    let (s, m) = sev(&(aws_auth.to_string() + &grant(any)));
+    assert_eq!(s, Severity::Critical);
+    assert!(
+        m.contains("the input has ConfigMap kube-system/aws-auth"),
+        "{m}"
+    );
+    let (s, m) = sev(&(eks_node.to_string() + &grant(&named("aws-auth"))));
+    assert_eq!(
+        s,
+        Severity::Critical,
+        "narrowed to aws-auth is still aws-auth"
+    );
+    assert!(m.contains("Node ip-10-0-1-1 has providerID aws://"), "{m}");
+    // On EKS, but limited to another ConfigMap: not a path to aws-auth.
+    let (s, m) = sev(&(aws_auth.to_string() + &grant(&named("coredns"))));
+    assert!(s < Severity::Critical, "{s:?}");
+    assert!(!m.contains("Amazon EKS"), "{m}");
+}

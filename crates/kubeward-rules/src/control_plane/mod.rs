@@ -9,7 +9,7 @@
 
 pub mod components;
 pub mod kubeconfig;
-pub mod platform;
+pub use kubeward_core::platform;
 
 mod admission_plugins;
 mod anonymous_auth;

@@ -2,7 +2,7 @@
 //! of `/version` (`-eks-`, `-gke.`, `+k3s`, `+rke2`) and the Node objects' `spec.providerID`
 //! and labels (the signals kube-bench uses to pick a benchmark).
 
-use kubeward_core::inventory::{ClusterInfo, Inventory, Object, SourceId};
+use crate::inventory::{ClusterInfo, Inventory, Object, SourceId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {
@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn nodes() {
-        let l = kubeward_core::testing::load(
+        let l = crate::testing::load(
             "apiVersion: v1\nkind: Node\nmetadata: {name: n1, labels: {kubernetes.azure.com/cluster: MC_rg}}\nspec: {providerID: 'azure:///subscriptions/x'}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: n2}\nspec: {providerID: 'aws:///eu-west-1a/i-0abc'}\n",
         );
         let nodes: Vec<_> = l.inventory.of_kind("Node").collect();
