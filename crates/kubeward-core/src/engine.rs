@@ -144,9 +144,7 @@ impl Engine<'_> {
         if timed {
             for (i, (meta, _, _)) in object_rules.iter().enumerate() {
                 let ms = spent[i].load(std::sync::atomic::Ordering::Relaxed) as f64 / 1e6;
-                if ms >= 5.0 {
-                    eprintln!("timing: {:<12} {ms:>8.1} ms (object rule)", meta.id);
-                }
+                eprintln!("timing: {:<12} {ms:>8.3} ms (object rule)", meta.id);
             }
         }
         let mut more: Vec<Finding> = inventory_rules
@@ -159,7 +157,10 @@ impl Engine<'_> {
                 };
                 let t = std::time::Instant::now();
                 run(&ctx, &mut Emitter::new(meta, &mut out));
-                if t.elapsed().as_millis() >= 20 {
+                if timed {
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    eprintln!("timing: {:<12} {ms:>8.3} ms (inventory rule)", meta.id);
+                } else if t.elapsed().as_millis() >= 20 {
                     crate::timing(meta.id, t);
                 }
                 out
