@@ -94,17 +94,17 @@ fn write_finding(
         Entry::Occupied(e) => e.into_mut(),
         Entry::Vacant(e) => {
             let mut head = b"{\"rule_id\":".to_vec();
-            serde_json::to_writer(&mut head, f.rule_id)?;
+            write_str(&mut head, f.rule_id);
             head.extend_from_slice(b",\"rule_name\":");
-            serde_json::to_writer(&mut head, f.rule_name)?;
+            write_str(&mut head, f.rule_name);
             head.extend_from_slice(b",\"severity\":");
             let mut title = b",\"layer\":".to_vec();
             serde_json::to_writer(&mut title, &f.layer)?;
             title.extend_from_slice(b",\"title\":");
-            serde_json::to_writer(&mut title, f.title)?;
+            write_str(&mut title, f.title);
             title.extend_from_slice(b",\"message\":");
             let mut fix = b",\"remediation\":".to_vec();
-            serde_json::to_writer(&mut fix, f.remediation)?;
+            write_str(&mut fix, f.remediation);
             fix.extend_from_slice(b",\"resource\":");
             let refs = serde_json::to_vec(&*f.references.rule)?;
             e.insert([head, title, fix, refs])
@@ -115,7 +115,7 @@ fn write_finding(
     buf.extend_from_slice(b",\"status\":");
     serde_json::to_writer(&mut *buf, &f.status)?;
     buf.extend_from_slice(&rule[1]);
-    serde_json::to_writer(&mut *buf, &f.message)?;
+    write_str(buf, &f.message);
     buf.extend_from_slice(&rule[2]);
     match &f.resource {
         None => buf.extend_from_slice(b"null"),
@@ -132,7 +132,10 @@ fn write_finding(
         }
     }
     buf.extend_from_slice(b",\"location\":");
-    serde_json::to_writer(&mut *buf, &f.location)?;
+    match &f.location {
+        None => buf.extend_from_slice(b"null"),
+        Some(l) => write_location(buf, l),
+    }
     buf.extend_from_slice(b",\"references\":");
     if f.references.extra.is_empty() {
         buf.extend_from_slice(&rule[3]);
@@ -144,9 +147,68 @@ fn write_finding(
     buf.extend_from_slice(b",\"suppressed\":");
     serde_json::to_writer(&mut *buf, &f.suppressed)?;
     buf.extend_from_slice(b",\"fingerprint\":");
-    serde_json::to_writer(&mut *buf, &f.fingerprint)?;
+    write_str(buf, &f.fingerprint);
     buf.push(b'}');
     Ok(())
+}
+
+/// Writes `s` as a JSON string exactly as serde_json does. Most strings need no escaping;
+/// checking eight bytes at a time for a control character, `"` or `\\` and then copying is
+/// several times faster than escaping byte by byte.
+fn write_str(buf: &mut Vec<u8>, s: &str) {
+    if needs_escape(s.as_bytes()) {
+        serde_json::to_writer(&mut *buf, s).expect("writing to memory");
+    } else {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    }
+}
+
+/// Whether serde_json escapes any byte of `b` (control characters, `"` and `\\`).
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero / below 0x20: the classic exact word tests.
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        if x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+}
+
+/// A location as serde writes [`LocationOut`].
+fn write_location(buf: &mut Vec<u8>, l: &kubeward_core::report::LocationOut) {
+    buf.extend_from_slice(b"{\"file\":");
+    match &l.file {
+        Some(f) => write_str(buf, f),
+        None => buf.extend_from_slice(b"null"),
+    }
+    for (key, v) in [("line", l.line), ("column", l.column)] {
+        buf.extend_from_slice(b",\"");
+        buf.extend_from_slice(key.as_bytes());
+        buf.extend_from_slice(b"\":");
+        match v {
+            Some(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+            None => buf.extend_from_slice(b"null"),
+        }
+    }
+    buf.extend_from_slice(b",\"pointer\":");
+    write_str(buf, &l.pointer);
+    buf.extend_from_slice(b",\"origin\":");
+    write_str(buf, l.origin);
+    buf.push(b'}');
 }
 
 #[cfg(test)]
@@ -205,6 +267,31 @@ mod tests {
                 String::from_utf8(ours).unwrap(),
                 serde_json::to_string(f).unwrap()
             );
+        }
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_writes_them() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain ascii text of some length".into(),
+            "quote \" inside".into(),
+            "back\\slash".into(),
+            "tab\tand newline\n".into(),
+            "\u{1f}\u{0}\u{7f}".into(),
+            "ünïcödé ✓ 😀".into(),
+            "/slashes/are/not/escaped".into(),
+        ];
+        // Every byte value that can start or sit in a string, at every offset of a word.
+        for c in (0u8..0x80).map(char::from).chain(['é', '€', '😀']) {
+            for pad in 0..10 {
+                cases.push(format!("{}{c}{}", "a".repeat(pad), "b".repeat(9 - pad)));
+            }
+        }
+        for s in &cases {
+            let mut ours = Vec::new();
+            super::write_str(&mut ours, s);
+            assert_eq!(ours, serde_json::to_vec(s).unwrap(), "{s:?}");
         }
     }
 
