@@ -271,14 +271,6 @@ impl Selectors {
     pub fn has_layer(&self, layer: &str) -> bool {
         self.list.iter().any(|s| s == layer)
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = &str> {
-        self.list.iter().map(String::as_str)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
 }
 
 /// A loaded, validated configuration.

@@ -9,7 +9,6 @@ use crate::rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleM
 use crate::yaml::Duplicate;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 /// The annotation that suppresses findings on an object or its pod template:
 /// `kubeward.io/ignore: "KW-PSS-003,KW-CTR-001 -- reason"`.
@@ -215,9 +214,7 @@ impl Engine<'_> {
         diagnostics: &mut Vec<Diagnostic>,
     ) {
         // Annotations, parsed once per object that has findings.
-        let mut annotations: HashMap<ObjectId, Rc<Ignores>> = HashMap::new();
-        let mut last: Option<(ObjectId, Rc<Ignores>)> = None;
-        let none = Rc::new(Vec::new());
+        let mut annotations: HashMap<ObjectId, Ignores> = HashMap::new();
         let today = today();
         let (expired, live): (Vec<_>, Vec<_>) = self
             .config
@@ -250,20 +247,15 @@ impl Engine<'_> {
                 continue;
             };
             let obj = inventory.object(id);
-            // Only objects that carry the annotation are parsed (the inventory knows which);
-            // findings on one object are mostly adjacent: the last object's annotations first.
-            if !inventory.has_ignore_annotation(id) {
-                last = Some((id, none.clone()));
-            } else if last.as_ref().is_none_or(|(l, _)| *l != id) {
-                let parsed = annotations
+            // Annotations are parsed once, and only on objects the loader saw carrying one.
+            let ann = if inventory.has_ignore_annotation(id) {
+                annotations
                     .entry(id)
-                    .or_insert_with(|| {
-                        Rc::new(parse_ignore_annotations(obj, inventory, diagnostics))
-                    })
-                    .clone();
-                last = Some((id, parsed));
-            }
-            let ann = &last.as_ref().expect("set above").1;
+                    .or_insert_with(|| parse_ignore_annotations(obj, inventory, diagnostics))
+                    .as_slice()
+            } else {
+                &[]
+            };
             if let Some((_, reason)) = ann
                 .iter()
                 .find(|(r, _)| r == "*" || r.eq_ignore_ascii_case(f.rule.id))

@@ -239,6 +239,23 @@ impl<'a> Container<'a> {
         self.node.get("securityContext")
     }
 
+    /// The items of a list field of the container (`env`, `envFrom`, `volumeMounts`, ...) with
+    /// their index; empty when the field is absent or not a list.
+    pub fn items(&self, field: &str) -> impl Iterator<Item = (usize, &'a Node)> + use<'a> {
+        self.node
+            .get(field)
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+    }
+
+    /// The `image` text and its parse, when the container names an image as a string.
+    pub fn image_ref(&self) -> Option<(&'a str, Result<crate::image::ImageRef<'a>, String>)> {
+        let text = self.node.str_at("image")?;
+        Some((text, crate::image::ImageRef::parse(text)))
+    }
+
     /// `"container \"web\""`, `"init container \"setup\""`, for messages.
     pub fn describe(&self) -> String {
         format!("{} \"{}\"", self.kind.noun(), self.name())
@@ -356,5 +373,29 @@ mod tests {
             json!({"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"template": "oops"}}),
         );
         assert!(PodSpec::of(&inv.objects()[0]).is_none());
+    }
+
+    #[test]
+    fn container_list_fields_and_image() {
+        let inv = one(
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [
+                {"name": "a", "image": "nginx:1.27", "env": [{"name": "X"}, {"name": "Y"}], "ports": "oops"},
+                {"name": "b", "image": "bad image"},
+                {"name": "c"}]}}),
+        );
+        let pod = PodSpec::of(&inv.objects()[0]).unwrap();
+        let cs: Vec<_> = pod.containers().collect();
+        let env: Vec<_> = cs[0]
+            .items("env")
+            .map(|(i, e)| (i, e.str_at("name")))
+            .collect();
+        assert_eq!(env, vec![(0, Some("X")), (1, Some("Y"))]);
+        assert_eq!(cs[0].items("ports").count(), 0, "not a list");
+        assert_eq!(cs[0].items("envFrom").count(), 0, "absent");
+        let (text, r) = cs[0].image_ref().unwrap();
+        assert_eq!((text, r.unwrap().tag), ("nginx:1.27", Some("1.27")));
+        assert!(cs[1].image_ref().unwrap().1.is_err());
+        assert!(cs[2].image_ref().is_none());
     }
 }

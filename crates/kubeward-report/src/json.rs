@@ -132,10 +132,7 @@ fn write_finding(
         }
     }
     buf.extend_from_slice(b",\"location\":");
-    match &f.location {
-        None => buf.extend_from_slice(b"null"),
-        Some(l) => write_location(buf, l),
-    }
+    serde_json::to_writer(&mut *buf, &f.location)?;
     buf.extend_from_slice(b",\"references\":");
     if f.references.extra.is_empty() {
         buf.extend_from_slice(&rule[3]);
@@ -186,29 +183,6 @@ fn needs_escape(b: &[u8]) -> bool {
         .remainder()
         .iter()
         .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
-}
-
-/// A location as serde writes [`LocationOut`].
-fn write_location(buf: &mut Vec<u8>, l: &kubeward_core::report::LocationOut) {
-    buf.extend_from_slice(b"{\"file\":");
-    match &l.file {
-        Some(f) => write_str(buf, f),
-        None => buf.extend_from_slice(b"null"),
-    }
-    for (key, v) in [("line", l.line), ("column", l.column)] {
-        buf.extend_from_slice(b",\"");
-        buf.extend_from_slice(key.as_bytes());
-        buf.extend_from_slice(b"\":");
-        match v {
-            Some(n) => buf.extend_from_slice(n.to_string().as_bytes()),
-            None => buf.extend_from_slice(b"null"),
-        }
-    }
-    buf.extend_from_slice(b",\"pointer\":");
-    write_str(buf, &l.pointer);
-    buf.extend_from_slice(b",\"origin\":");
-    write_str(buf, l.origin);
-    buf.push(b'}');
 }
 
 #[cfg(test)]

@@ -567,7 +567,7 @@ fn container_ports(spec: &PodSpec<'_>, syms: &mut Interner, out: &mut Vec<(Sym, 
         if c.kind == kubeward_core::ContainerKind::Ephemeral {
             continue;
         }
-        for p in c.node.get("ports").map(Node::items).unwrap_or(&[]) {
+        for (_, p) in c.items("ports") {
             let (Some(name), Some(num)) = (
                 p.str_at("name"),
                 p.get("containerPort").and_then(Node::as_i64),

@@ -931,6 +931,12 @@ fn names_note(h: &Hit) -> String {
 fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
     let a = Analysis::of(ctx.inventory);
     let m = &a.model;
+    // Looked for once, and only by the rule that needs it.
+    let eks = if cap == Cap::KubeSystemConfigmaps {
+        eks_signal(ctx.inventory)
+    } else {
+        None
+    };
     for h in a.hits.iter().filter(|h| h.cap == cap) {
         if cap == Cap::FullAdmin {
             // A binding to cluster-admin itself is KW-RBAC-001's.
@@ -966,7 +972,7 @@ fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
         // On EKS, kube-system/aws-auth maps IAM identities to Kubernetes groups: writing it is
         // a path to system:masters (catalogue #21).
         if cap == Cap::KubeSystemConfigmaps && reaches_name(h, AWS_AUTH) {
-            if let Some(why) = eks_signal(ctx.inventory) {
+            if let Some(why) = &eks {
                 sev = Severity::Critical;
                 msg.push_str(&format!(
                     ". This is Amazon EKS ({why}): ConfigMap kube-system/{AWS_AUTH} maps IAM roles and users to Kubernetes users and groups, system:masters included, so whoever can write it can make any IAM identity they control cluster-admin"
@@ -1290,10 +1296,7 @@ fn check_missing_role(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             continue; // rejected: KW-RBAC-034
         }
         let subjects: Vec<String> = b.subjects.iter().map(|s| s.display()).collect();
-        let where_ = match (b.role_kind.as_str(), &b.namespace) {
-            ("Role", Some(ns)) => format!("Role {ns}/{}", b.role_name),
-            _ => format!("ClusterRole {}", b.role_name),
-        };
+        let where_ = role_ref(b).to_string();
         out.report(
             ctx.inventory.object(id),
             "/roleRef/name",
@@ -1319,11 +1322,26 @@ fn some_of(items: &[String], shown: usize) -> String {
     }
 }
 
-/// The role a binding refers to, as written (it may not exist).
-fn role_ref_text(b: &Binding) -> String {
-    match (b.role_kind.as_str(), &b.namespace) {
-        ("Role", Some(ns)) => format!("Role {ns}/{}", b.role_name),
-        (kind, _) => format!("{kind} {}", b.role_name),
+/// The role a binding refers to, as written (it may not exist): kind, the namespace of a Role,
+/// name. Displays as `ClusterRole view` or `Role shop/reader`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct RoleRef<'a>(&'a str, Option<&'a str>, &'a str);
+
+fn role_ref(b: &Binding) -> RoleRef<'_> {
+    let ns = if b.role_kind == "Role" {
+        b.namespace.as_deref()
+    } else {
+        None
+    };
+    RoleRef(b.role_kind.as_str(), ns, b.role_name.as_str())
+}
+
+impl std::fmt::Display for RoleRef<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.1 {
+            Some(ns) => write!(f, "{} {ns}/{}", self.0, self.2),
+            None => write!(f, "{} {}", self.0, self.2),
+        }
     }
 }
 
@@ -1332,21 +1350,12 @@ fn check_many_roles(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let a = Analysis::of(ctx.inventory);
     let m = &a.model;
     let max = ctx.settings.rbac_max_roles_per_subject;
-    // Principal → distinct roles (kind, namespace of a Role, name), and each binding subject
-    // entry that names it (binding, subject index).
-    type RoleRef<'a> = (&'a str, Option<&'a str>, &'a str);
+    // Principal → distinct roles, and each binding subject entry that names it (binding,
+    // subject index).
     type Held<'a> = (HashSet<RoleRef<'a>>, Vec<(&'a Binding, u32)>);
     let mut held: HashMap<&Principal, Held<'_>> = HashMap::new();
     for (_, b, _) in input_bindings(m) {
-        let role: RoleRef<'_> = (
-            b.role_kind.as_str(),
-            if b.role_kind == "Role" {
-                b.namespace.as_deref()
-            } else {
-                None
-            },
-            b.role_name.as_str(),
-        );
+        let role = role_ref(b);
         for s in &b.subjects {
             let Some(p) = &s.principal else { continue };
             let e = held.entry(p).or_default();
@@ -1360,12 +1369,11 @@ fn check_many_roles(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         .collect();
     over.sort_by(|x, y| x.0.cmp(y.0));
     let id_of = |b: &Binding| b.origin.object_id().expect("input bindings only");
-    for (p, (_, mut entries)) in over {
+    for (p, (roles, mut entries)) in over {
         // Located at the first binding of the input that names the subject.
         entries.sort_by_key(|(b, index)| (id_of(b), *index));
-        let mut roles: Vec<String> = entries.iter().map(|(b, _)| role_ref_text(b)).collect();
+        let mut roles: Vec<String> = roles.iter().map(RoleRef::to_string).collect();
         roles.sort();
-        roles.dedup();
         let (first, rest) = entries.split_first().expect("a principal has an entry");
         let f = out.report(
             ctx.inventory.object(id_of(first.0)),

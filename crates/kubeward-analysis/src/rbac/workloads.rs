@@ -116,12 +116,8 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
             let mounted: Vec<&str> = pod
                 .containers()
                 .flat_map(|c| {
-                    c.node
-                        .get("volumeMounts")
-                        .map(Node::items)
-                        .unwrap_or(&[])
-                        .iter()
-                        .filter_map(|m| m.str_at("name"))
+                    c.items("volumeMounts")
+                        .filter_map(|(_, m)| m.str_at("name"))
                 })
                 .collect();
             for (vi, v) in pod.volumes() {
@@ -175,14 +171,7 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
                 }
             }
             for c in pod.containers() {
-                for (ei, e) in c
-                    .node
-                    .get("env")
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                {
+                for (ei, e) in c.items("env") {
                     let Some(secret) = e
                         .path(&["valueFrom", "secretKeyRef", "name"])
                         .and_then(Node::as_str)

@@ -136,10 +136,7 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 continue;
             };
             for c in pod.containers() {
-                let Some(text) = c.node.str_at("image") else {
-                    continue;
-                };
-                let Ok(r) = ImageRef::parse(text) else {
+                let Some((text, Ok(r))) = c.image_ref() else {
                     continue;
                 };
                 match &allowed {

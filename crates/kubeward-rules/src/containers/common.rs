@@ -309,14 +309,7 @@ pub(crate) fn host_path_mounts<'a>(pod: &PodSpec<'a>) -> Vec<HostMount<'a>> {
     }
     let mut out = Vec::new();
     for c in pod.containers() {
-        for (mi, m) in c
-            .node
-            .get("volumeMounts")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (mi, m) in c.items("volumeMounts") {
             let Some(name) = m.str_at("name") else {
                 continue;
             };
@@ -761,6 +754,17 @@ pub(crate) fn sensitive_exposure(canonical: &str, extra: &[String]) -> Option<Ex
 #[cfg(test)]
 pub(crate) mod fixtures {
     use serde_json::{Value, json};
+
+    /// A pod spec whose one container mounts hostPath `path` read-only at `/host` (through
+    /// `subPath` when given).
+    pub fn host_mount(path: &str, sub: Option<&str>) -> Value {
+        let mut m = json!({"name": "v", "mountPath": "/host", "readOnly": true});
+        if let Some(s) = sub {
+            m["subPath"] = json!(s);
+        }
+        json!({"containers": [{"name": "a", "image": "x", "volumeMounts": [m]}],
+               "volumes": [{"name": "v", "hostPath": {"path": path}}]})
+    }
 
     /// `spec` wrapped as each workload kind: (kind, JSON text, pod spec pointer prefix,
     /// pod metadata pointer prefix). `meta` is the pod metadata (labels, annotations).

@@ -1,6 +1,5 @@
 //! KW-IMG-002: images pinned by a tag but not by a digest.
 
-use kubeward_core::image::ImageRef;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -41,11 +40,8 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
     for c in pod.containers() {
-        let Some(text) = c.node.str_at("image") else {
-            continue;
-        };
         // Malformed references are reported (as unknown) by KW-IMG-001.
-        let Ok(r) = ImageRef::parse(text) else {
+        let Some((text, Ok(r))) = c.image_ref() else {
             continue;
         };
         match (r.tag, r.digest) {

@@ -1,6 +1,5 @@
 //! KW-IMG-003: tag-pinned images that are not pulled on every start.
 
-use kubeward_core::image::ImageRef;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets};
 
 pub static RULE: Rule = Rule {
@@ -39,10 +38,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
     for c in pod.containers() {
-        let Some(text) = c.node.str_at("image") else {
-            continue;
-        };
-        let Ok(r) = ImageRef::parse(text) else {
+        let Some((text, Ok(r))) = c.image_ref() else {
             continue;
         };
         if r.digest.is_some() {

@@ -1,6 +1,5 @@
 //! KW-IMG-001: images without a tag, or tagged `latest`.
 
-use kubeward_core::image::ImageRef;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -38,11 +37,10 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
     for c in pod.containers() {
-        let Some(image) = c.node.get("image") else {
+        let Some((text, parsed)) = c.image_ref() else {
             continue;
         };
-        let Some(text) = image.as_str() else { continue };
-        match ImageRef::parse(text) {
+        match parsed {
             Ok(r) if r.digest.is_none() => {
                 let msg = match r.tag {
                     None => format!(

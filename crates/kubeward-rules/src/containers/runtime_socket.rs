@@ -70,18 +70,9 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 mod tests {
     use super::RULE;
     use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml};
+    use crate::containers::common::fixtures::{all_kinds, host_mount, pod_yaml};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
-
-    fn spec(path: &str, sub: Option<&str>) -> serde_json::Value {
-        let mut m = json!({"name": "v", "mountPath": "/sock", "readOnly": true});
-        if let Some(s) = sub {
-            m["subPath"] = json!(s);
-        }
-        json!({"containers": [{"name": "a", "image": "x", "volumeMounts": [m]}],
-               "volumes": [{"name": "v", "hostPath": {"path": path}}]})
-    }
 
     #[test]
     fn sockets_and_their_folders_in_every_spelling() {
@@ -100,7 +91,7 @@ mod tests {
             "/run/k3s/containerd/containerd.sock",
             r"\\.\pipe\docker_engine",
         ] {
-            let hits = run(&RULE, &pod_yaml(spec(path, None)));
+            let hits = run(&RULE, &pod_yaml(host_mount(path, None)));
             assert_eq!(
                 sorted(pointers(&hits)),
                 sorted(vec!["/spec/containers/0/volumeMounts/0"]),
@@ -108,13 +99,16 @@ mod tests {
             );
         }
         // subPath narrows a folder to the socket.
-        let hits = run(&RULE, &pod_yaml(spec("/var/run", Some("docker.sock"))));
+        let hits = run(
+            &RULE,
+            &pod_yaml(host_mount("/var/run", Some("docker.sock"))),
+        );
         assert!(
             hits[0].message.contains("the Docker socket"),
             "{}",
             hits[0].message
         );
-        let hits = run(&RULE, &pod_yaml(spec("/run", None)));
+        let hits = run(&RULE, &pod_yaml(host_mount("/run", None)));
         assert!(
             hits[0].message.contains("a folder holding"),
             "{}",
@@ -131,10 +125,13 @@ mod tests {
             "/var/run/docker",
             "/runx/docker.sock",
         ] {
-            assert!(run(&RULE, &pod_yaml(spec(path, None))).is_empty(), "{path}");
+            assert!(
+                run(&RULE, &pod_yaml(host_mount(path, None))).is_empty(),
+                "{path}"
+            );
         }
         // subPath elsewhere in /run.
-        assert!(run(&RULE, &pod_yaml(spec("/run", Some("lock")))).is_empty());
+        assert!(run(&RULE, &pod_yaml(host_mount("/run", Some("lock")))).is_empty());
         // Declared but not mounted: the PSS hostPath control speaks; nobody can connect.
         let y = pod_yaml(json!({"containers": [{"name": "a", "image": "x"}],
             "volumes": [{"name": "v", "hostPath": {"path": "/var/run/docker.sock"}}]}));

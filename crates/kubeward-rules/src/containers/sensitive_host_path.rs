@@ -107,23 +107,14 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 mod tests {
     use super::RULE;
     use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml};
+    use crate::containers::common::fixtures::{all_kinds, host_mount, pod_yaml};
     use kubeward_core::Severity;
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};
     use serde_json::json;
 
-    fn spec(path: &str, sub: Option<&str>) -> serde_json::Value {
-        let mut m = json!({"name": "v", "mountPath": "/host", "readOnly": true});
-        if let Some(s) = sub {
-            m["subPath"] = json!(s);
-        }
-        json!({"containers": [{"name": "a", "image": "x", "volumeMounts": [m]}],
-               "volumes": [{"name": "v", "hostPath": {"path": path}}]})
-    }
-
     fn sev(path: &str) -> Option<Severity> {
-        let hits = run(&RULE, &pod_yaml(spec(path, None)));
+        let hits = run(&RULE, &pod_yaml(host_mount(path, None)));
         assert!(hits.len() <= 1);
         hits.first().map(|h| h.severity)
     }
@@ -158,12 +149,18 @@ mod tests {
     #[test]
     fn sub_path_and_message() {
         // A harmless volume path narrowed to a sensitive one, and the other way round.
-        let hits = run(&RULE, &pod_yaml(spec("/var/lib", Some("kubelet/pki"))));
+        let hits = run(
+            &RULE,
+            &pod_yaml(host_mount("/var/lib", Some("kubelet/pki"))),
+        );
         assert_eq!(hits[0].severity, Severity::Critical);
         assert!(hits[0].message.contains("node path /var/lib/kubelet/pki"));
         assert!(hits[0].message.contains("read-only"));
-        assert!(run(&RULE, &pod_yaml(spec("/etc", Some("localtime")))).is_empty());
-        let hits = run(&RULE, &pod_yaml(spec("/var/log/../lib/kubelet", None)));
+        assert!(run(&RULE, &pod_yaml(host_mount("/etc", Some("localtime")))).is_empty());
+        let hits = run(
+            &RULE,
+            &pod_yaml(host_mount("/var/log/../lib/kubelet", None)),
+        );
         assert!(
             hits[0]
                 .message
@@ -171,7 +168,7 @@ mod tests {
             "{}",
             hits[0].message
         );
-        let hits = run(&RULE, &pod_yaml(spec("/", None)));
+        let hits = run(&RULE, &pod_yaml(host_mount("/", None)));
         assert!(hits[0].message.contains("whole filesystem"));
     }
 
@@ -181,11 +178,11 @@ mod tests {
             extra_sensitive_host_paths: vec!["/srv/vault".into()],
             ..Settings::default()
         };
-        let y = pod_yaml(spec("/srv/vault/data", None));
+        let y = pod_yaml(host_mount("/srv/vault/data", None));
         assert!(run(&RULE, &y).is_empty());
         assert_eq!(run_with(&[&RULE], s.clone(), &y).len(), 1);
         assert_eq!(
-            run_with(&[&RULE], s, &pod_yaml(spec("/srv", None))).len(),
+            run_with(&[&RULE], s, &pod_yaml(host_mount("/srv", None))).len(),
             1
         );
     }

@@ -1,7 +1,7 @@
 //! KW-DAT-001: credentials written as literal environment values.
 
 use super::secrets::classify;
-use kubeward_core::{Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets};
+use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -40,14 +40,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
     for c in pod.containers() {
-        for (i, e) in c
-            .node
-            .get("env")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, e) in c.items("env") {
             let (Some(name), Some(value)) = (e.str_at("name"), e.str_at("value")) else {
                 continue;
             };

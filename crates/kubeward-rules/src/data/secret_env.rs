@@ -1,6 +1,6 @@
 //! KW-DAT-003: Secrets consumed as environment variables instead of files (advisory).
 
-use kubeward_core::{Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets};
+use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -33,14 +33,7 @@ pub static RULE: Rule = Rule {
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
     for c in pod.containers() {
-        for (i, e) in c
-            .node
-            .get("env")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, e) in c.items("env") {
             let Some(r) = e.path(&["valueFrom", "secretKeyRef"]) else {
                 continue;
             };
@@ -56,14 +49,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
                 ),
             );
         }
-        for (i, e) in c
-            .node
-            .get("envFrom")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, e) in c.items("envFrom") {
             let Some(r) = e.get("secretRef") else {
                 continue;
             };

@@ -44,14 +44,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         return;
     }
     for c in pod.containers() {
-        for (i, p) in c
-            .node
-            .get("ports")
-            .map(Node::items)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-        {
+        for (i, p) in c.items("ports") {
             let Some(hp) = p.get("hostPort").and_then(Node::as_i64).filter(|n| *n != 0) else {
                 continue;
             };
