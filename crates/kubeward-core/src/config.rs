@@ -239,7 +239,9 @@ impl Ignore {
 #[derive(Debug, Clone, Default)]
 pub struct Selectors {
     list: Vec<String>,
-    upper: std::collections::HashSet<String>,
+    /// The selectors upper-cased, sorted and deduplicated: looked up for every rule, so
+    /// without hashing or allocating.
+    upper: Vec<String>,
 }
 
 impl<S: Into<String>> FromIterator<S> for Selectors {
@@ -254,16 +256,25 @@ impl<S: Into<String>> FromIterator<S> for Selectors {
 
 impl Selectors {
     pub fn push(&mut self, selector: String) {
-        self.upper.insert(selector.to_ascii_uppercase());
+        let upper = selector.to_ascii_uppercase();
+        if let Err(i) = self.upper.binary_search(&upper) {
+            self.upper.insert(i, upper);
+        }
         self.list.push(selector);
     }
 
     /// Whether the rule ID is listed, in any letter case.
     pub fn has_id(&self, id: &str) -> bool {
+        if self.upper.is_empty() {
+            return false;
+        }
         if id.bytes().any(|b| b.is_ascii_lowercase()) {
-            self.upper.contains(&id.to_ascii_uppercase())
+            let key = id.bytes().map(|b| b.to_ascii_uppercase());
+            self.upper
+                .binary_search_by(|s| s.bytes().cmp(key.clone()))
+                .is_ok()
         } else {
-            self.upper.contains(id)
+            self.upper.binary_search_by(|s| s.as_str().cmp(id)).is_ok()
         }
     }
 
@@ -619,6 +630,28 @@ mod tests {
         let mut r = Registry::new();
         r.extend([&R]);
         r
+    }
+
+    #[test]
+    fn selectors_match_ids_in_any_case_and_nothing_else() {
+        let s: Selectors = ["kw-ctr-001", "KW-PSS-002", "pod-to-node", "KW-CTR-001"]
+            .into_iter()
+            .collect();
+        for yes in [
+            "KW-CTR-001",
+            "kw-ctr-001",
+            "Kw-Ctr-001",
+            "KW-PSS-002",
+            "kw-pss-002",
+        ] {
+            assert!(s.has_id(yes), "{yes}");
+        }
+        for no in ["KW-CTR-00", "KW-CTR-0011", "KW-CTR-002", "", "POD-TO-NODX"] {
+            assert!(!s.has_id(no), "{no}");
+        }
+        assert!(s.has_layer("pod-to-node"));
+        assert!(!s.has_layer("nodes"));
+        assert!(!Selectors::default().has_id("KW-CTR-001"));
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::inventory::{Inventory, Object, ObjectId};
 use crate::podspec::PodSpec;
 use crate::rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleMeta, Targets};
 use crate::yaml::Duplicate;
+use foldhash::{HashMap, HashMapExt, HashSet};
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
 
 /// The annotation that suppresses findings on an object or its pod template:
 /// `kubeward.io/ignore: "KW-PSS-003,KW-CTR-001 -- reason"`.

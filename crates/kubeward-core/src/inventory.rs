@@ -2,8 +2,9 @@
 
 use crate::node::{Node, Span};
 use compact_str::CompactString;
+use foldhash::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -178,7 +178,7 @@ impl Map {
 
 /// The key index of a map being built (see [`Map::insert_indexed`]).
 #[derive(Debug, Default)]
-pub(crate) struct KeyIndex(Option<std::collections::HashMap<CompactString, usize>>);
+pub(crate) struct KeyIndex(Option<foldhash::HashMap<CompactString, usize>>);
 
 static NULL_NODE: Node = Node {
     value: Value::Null,
@@ -320,7 +320,10 @@ impl Node {
             };
         }
         let mut complete = true;
-        for raw in pointer.split('/').skip(1) {
+        // Pointers are short: a predicate splits them faster than the `char` searcher, which
+        // sets up a memchr per token (-15% instructions for `locate`).
+        #[allow(clippy::manual_pattern_char_comparison)]
+        for raw in pointer.split(|c: char| c == '/').skip(1) {
             let token = unescape_token(raw);
             let next = match &cur.value {
                 Value::Map(m) => m.get_entry(&token).map(|(k, v)| (Some(k.span), v)),
@@ -470,7 +473,7 @@ pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
 
 /// Reverses [`escape_token`].
 pub fn unescape_token(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.contains('~') {
+    if token.as_bytes().contains(&b'~') {
         std::borrow::Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
     } else {
         std::borrow::Cow::Borrowed(token)

@@ -5,8 +5,9 @@ use crate::engine::fingerprint;
 use crate::finding::{Finding, Layer, Severity, Status, Suppression};
 use crate::input::{Diagnostic, Level, LoadStats, Skipped};
 use crate::inventory::{Inventory, ObjectId, SourceKind};
+use foldhash::{HashMap, HashSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Version of the JSON report format.
@@ -344,7 +345,7 @@ pub fn build(
     let mut files: Vec<Arc<str>> = out
         .iter()
         .filter_map(|f| f.location.as_ref()?.file.clone())
-        .collect::<std::collections::HashSet<_>>()
+        .collect::<HashSet<_>>()
         .into_iter()
         .collect();
     files.sort_unstable();
@@ -356,7 +357,7 @@ pub fn build(
     let mut rules: Vec<&'static str> = out
         .iter()
         .map(|f| f.rule_id)
-        .collect::<std::collections::HashSet<_>>()
+        .collect::<HashSet<_>>()
         .into_iter()
         .collect();
     rules.sort_unstable();
@@ -398,7 +399,7 @@ pub fn build(
     });
     // Any finding on a line that holds a secret value must not quote that line either (flow
     // style puts a whole container, env value included, on one line).
-    let secret_lines: std::collections::HashSet<(Arc<str>, u32)> = out
+    let secret_lines: HashSet<(Arc<str>, u32)> = out
         .iter()
         .filter(|f| f.redact_source)
         .filter_map(|f| {

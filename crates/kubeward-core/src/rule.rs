@@ -147,7 +147,7 @@ impl<'a> Emitter<'a> {
 pub struct Registry {
     rules: Vec<&'static Rule>,
     /// Upper-cased ID → position, for lookups and to refuse duplicates.
-    ids: std::collections::HashMap<String, usize>,
+    ids: foldhash::HashMap<&'static str, usize>,
 }
 
 impl Registry {
@@ -155,12 +155,15 @@ impl Registry {
         Registry::default()
     }
 
-    /// Adds rules. Panics on a duplicate ID: that is a programming error caught by tests.
+    /// Adds rules. Panics on a duplicate or lower-case ID: programming errors caught by tests.
     pub fn extend(&mut self, rules: impl IntoIterator<Item = &'static Rule>) {
         for r in rules {
-            let previous = self
-                .ids
-                .insert(r.meta.id.to_ascii_uppercase(), self.rules.len());
+            assert!(
+                !r.meta.id.bytes().any(|b| b.is_ascii_lowercase()),
+                "rule id {} is not upper case",
+                r.meta.id
+            );
+            let previous = self.ids.insert(r.meta.id, self.rules.len());
             assert!(previous.is_none(), "duplicate rule id {}", r.meta.id);
             self.rules.push(r);
         }
@@ -169,7 +172,7 @@ impl Registry {
     /// The rule with this ID, in any letter case.
     pub fn get(&self, id: &str) -> Option<&'static Rule> {
         let i = if id.bytes().any(|b| b.is_ascii_lowercase()) {
-            self.ids.get(&id.to_ascii_uppercase())
+            self.ids.get(id.to_ascii_uppercase().as_str())
         } else {
             self.ids.get(id)
         };

@@ -9,6 +9,7 @@ mod cli;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand};
+use cli::Deferred;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -33,29 +34,67 @@ enum Command {
     /// cluster (`--cluster`).
     ///
     /// Helm charts: `helm template RELEASE CHART | kubeward scan -`.
-    Scan(cli::scan::ScanArgs),
+    Scan(Deferred<cli::scan::ScanArgs>),
     /// List the rules.
-    Rules(cli::rules::RulesArgs),
+    Rules(Deferred<cli::rules::RulesArgs>),
     /// Explain one rule: why it matters, how to fix it, references.
-    Explain(cli::rules::ExplainArgs),
+    Explain(Deferred<cli::rules::ExplainArgs>),
     /// Pod-to-pod NetworkPolicy analysis: connections, explain, exposure, suggest.
-    Netpol(cli::netpol::NetpolArgs),
+    Netpol(Deferred<cli::netpol::NetpolArgs>),
     /// RBAC questions: who-can, can, graph (same inputs as `scan`).
-    Rbac(cli::rbac::RbacArgs),
+    Rbac(Deferred<cli::rbac::RbacArgs>),
     /// Save a live cluster's objects for offline scans (`kubeward scan FILE.kwsnap`).
-    Snapshot(cli::snapshot::SnapshotArgs),
+    Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
-    Kubeconfig(cli::kubeconfig::KubeconfigArgs),
+    Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Scan(a) => cli::scan::run(a),
-        Command::Rules(a) => cli::rules::run(a),
-        Command::Explain(a) => cli::rules::explain(a),
-        Command::Netpol(a) => cli::netpol::run(a),
-        Command::Rbac(a) => cli::rbac::run(a),
-        Command::Snapshot(a) => cli::snapshot::run(a),
-        Command::Kubeconfig(a) => cli::kubeconfig::run(a),
+        Command::Scan(a) => cli::scan::run(a.0),
+        Command::Rules(a) => cli::rules::run(a.0),
+        Command::Explain(a) => cli::rules::explain(a.0),
+        Command::Netpol(a) => cli::netpol::run(a.0),
+        Command::Rbac(a) => cli::rbac::run(a.0),
+        Command::Snapshot(a) => cli::snapshot::run(a.0),
+        Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn deferred_subcommands_keep_their_own_description() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let about = |name: &str| {
+            let sub = cmd.find_subcommand(name).expect(name);
+            (
+                sub.get_about().map(|s| s.to_string()).unwrap_or_default(),
+                sub.get_long_about().map(|s| s.to_string()),
+            )
+        };
+        // Both flatten ClusterArgs, whose own doc comment must not replace theirs.
+        let (scan, scan_long) = about("scan");
+        assert!(scan.starts_with("Scan manifests"), "{scan}");
+        assert!(scan_long.unwrap().contains("helm template"));
+        let (snapshot, snapshot_long) = about("snapshot");
+        assert!(snapshot.starts_with("Save a live cluster"), "{snapshot}");
+        assert_eq!(snapshot_long, None);
+        // And every subcommand's arguments are there once built.
+        assert!(
+            cmd.find_subcommand("scan")
+                .unwrap()
+                .get_arguments()
+                .any(|a| a.get_id() == "threads")
+        );
     }
 }

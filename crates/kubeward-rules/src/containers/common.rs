@@ -237,9 +237,10 @@ pub(crate) fn is_same_or_ancestor_of_pattern(a: &str, pattern: &str) -> bool {
     if a == "/" {
         return true;
     }
-    let ac: Vec<&str> = a.split('/').skip(1).collect();
-    let pc: Vec<&str> = pattern.split('/').skip(1).collect();
-    ac.len() <= pc.len() && ac.iter().zip(&pc).all(|(x, p)| *p == "*" || x == p)
+    let mut pc = pattern.split('/').skip(1);
+    a.split('/')
+        .skip(1)
+        .all(|x| pc.next().is_some_and(|p| p == "*" || p == x))
 }
 
 /// One container's mount of a hostPath volume.
@@ -421,8 +422,8 @@ pub(crate) fn sockets_exposed(m: &HostMount<'_>) -> Vec<&'static str> {
     match &m.canonical {
         Some(p) if p != "/" => {
             for s in RUNTIME_SOCKETS {
-                if is_same_or_ancestor_of_pattern(p, s.path)
-                    && is_same_or_ancestor(s.claim_from, p)
+                if is_same_or_ancestor(s.claim_from, p)
+                    && is_same_or_ancestor_of_pattern(p, s.path)
                     && !out.contains(&s.runtime)
                 {
                     out.push(s.runtime);

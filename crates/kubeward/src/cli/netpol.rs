@@ -118,6 +118,7 @@ struct ConnectionsArgs {
 }
 
 pub fn run(args: NetpolArgs) -> ExitCode {
+    super::init_threads(None);
     match args.command {
         NetpolCommand::Connections(a) => connections(a),
         NetpolCommand::Explain(a) => explain(a),

@@ -111,6 +111,7 @@ struct GraphArgs {
 }
 
 pub fn run(args: RbacArgs) -> ExitCode {
+    super::init_threads(None);
     match args.command {
         RbacCommand::WhoCan(a) => who_can(a),
         RbacCommand::Can(a) => can(a),

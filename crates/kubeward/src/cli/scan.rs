@@ -87,10 +87,8 @@ impl From<OutFormat> for Format {
 }
 
 pub fn run(mut args: ScanArgs) -> ExitCode {
-    if let Some(n) = args.threads {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
+    if args.threads.is_some() {
+        super::init_threads(args.threads);
     }
     if let Some(ns) = &args.namespace {
         args.input.default_namespace = ns.clone();
@@ -147,9 +145,15 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     };
 
     // One inventory per cluster context (--all-contexts), so analyses never mix clusters.
-    let mut outcomes: Vec<_> = args
-        .input
-        .load_each()
+    let loads = args.input.load_each();
+    if args.threads.is_none() {
+        // A few small files are checked on this thread (they were parsed on it too).
+        let objects: usize = loads.iter().map(|l| l.inventory.len()).sum();
+        let bytes: u64 = loads.iter().map(|l| l.stats.bytes).sum();
+        let small = objects <= 256 && bytes <= kubeward_core::input::SMALL_INPUT_BYTES;
+        super::init_threads(small.then_some(1));
+    }
+    let mut outcomes: Vec<_> = loads
         .into_iter()
         .map(|l| scan_loaded(l, &reg, &config, baseline.as_ref()))
         .collect();
@@ -160,7 +164,9 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
     }
     let report = &outcome.report;
-    let rules = enabled_rules(&reg, &config);
+    // The rule list only SARIF and JUnit print.
+    let rules = std::cell::OnceCell::new();
+    let rules = || rules.get_or_init(|| enabled_rules(&reg, &config));
     let render = |f: Format| -> String {
         match f {
             Format::Text => kubeward_report::text::render(
@@ -171,8 +177,8 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
                 },
             ),
             Format::Json => kubeward_report::json::render(report),
-            Format::Sarif => kubeward_report::sarif::render(report, &rules),
-            Format::Junit => kubeward_report::junit::render(report, &rules),
+            Format::Sarif => kubeward_report::sarif::render(report, rules()),
+            Format::Junit => kubeward_report::junit::render(report, rules()),
         }
     };
     for (fmt, file) in &outputs {

@@ -43,6 +43,12 @@ impl Mode {
             Mode::Warn => "warn",
         }
     }
+
+    /// The mode's level label and version label.
+    pub fn keys(self) -> (&'static str, &'static str) {
+        let i = self as usize * 2;
+        (KNOWN[i], KNOWN[i + 1])
+    }
 }
 
 /// A label value that the admission plugin refuses.
@@ -188,12 +194,11 @@ pub fn read(ns: &Object) -> NamespacePolicy {
     };
 
     let mode = |m: Mode, errors: &mut Vec<LabelError>| -> (ModePolicy, bool, bool) {
-        let level_key = format!("{PREFIX}{}", m.as_str());
-        let version_key = format!("{PREFIX}{}-version", m.as_str());
+        let (level_key, version_key) = m.keys();
         let mut level = PssLevel::Privileged;
         let mut level_set = false;
         let mut level_ok = false;
-        match value(&level_key, errors) {
+        match value(level_key, errors) {
             None => {}
             Some(Err(())) => {
                 level_set = true;
@@ -209,8 +214,8 @@ pub fn read(ns: &Object) -> NamespacePolicy {
                     None => {
                         level = PssLevel::Restricted;
                         errors.push(LabelError {
-                            key: level_key.clone(),
-                            pointer: label_ptr(&level_key),
+                            key: level_key.to_string(),
+                            pointer: label_ptr(level_key),
                             message: format!(
                                 "label `{level_key}: {v}` is not a Pod Security level (privileged, \
                                  baseline or restricted, lower case): the admission plugin \
@@ -224,7 +229,7 @@ pub fn read(ns: &Object) -> NamespacePolicy {
         let mut minor = PSS_LATEST_MINOR;
         let mut version_label = None;
         let mut version_set = false;
-        match value(&version_key, errors) {
+        match value(version_key, errors) {
             None => {}
             Some(Err(())) => version_set = true,
             Some(Ok(v)) => {
@@ -235,8 +240,8 @@ pub fn read(ns: &Object) -> NamespacePolicy {
                         version_label = Some(v);
                     }
                     None => errors.push(LabelError {
-                        key: version_key.clone(),
-                        pointer: label_ptr(&version_key),
+                        key: version_key.to_string(),
+                        pointer: label_ptr(version_key),
                         message: format!(
                             "label `{version_key}: {v}` is not a Pod Security version (`latest` \
                              or `v1.N`, for example v1.30): the admission plugin refuses this \
@@ -252,7 +257,7 @@ pub fn read(ns: &Object) -> NamespacePolicy {
                 minor,
                 version_label,
                 level_set,
-                level_pointer: label_ptr(&level_key),
+                level_pointer: label_ptr(level_key),
             },
             level_ok,
             version_set,
@@ -290,6 +295,14 @@ mod tests {
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n  labels: {labels}\n"
         ));
         read(&l.inventory.objects()[0])
+    }
+
+    #[test]
+    fn mode_keys_are_the_admission_labels() {
+        for m in Mode::ALL {
+            assert_eq!(m.keys().0, format!("{PREFIX}{}", m.as_str()));
+            assert_eq!(m.keys().1, format!("{PREFIX}{}-version", m.as_str()));
+        }
     }
 
     #[test]

@@ -282,24 +282,17 @@ fn build_plan(profile: PssProfile) -> Plan {
     plan
 }
 
-/// The plan of a profile (computed once per level and version).
+/// The plan of a profile, computed the first time that level and version is asked for (a
+/// scan uses one or two of the 3 × 38 profiles).
 fn plan(profile: PssProfile) -> &'static Plan {
-    static PLANS: OnceLock<Vec<Plan>> = OnceLock::new();
-    let plans = PLANS.get_or_init(|| {
-        let mut v = Vec::with_capacity(3 * (PSS_LATEST_MINOR as usize + 1));
-        for level in [
-            PssLevel::Privileged,
-            PssLevel::Baseline,
-            PssLevel::Restricted,
-        ] {
-            for minor in 0..=PSS_LATEST_MINOR {
-                v.push(build_plan(PssProfile { level, minor }));
-            }
-        }
-        v
-    });
-    let minor = profile.minor.min(PSS_LATEST_MINOR) as usize;
-    &plans[level_index(profile.level) * (PSS_LATEST_MINOR as usize + 1) + minor]
+    const PER_LEVEL: usize = PSS_LATEST_MINOR as usize + 1;
+    static PLANS: [OnceLock<Plan>; 3 * PER_LEVEL] = [const { OnceLock::new() }; 3 * PER_LEVEL];
+    let profile = PssProfile {
+        level: profile.level,
+        minor: profile.minor.min(PSS_LATEST_MINOR),
+    };
+    PLANS[level_index(profile.level) * PER_LEVEL + profile.minor as usize]
+        .get_or_init(|| build_plan(profile))
 }
 
 fn index_of(check: &PssCheck) -> usize {
