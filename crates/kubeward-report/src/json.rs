@@ -113,9 +113,10 @@ fn write_parallel(report: &Report, w: &mut impl Write, window: usize) -> std::io
 /// was most of the serialisation time of a large report.
 #[derive(Default)]
 struct Fragments {
-    /// By rule ID: `{"rule_id":..,"rule_name":..,"severity":` / `"title":..,"message":` /
-    /// `,"remediation":..,"resource":` / the rule's own references.
-    rules: HashMap<&'static str, [Vec<u8>; 4]>,
+    /// By rule ID, from the second finding of the rule on (a small report has mostly one
+    /// finding per rule, and building the copies then costs more than it saves): the
+    /// [`rule_part`]s.
+    rules: HashMap<&'static str, Option<[Vec<u8>; 4]>>,
     /// The last resource written, by address (findings on one object are adjacent).
     resource: Option<(*const ResourceOut, Vec<u8>)>,
 }
@@ -127,33 +128,32 @@ fn write_finding(
     cache: &mut Fragments,
 ) -> Result<(), serde_json::Error> {
     let rule = match cache.rules.entry(f.rule_id) {
-        Entry::Occupied(e) => e.into_mut(),
+        Entry::Occupied(e) => {
+            let slot = e.into_mut();
+            Some(&*slot.get_or_insert_with(|| {
+                [0, 1, 2, 3].map(|i| {
+                    let mut part = Vec::new();
+                    rule_part(&mut part, f, i);
+                    part
+                })
+            }))
+        }
         Entry::Vacant(e) => {
-            let mut head = b"{\"rule_id\":".to_vec();
-            write_str(&mut head, f.rule_id);
-            head.extend_from_slice(b",\"rule_name\":");
-            write_str(&mut head, f.rule_name);
-            head.extend_from_slice(b",\"severity\":");
-            let mut title = b",\"layer\":".to_vec();
-            write_plain(&mut title, f.layer.as_str());
-            title.extend_from_slice(b",\"title\":");
-            write_str(&mut title, f.title);
-            title.extend_from_slice(b",\"message\":");
-            let mut fix = b",\"remediation\":".to_vec();
-            write_str(&mut fix, f.remediation);
-            fix.extend_from_slice(b",\"resource\":");
-            let mut refs = Vec::new();
-            write_str_map(&mut refs, &f.references.rule);
-            e.insert([head, title, fix, refs])
+            e.insert(None);
+            None
         }
     };
-    buf.extend_from_slice(&rule[0]);
+    let part = |buf: &mut Vec<u8>, i: usize| match rule {
+        Some(parts) => buf.extend_from_slice(&parts[i]),
+        None => rule_part(buf, f, i),
+    };
+    part(buf, 0);
     write_plain(buf, f.severity.as_str());
     buf.extend_from_slice(b",\"status\":");
     write_plain(buf, f.status.as_str());
-    buf.extend_from_slice(&rule[1]);
+    part(buf, 1);
     write_str(buf, &f.message);
-    buf.extend_from_slice(&rule[2]);
+    part(buf, 2);
     match &f.resource {
         None => buf.extend_from_slice(b"null"),
         Some(r) => {
@@ -175,7 +175,7 @@ fn write_finding(
     }
     buf.extend_from_slice(b",\"references\":");
     if f.references.extra.is_empty() {
-        buf.extend_from_slice(&rule[3]);
+        part(buf, 3);
     } else {
         write_merged_refs(buf, &f.references);
     }
@@ -220,6 +220,34 @@ fn write_opt_u32(buf: &mut Vec<u8>, n: Option<u32>) {
     match n {
         None => buf.extend_from_slice(b"null"),
         Some(n) => buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
+    }
+}
+
+/// The parts of a finding's JSON that come from its rule: 0 `{"rule_id":..,"rule_name":..,
+/// "severity":`, 1 `,"layer":..,"title":..,"message":`, 2 `,"remediation":..,"resource":`,
+/// 3 the rule's own references.
+fn rule_part(buf: &mut Vec<u8>, f: &ReportFinding, i: usize) {
+    match i {
+        0 => {
+            buf.extend_from_slice(b"{\"rule_id\":");
+            write_str(buf, f.rule_id);
+            buf.extend_from_slice(b",\"rule_name\":");
+            write_str(buf, f.rule_name);
+            buf.extend_from_slice(b",\"severity\":");
+        }
+        1 => {
+            buf.extend_from_slice(b",\"layer\":");
+            write_plain(buf, f.layer.as_str());
+            buf.extend_from_slice(b",\"title\":");
+            write_str(buf, f.title);
+            buf.extend_from_slice(b",\"message\":");
+        }
+        2 => {
+            buf.extend_from_slice(b",\"remediation\":");
+            write_str(buf, f.remediation);
+            buf.extend_from_slice(b",\"resource\":");
+        }
+        _ => write_str_map(buf, &f.references.rule),
     }
 }
 
