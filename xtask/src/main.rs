@@ -5,6 +5,12 @@
 //! made of a Deployment or StatefulSet, a Service, a ConfigMap, sometimes an Ingress, RBAC, a
 //! NetworkPolicy, CronJobs and DaemonSets, with a realistic share of insecure settings, several
 //! objects per file, spread over team folders.
+//!
+//! `cargo run -p xtask -- bench-runs --runs N LABEL=COMMAND...` runs each command N times,
+//! interleaved (so drift in the machine's load hits all of them alike), and prints the median
+//! and 10th-percentile wall time of a run and its mean CPU time (user + system, from the
+//! children's times in /proc/self/stat). For commands too short for one-shot timing, such as
+//! scanning the examples. COMMAND is split on spaces; its output goes to /dev/null.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -18,9 +24,10 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("gen-corpus") => gen_corpus(&args[1..]),
         Some("parse-baseline") => parse_baseline(&args[1..]),
+        Some("bench-runs") => bench_runs(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo run -p xtask -- gen-corpus --objects N --out DIR [--seed S] [--files-per-dir N] [--json]\n       cargo run -p xtask -- parse-baseline DIR"
+                "usage: cargo run -p xtask -- gen-corpus --objects N --out DIR [--seed S] [--files-per-dir N] [--json]\n       cargo run -p xtask -- parse-baseline DIR\n       cargo run -p xtask -- bench-runs [--runs N] LABEL=COMMAND..."
             );
             std::process::exit(2);
         }
@@ -84,6 +91,74 @@ fn gen_corpus(args: &[String]) {
 /// `parse-baseline DIR`: reads every .yaml file under DIR and parses it with saphyr's own
 /// located loader (`MarkedYaml`), one thread, nothing else. This is the parsing floor the scan
 /// engine is compared against (time it with /usr/bin/time next to `kubeward scan --threads 1`).
+fn bench_runs(args: &[String]) {
+    let runs: usize = flag(args, "--runs")
+        .map(|v| v.parse().unwrap_or_else(|_| fail("--runs N: N is a number")))
+        .unwrap_or(300);
+    let mut cmds: Vec<(String, Vec<String>)> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--runs" {
+            it.next();
+            continue;
+        }
+        let (label, cmd) = a
+            .split_once('=')
+            .unwrap_or_else(|| fail(&format!("`{a}`: expected LABEL=COMMAND")));
+        let argv: Vec<String> = cmd.split_whitespace().map(String::from).collect();
+        if argv.is_empty() {
+            fail(&format!("`{a}`: empty command"));
+        }
+        cmds.push((label.to_string(), argv));
+    }
+    if cmds.is_empty() || runs == 0 {
+        fail("bench-runs [--runs N] LABEL=COMMAND...");
+    }
+    let mut wall: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); cmds.len()];
+    let mut cpu_ticks = vec![0u64; cmds.len()];
+    for _ in 0..runs {
+        for (i, (label, argv)) in cmds.iter().enumerate() {
+            let before = children_cpu_ticks();
+            let t = std::time::Instant::now();
+            let status = std::process::Command::new(&argv[0])
+                .args(&argv[1..])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap_or_else(|e| fail(&format!("{label}: {e}")));
+            wall[i].push(t.elapsed().as_secs_f64() * 1e3);
+            cpu_ticks[i] += children_cpu_ticks() - before;
+            if status.code().is_none_or(|c| c > 1) {
+                fail(&format!("{label}: exited with {status} (0 or 1 expected)"));
+            }
+        }
+    }
+    // Clock ticks: 100 per second on Linux (the kernel's USER_HZ).
+    const TICKS_PER_MS: f64 = 0.1;
+    for (i, (label, _)) in cmds.iter().enumerate() {
+        let w = &mut wall[i];
+        w.sort_by(f64::total_cmp);
+        println!(
+            "{label:<16} wall median {:.3} ms, p10 {:.3} ms; CPU mean {:.3} ms ({runs} runs)",
+            w[w.len() / 2],
+            w[w.len() / 10],
+            cpu_ticks[i] as f64 / TICKS_PER_MS / runs as f64
+        );
+    }
+}
+
+/// User + system time of the waited-for children, in clock ticks (fields 16 and 17 of
+/// /proc/self/stat).
+fn children_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_else(|e| fail(&e.to_string()));
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // `rest` starts at field 3.
+    let field = |n: usize| f.get(n - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    field(16) + field(17)
+}
+
 fn parse_baseline(args: &[String]) {
     use saphyr::{LoadableYamlNode, MarkedYaml};
     let dir = PathBuf::from(args.first().unwrap_or_else(|| fail("parse-baseline DIR")));
