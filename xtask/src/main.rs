@@ -9,7 +9,8 @@
 //! `cargo run -p xtask -- bench-runs --runs N LABEL=COMMAND...` runs each command N times,
 //! interleaved (so drift in the machine's load hits all of them alike), and prints the median
 //! and 10th-percentile wall time of a run and its mean CPU time (user + system, from the
-//! children's times in /proc/self/stat). For commands too short for one-shot timing, such as
+//! children's times in /proc/self/stat, which count in 10 ms ticks: the mean is only worth
+//! reading over a few hundred runs). For commands too short for one-shot timing, such as
 //! scanning the examples. COMMAND is split on spaces; its output goes to /dev/null.
 
 use std::fmt::Write as _;
@@ -88,12 +89,13 @@ fn gen_corpus(args: &[String]) {
     );
 }
 
-/// `parse-baseline DIR`: reads every .yaml file under DIR and parses it with saphyr's own
-/// located loader (`MarkedYaml`), one thread, nothing else. This is the parsing floor the scan
-/// engine is compared against (time it with /usr/bin/time next to `kubeward scan --threads 1`).
+/// `bench-runs [--runs N] LABEL=COMMAND...`: see the module documentation.
 fn bench_runs(args: &[String]) {
     let runs: usize = flag(args, "--runs")
-        .map(|v| v.parse().unwrap_or_else(|_| fail("--runs N: N is a number")))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| fail("--runs N: N is a number"))
+        })
         .unwrap_or(300);
     let mut cmds: Vec<(String, Vec<String>)> = Vec::new();
     let mut it = args.iter();
@@ -147,18 +149,29 @@ fn bench_runs(args: &[String]) {
     }
 }
 
-/// User + system time of the waited-for children, in clock ticks (fields 16 and 17 of
-/// /proc/self/stat).
+/// User + system time of the waited-for children, in clock ticks.
 fn children_cpu_ticks() -> u64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_else(|e| fail(&e.to_string()));
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+    children_ticks(&stat)
+}
+
+/// Fields 16 and 17 (`cutime`, `cstime`) of a /proc/PID/stat line.
+fn children_ticks(stat: &str) -> u64 {
+    // The command name (field 2) may hold spaces and parentheses: count fields after the
+    // last closing parenthesis, where field 3 starts.
+    let rest = &stat[stat.rfind(')').map_or(0, |i| i + 1)..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    // `rest` starts at field 3.
-    let field = |n: usize| f.get(n - 3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let field = |n: usize| {
+        f.get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     field(16) + field(17)
 }
 
+/// `parse-baseline DIR`: reads every .yaml file under DIR and parses it with saphyr's own
+/// located loader (`MarkedYaml`), one thread, nothing else. This is the parsing floor the scan
+/// engine is compared against (time it with /usr/bin/time next to `kubeward scan --threads 1`).
 fn parse_baseline(args: &[String]) {
     use saphyr::{LoadableYamlNode, MarkedYaml};
     let dir = PathBuf::from(args.first().unwrap_or_else(|| fail("parse-baseline DIR")));
@@ -436,5 +449,16 @@ impl Gen {
         format!(
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  podSelector:\n    matchLabels:\n      app: {name}\n  policyTypes: [\"Ingress\"]\n  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          tier: frontend\n    ports:\n    - protocol: TCP\n      port: 8080\n"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn children_times_are_read_after_the_command_name() {
+        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+        // utime stime cutime cstime ...
+        let line = "42 (a b) c)) S 1 42 42 0 -1 4194560 10 20 0 0 7 8 123 45 20 0 1 0";
+        assert_eq!(super::children_ticks(line), 168);
     }
 }
