@@ -12,7 +12,6 @@ pub mod snapshot;
 use std::io::Write;
 use std::process::ExitCode;
 
-/// Prints `error: msg` to stderr and returns exit code 2.
 /// A subcommand's arguments, declared to clap only when that subcommand is used (or its help
 /// shown). Building every subcommand's arguments up front was a tenth of a small scan's
 /// instructions once `netpol`, `rbac`, `snapshot` and the cluster options existed.
@@ -85,6 +84,7 @@ pub fn init_threads(threads: Option<usize>) {
         .build_global();
 }
 
+/// Prints `error: msg` to stderr and returns exit code 2.
 pub fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
     let _ = writeln!(anstream::stderr(), "\x1b[1;31merror\x1b[0m: {msg}");
     ExitCode::from(2)
