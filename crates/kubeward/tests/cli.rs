@@ -736,3 +736,74 @@ fn missing_pod_spec_is_an_error_not_a_silent_pass() {
     );
     assert_eq!(report["summary"]["objects"], 1);
 }
+
+/// The worker thread count a scan used (`KUBEWARD_TIMINGS` prints it).
+fn threads_used(args: &[String], env: Option<(&str, &str)>) -> usize {
+    let mut c = kubeward();
+    c.env("KUBEWARD_TIMINGS", "1")
+        .env_remove("RAYON_NUM_THREADS");
+    if let Some((k, v)) = env {
+        c.env(k, v);
+    }
+    let out = c.arg("scan").args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    err.lines()
+        .find_map(|l| l.strip_prefix("timing: threads "))
+        .unwrap_or_else(|| panic!("no thread count in: {err}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn small_scans_run_on_one_thread_unless_told_otherwise() {
+    let ex = root().join("examples/insecure-app");
+    let ex = ex.to_str().unwrap();
+    let base = ["--format", "json", "--no-config", "--fail-on", "none"];
+    let with = |extra: &[&'static str]| -> Vec<String> {
+        [&[ex][..], &base, extra]
+            .concat()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    };
+    // A dozen small files: no worker thread is worth waking.
+    assert_eq!(threads_used(&with(&[]), None), 1);
+    // A chosen count is kept, by flag or by rayon's variable.
+    assert_eq!(threads_used(&with(&["--threads", "3"]), None), 3);
+    assert_eq!(
+        threads_used(&with(&[]), Some(("RAYON_NUM_THREADS", "3"))),
+        3
+    );
+    // More than 64 KiB and 256 objects: rayon's default (one per core).
+    let d = tempfile::tempdir().unwrap();
+    let mut big = String::new();
+    for i in 0..400 {
+        big.push_str(&format!(
+            "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}, namespace: a}}\ndata: {{k: '{}'}}\n",
+            "x".repeat(120)
+        ));
+    }
+    assert!(big.len() > 64 * 1024);
+    let f = write(d.path(), "big.yaml", &big);
+    let big_args: Vec<String> = [f.to_str().unwrap()]
+        .iter()
+        .chain(base.iter())
+        .map(|s| s.to_string())
+        .collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(threads_used(&big_args, None), cores);
+    // And the findings are the same whatever the count.
+    let one = kubeward()
+        .arg("scan")
+        .args(with(&["--threads", "1"]))
+        .output()
+        .unwrap();
+    let three = kubeward()
+        .arg("scan")
+        .args(with(&["--threads", "3"]))
+        .output()
+        .unwrap();
+    assert!(!one.stdout.is_empty());
+    assert_eq!(one.stdout, three.stdout);
+}

@@ -70,14 +70,15 @@ fn augment_keeping_about<T: clap::Args, const UPDATE: bool>(cmd: clap::Command) 
     }
 }
 
-/// Sets up the worker threads: `threads`, or one per core. The calling thread is one of them,
-/// so `--threads 1` runs everything on it and a small scan starts no thread at all (a new
-/// thread, its stack and its allocator heap were a measurable part of scanning a dozen files).
+/// Sets up the worker threads: `threads`, or rayon's default (`RAYON_NUM_THREADS`, else one
+/// per core). The calling thread is one of them, so `--threads 1` runs everything on it and a
+/// small scan starts no thread at all (a new thread, its stack and its allocator heap were a
+/// measurable part of scanning a dozen files).
 pub fn init_threads(threads: Option<usize>) {
-    let n = threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    // Fails only if a pool exists already (tests calling `run` twice): keep that one.
+    // 0 is rayon's "default".
+    let n = threads.map_or(0, |n| n.max(1));
+    // Fails only if a pool exists already (tests calling `run` twice, or a large input that
+    // was parsed with rayon's default pool): keep that one.
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         .use_current_thread()
