@@ -464,11 +464,39 @@ impl Located<'_> {
 
 /// Escapes one JSON pointer token (`~` → `~0`, `/` → `~1`).
 pub fn escape_token(token: &str) -> std::borrow::Cow<'_, str> {
-    if token.contains(['~', '/']) {
-        std::borrow::Cow::Owned(token.replace('~', "~0").replace('/', "~1"))
+    if needs_escape(token) {
+        let mut out = String::with_capacity(token.len() + 4);
+        push_escaped(&mut out, token);
+        std::borrow::Cow::Owned(out)
     } else {
         std::borrow::Cow::Borrowed(token)
     }
+}
+
+fn needs_escape(token: &str) -> bool {
+    token.bytes().any(|b| b == b'~' || b == b'/')
+}
+
+/// Appends `token` escaped (`~` as `~0`, `/` as `~1`), without an intermediate string: every
+/// finding's pointer is built this way.
+fn push_escaped(out: &mut String, token: &str) {
+    if !needs_escape(token) {
+        out.push_str(token);
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in token.bytes().enumerate() {
+        let esc = match b {
+            b'~' => "~0",
+            b'/' => "~1",
+            _ => continue,
+        };
+        // `~` and `/` are ASCII, so `i` is a character boundary.
+        out.push_str(&token[start..i]);
+        out.push_str(esc);
+        start = i + 1;
+    }
+    out.push_str(&token[start..]);
 }
 
 /// Reverses [`escape_token`].
@@ -501,23 +529,34 @@ pub trait PointerToken {
 
 impl PointerToken for str {
     fn push_to(&self, out: &mut String) {
-        out.push_str(&escape_token(self));
+        push_escaped(out, self);
     }
 }
 impl PointerToken for &str {
     fn push_to(&self, out: &mut String) {
-        out.push_str(&escape_token(self));
+        push_escaped(out, self);
     }
 }
 impl PointerToken for String {
     fn push_to(&self, out: &mut String) {
-        out.push_str(&escape_token(self));
+        push_escaped(out, self);
     }
 }
 impl PointerToken for usize {
     fn push_to(&self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = write!(out, "{self}");
+        // Decimal digits without the formatter (list indexes are in most pointers).
+        let mut digits = [0u8; 20];
+        let mut n = *self;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.push_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"));
     }
 }
 
@@ -539,6 +578,31 @@ mod tests {
         Key {
             name: s.into(),
             span: Span::NONE,
+        }
+    }
+
+    #[test]
+    fn pointer_tokens_are_escaped_as_rfc_6901_says() {
+        let cases = [
+            ("", ""),
+            ("plain", "plain"),
+            ("a/b", "a~1b"),
+            ("a~b", "a~0b"),
+            ("~/", "~0~1"),
+            ("/~1", "~1~01"),
+            (
+                "pod-security.kubernetes.io/enforce",
+                "pod-security.kubernetes.io~1enforce",
+            ),
+            ("é/ü~", "é~1ü~0"),
+        ];
+        for (raw, escaped) in cases {
+            assert_eq!(escape_token(raw), escaped, "{raw}");
+            assert_eq!(unescape_token(escaped), raw, "{escaped}");
+            assert_eq!(crate::ptr!("/x", raw), format!("/x/{escaped}"));
+        }
+        for n in [0usize, 7, 10, 99, 1234, usize::MAX] {
+            assert_eq!(crate::ptr!("/items", n, "a/b"), format!("/items/{n}/a~1b"));
         }
     }
 

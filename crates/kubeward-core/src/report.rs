@@ -86,11 +86,14 @@ pub struct ReportFinding {
     pub redact_source: bool,
 }
 
+/// The IDs a rule gives for one reference source.
+pub type RefIds = std::borrow::Cow<'static, str>;
+
 /// A finding's references: the rule's own (shared by all its findings) plus those specific to
 /// the finding, which win on the same source. Serialised as one flat `{source: ids}` object.
 #[derive(Clone, Debug, Default)]
 pub struct References {
-    pub rule: Arc<BTreeMap<&'static str, String>>,
+    pub rule: Arc<BTreeMap<&'static str, RefIds>>,
     pub extra: Vec<(&'static str, String)>,
 }
 
@@ -102,13 +105,13 @@ impl References {
             .rev()
             .find(|(k, _)| *k == source)
             .map(|(_, v)| v.as_str())
-            .or_else(|| self.rule.get(source).map(String::as_str))
+            .or_else(|| self.rule.get(source).map(|v| &**v))
     }
 
     /// All `(source, ids)` pairs, sorted by source.
     pub fn merged(&self) -> BTreeMap<&'static str, &str> {
         let mut m: BTreeMap<&'static str, &str> =
-            self.rule.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            self.rule.iter().map(|(k, v)| (*k, &**v)).collect();
         for (k, v) in &self.extra {
             m.insert(k, v.as_str());
         }
@@ -214,7 +217,7 @@ fn locate_in(
 /// resource of an object, the name of a file.
 #[derive(Default)]
 struct Shared {
-    refs: HashMap<&'static str, Arc<BTreeMap<&'static str, String>>>,
+    refs: HashMap<&'static str, Arc<BTreeMap<&'static str, RefIds>>>,
     resources: HashMap<ObjectId, Arc<ResourceOut>>,
     files: HashMap<crate::inventory::SourceId, Option<Arc<str>>>,
     last_resource: Option<(ObjectId, Arc<ResourceOut>)>,
@@ -225,18 +228,20 @@ impl Shared {
     fn refs(
         &mut self,
         rule: &'static crate::rule::RuleMeta,
-    ) -> Arc<BTreeMap<&'static str, String>> {
+    ) -> Arc<BTreeMap<&'static str, RefIds>> {
         self.refs
             .entry(rule.id)
             .or_insert_with(|| {
-                let mut m: BTreeMap<&'static str, String> = BTreeMap::new();
+                let mut m: BTreeMap<&'static str, RefIds> = BTreeMap::new();
                 for (k, v) in rule.references {
+                    // One source given twice (two CIS items): joined. Most are given once and
+                    // stay borrowed from the rule's static metadata.
                     m.entry(*k)
                         .and_modify(|e| {
-                            e.push_str(", ");
-                            e.push_str(v)
+                            let joined = format!("{e}, {v}");
+                            *e = RefIds::Owned(joined);
                         })
-                        .or_insert_with(|| (*v).to_string());
+                        .or_insert(RefIds::Borrowed(v));
                 }
                 Arc::new(m)
             })

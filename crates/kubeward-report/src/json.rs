@@ -252,7 +252,10 @@ fn rule_part(buf: &mut Vec<u8>, f: &ReportFinding, i: usize) {
 }
 
 /// A map of strings as serde writes it: `{"k":"v",...}` in the map's order.
-fn write_str_map(buf: &mut Vec<u8>, m: &std::collections::BTreeMap<&'static str, String>) {
+fn write_str_map(
+    buf: &mut Vec<u8>,
+    m: &std::collections::BTreeMap<&'static str, kubeward_core::report::RefIds>,
+) {
     buf.push(b'{');
     for (i, (k, v)) in m.iter().enumerate() {
         if i > 0 {
@@ -276,7 +279,7 @@ fn write_merged_refs(buf: &mut Vec<u8>, r: &kubeward_core::report::References) {
         }
     }
     extra.sort_unstable_by_key(|(k, _)| *k);
-    let mut rule = r.rule.iter().map(|(k, v)| (*k, v.as_str())).peekable();
+    let mut rule = r.rule.iter().map(|(k, v)| (*k, &**v)).peekable();
     let mut extra = extra.into_iter().peekable();
     buf.push(b'{');
     let mut first = true;
