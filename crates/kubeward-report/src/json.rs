@@ -132,7 +132,7 @@ fn write_finding(
             let slot = e.into_mut();
             Some(&*slot.get_or_insert_with(|| {
                 [0, 1, 2, 3].map(|i| {
-                    let mut part = Vec::new();
+                    let mut part = Vec::with_capacity(256);
                     rule_part(&mut part, f, i);
                     part
                 })
@@ -161,7 +161,8 @@ fn write_finding(
             match &cache.resource {
                 Some((p, bytes)) if *p == ptr => buf.extend_from_slice(bytes),
                 _ => {
-                    let bytes = serde_json::to_vec(&**r)?;
+                    let mut bytes = Vec::with_capacity(128);
+                    write_resource(&mut bytes, r);
                     buf.extend_from_slice(&bytes);
                     cache.resource = Some((ptr, bytes));
                 }
@@ -213,6 +214,26 @@ fn write_location(buf: &mut Vec<u8>, l: &LocationOut) {
     write_str(buf, &l.pointer);
     buf.extend_from_slice(b",\"origin\":");
     write_str(buf, l.origin);
+    buf.push(b'}');
+}
+
+/// Writes a resource as its serde derive does (`cluster` only when set).
+fn write_resource(buf: &mut Vec<u8>, r: &ResourceOut) {
+    buf.extend_from_slice(b"{\"api_version\":");
+    write_str(buf, &r.api_version);
+    buf.extend_from_slice(b",\"kind\":");
+    write_str(buf, &r.kind);
+    buf.extend_from_slice(b",\"namespace\":");
+    match &r.namespace {
+        None => buf.extend_from_slice(b"null"),
+        Some(ns) => write_str(buf, ns),
+    }
+    buf.extend_from_slice(b",\"name\":");
+    write_str(buf, &r.name);
+    if let Some(c) = &r.cluster {
+        buf.extend_from_slice(b",\"cluster\":");
+        write_str(buf, c);
+    }
     buf.push(b'}');
 }
 
@@ -431,7 +452,14 @@ mod tests {
         r.findings[2].related.push(other);
         r.findings[3].resource = None;
         r.findings[3].location = None;
-        // A cluster object's location: no file, no line.
+        // A cluster object: a context name on the resource, no file or line on the location.
+        let mut res = (**r.findings[1].resource.as_ref().unwrap()).clone();
+        res.cluster = Some("prod \"eu\"".into());
+        r.findings[1].resource = Some(std::sync::Arc::new(res));
+        // A cluster-scoped object: no namespace.
+        let mut res = (**r.findings[2].resource.as_ref().unwrap()).clone();
+        res.namespace = None;
+        r.findings[2].resource = Some(std::sync::Arc::new(res));
         let loc = r.findings[1].location.as_mut().unwrap();
         loc.file = None;
         loc.line = None;
