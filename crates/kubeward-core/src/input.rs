@@ -177,6 +177,15 @@ pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
 /// (about half a millisecond on a two-core VM, for an example of a dozen manifests).
 pub const SMALL_INPUT_BYTES: u64 = 64 * 1024;
 
+/// Whether loaded inputs are small enough to check on the calling thread: at most
+/// [`SMALL_INPUT_BYTES`] of text and 256 objects in all (cluster objects have no text, so the
+/// object count decides for them).
+pub fn is_small(loads: &[Loaded]) -> bool {
+    let objects: usize = loads.iter().map(|l| l.inventory.len()).sum();
+    let bytes: u64 = loads.iter().map(|l| l.stats.bytes).sum();
+    objects <= 256 && bytes <= SMALL_INPUT_BYTES
+}
+
 /// Whether `units` are a few files of at most [`SMALL_INPUT_BYTES`] in all. Standard input and
 /// Kustomize output have no size beforehand: not small.
 fn small_files(units: &[Unit]) -> bool {

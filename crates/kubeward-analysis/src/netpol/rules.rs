@@ -358,12 +358,7 @@ fn names(m: &Model, members: &[u32]) -> String {
         .map(|e| m.endpoints[*e as usize].display.as_str())
         .collect();
     v.sort_unstable();
-    let n = v.len();
-    if n > 5 {
-        format!("{} and {} more", v[..5].join(", "), n - 5)
-    } else {
-        v.join(", ")
-    }
+    crate::some_of(&v, 5)
 }
 
 fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {

@@ -1309,19 +1309,6 @@ fn check_missing_role(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
-/// `A, B, C and 4 more`.
-fn some_of(items: &[String], shown: usize) -> String {
-    if items.len() <= shown {
-        items.join(", ")
-    } else {
-        format!(
-            "{} and {} more",
-            items[..shown].join(", "),
-            items.len() - shown
-        )
-    }
-}
-
 /// The role a binding refers to, as written (it may not exist): kind, the namespace of a Role,
 /// name. Displays as `ClusterRole view` or `Role shop/reader`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -1384,7 +1371,7 @@ fn check_many_roles(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 roles.len(),
                 entries.len(),
                 if entries.len() == 1 { "" } else { "s" },
-                some_of(&roles, 12)
+                crate::some_of(&roles, 12)
             ),
         );
         for (b, index) in rest {
@@ -1401,14 +1388,11 @@ fn check_many_subjects(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let a = Analysis::of(ctx.inventory);
     let m = &a.model;
     let max = ctx.settings.rbac_max_subjects_per_namespace;
-    // Namespace → distinct principals holding a role there through its RoleBindings.
-    let mut by_ns: std::collections::HashMap<
-        &str,
-        (
-            std::collections::HashSet<&Principal>,
-            Vec<kubeward_core::ObjectId>,
-        ),
-    > = std::collections::HashMap::new();
+    use std::collections::{HashMap, HashSet};
+    // Namespace → distinct principals holding a role there through its RoleBindings, and the
+    // bindings that added them.
+    type Shared<'a> = (HashSet<&'a Principal>, Vec<kubeward_core::ObjectId>);
+    let mut by_ns: HashMap<&str, Shared<'_>> = HashMap::new();
     for (_, b, id) in input_bindings(m) {
         if b.kind != BindingKind::RoleBinding {
             continue;
@@ -1436,7 +1420,7 @@ fn check_many_subjects(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let message = format!(
             "namespace {ns}: {} different subjects hold roles through its RoleBindings (more than settings.rbac_max_subjects_per_namespace = {max}): {}",
             subjects.len(),
-            some_of(&names, 12)
+            crate::some_of(&names, 12)
         );
         // On the Namespace object when it is in the input, else on the first binding.
         let (f, related) = match ctx.inventory.get("Namespace", None, ns) {
@@ -1544,15 +1528,10 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             if let Some(e) = exposed {
                 // Name a few; a workload behind hundreds of Services would otherwise make
                 // one message as long as a manifest.
-                const SHOWN: usize = 3;
-                let how: Vec<&str> = e.iter().take(SHOWN).map(|x| x.how.as_str()).collect();
-                let more = match e.len().saturating_sub(SHOWN) {
-                    0 => String::new(),
-                    n => format!(" and {n} more"),
-                };
+                let how: Vec<&str> = e.iter().map(|x| x.how.as_str()).collect();
                 msg.push_str(&format!(
-                    "; exposed outside the cluster by {}{more}",
-                    how.join(", ")
+                    "; exposed outside the cluster by {}",
+                    crate::some_of(&how, 3)
                 ));
                 sev = Severity::Critical;
             }

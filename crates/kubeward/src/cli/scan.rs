@@ -149,10 +149,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     if args.threads.is_none() && std::env::var_os("RAYON_NUM_THREADS").is_none() {
         // A few small files are checked on this thread (they were parsed on it too), unless
         // the thread count was chosen.
-        let objects: usize = loads.iter().map(|l| l.inventory.len()).sum();
-        let bytes: u64 = loads.iter().map(|l| l.stats.bytes).sum();
-        let small = objects <= 256 && bytes <= kubeward_core::input::SMALL_INPUT_BYTES;
-        super::init_threads(small.then_some(1));
+        super::init_threads(kubeward_core::input::is_small(&loads).then_some(1));
     }
     if std::env::var_os("KUBEWARD_TIMINGS").is_some() {
         eprintln!("timing: threads {}", rayon::current_num_threads());
