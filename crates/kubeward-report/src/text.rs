@@ -107,7 +107,13 @@ pub fn render(report: &Report, inventory: &Inventory, opts: TextOptions) -> Stri
         o.push('\n');
     }
 
-    summary(&mut o, report, suppressed.len(), opts.show_suppressed);
+    summary(
+        &mut o,
+        report,
+        inventory,
+        suppressed.len(),
+        opts.show_suppressed,
+    );
     o
 }
 
@@ -276,7 +282,38 @@ fn token_width(line: &str, col: usize) -> usize {
     end.max(1)
 }
 
-fn summary(o: &mut String, report: &Report, suppressed: usize, listed: bool) {
+/// Where the objects came from: files, cluster contexts, or both ("in 0 files" for a cluster
+/// scan said nothing true).
+fn origin(files: usize, inventory: &Inventory) -> String {
+    let mut contexts: Vec<&str> = inventory
+        .clusters()
+        .map(|(_, c)| c.context.as_str())
+        .collect();
+    contexts.sort_unstable();
+    contexts.dedup();
+    let files_part = format!("{files} file{}", if files == 1 { "" } else { "s" });
+    if contexts.is_empty() {
+        return format!("in {files_part}");
+    }
+    let ctx_part = format!(
+        "cluster context{} {}",
+        if contexts.len() == 1 { "" } else { "s" },
+        contexts.join(", ")
+    );
+    if files == 0 {
+        format!("from {ctx_part}")
+    } else {
+        format!("in {files_part} and from {ctx_part}")
+    }
+}
+
+fn summary(
+    o: &mut String,
+    report: &Report,
+    inventory: &Inventory,
+    suppressed: usize,
+    listed: bool,
+) {
     let s = &report.summary;
     let c = &s.findings;
     let mut parts = Vec::new();
@@ -313,11 +350,10 @@ fn summary(o: &mut String, report: &Report, suppressed: usize, listed: bool) {
     }
     let _ = writeln!(
         o,
-        "\n{DIM}{} object{} in {} file{} ({} custom resource{}), {} error{}, {} warning{}, {} document{} skipped{RESET}",
+        "\n{DIM}{} object{} {} ({} custom resource{}), {} error{}, {} warning{}, {} document{} skipped{RESET}",
         s.objects,
         if s.objects == 1 { "" } else { "s" },
-        s.files,
-        if s.files == 1 { "" } else { "s" },
+        origin(s.files, inventory),
         s.custom_resources,
         if s.custom_resources == 1 { "" } else { "s" },
         s.errors,

@@ -79,6 +79,21 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
     }
     assert!(!String::from_utf8_lossy(&live.stdout).contains("c3VwZXItc2VjcmV0"));
 
+    // The text summary says where the objects came from (it used to say "in 0 files").
+    let text = kubeward()
+        .args(["scan", "--kubeconfig"])
+        .arg(&kc)
+        .args(["--timeout", "30s"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("4 objects from cluster context fake"),
+        "{text}"
+    );
+    assert!(!text.contains("in 0 files"), "{text}");
+
     let snap = dir.path().join("cluster.kwsnap");
     let out = kubeward()
         .args(["snapshot", "--cluster", "--kubeconfig"])
@@ -92,7 +107,11 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("4 objects from context fake"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("4 objects from context fake"), "{said}");
+    // A small snapshot's size is shown in a unit that shows it, not as "0.0 MiB".
+    assert!(!said.contains("0.0 MiB"), "{said}");
+    assert!(said.contains(" KiB)") || said.contains(" bytes)"), "{said}");
     drop(server);
 
     let offline = kubeward()

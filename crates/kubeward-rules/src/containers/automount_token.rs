@@ -73,7 +73,7 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     (
                         p.sa_pointer(),
                         format!(
-                            "the pod does not set automountServiceAccountToken: false, and ServiceAccount {sa} is not in the input and does not as Kubernetes creates it"
+                            "the pod does not set automountServiceAccountToken: false, and ServiceAccount {sa} is not in the input; Kubernetes creates it without automountServiceAccountToken: false"
                         ),
                     )
                 };

@@ -15,8 +15,9 @@ pub static RULE: Rule = Rule {
               SYS_MODULE (load kernel code), DAC_READ_SEARCH (read any host file by handle, the \
               'shocker' escape), ALL. Others hand over the node's network (NET_ADMIN), other \
               processes (SYS_PTRACE), the kernel (BPF, SYS_RAWIO, SYS_BOOT), the clock (SYS_TIME, \
-              not namespaced) or the security modules (MAC_ADMIN). Each finding names the \
-              capability and its severity. The Pod Security baseline profile rejects these \
+              not namespaced) or the security modules (MAC_ADMIN). One finding per container \
+              names every dangerous capability it adds, most severe first, and takes the \
+              severity of the worst. The Pod Security baseline profile rejects these \
               additions without saying which are dangerous; this rule explains and ranks them.",
         fix: "Remove the capability from `securityContext.capabilities.add`. If the workload truly \
               needs node-level power, isolate it in a dedicated namespace and node pool, and \
@@ -158,7 +159,10 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         }
         // Individual drops are applied after the adds, by both containerd and CRI-O.
         let drop = cap_list(&c, "drop");
-        for (i, raw, e) in &add {
+        // One finding per container: every dangerous addition is named, the most severe first
+        // decides the severity.
+        let mut hits: Vec<(Severity, String)> = Vec::new();
+        for (_, raw, e) in &add {
             let Some((_, sev, what)) = DANGEROUS.iter().find(|(n, _, _)| *n == e.name) else {
                 continue;
             };
@@ -177,13 +181,30 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             } else {
                 ""
             };
-            out.report(
-                ctx.object,
-                c.ptr(&["securityContext", "capabilities", "add", &i.to_string()]),
-                format!("{} adds `{raw}`: {what}{note}", c.describe()),
-            )
-            .severity(*sev);
+            hits.push((*sev, format!("`{raw}`: {what}{note}")));
         }
+        let Some(worst) = hits.iter().map(|(s, _)| *s).max() else {
+            continue;
+        };
+        // Most severe first; equal severities keep the order of the list.
+        hits.sort_by(|a, b| b.0.cmp(&a.0));
+        let list: Vec<String> = hits.into_iter().map(|(_, h)| h).collect();
+        let message = if list.len() == 1 {
+            format!("{} adds {}", c.describe(), list[0])
+        } else {
+            format!(
+                "{} adds {} dangerous capabilities: {}",
+                c.describe(),
+                list.len(),
+                list.join("; ")
+            )
+        };
+        out.report(
+            ctx.object,
+            c.ptr(&["securityContext", "capabilities", "add"]),
+            message,
+        )
+        .severity(worst);
     }
 }
 
@@ -197,29 +218,44 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn severity_by_capability_and_spelling() {
+    fn one_finding_per_container_listing_every_capability_most_severe_first() {
         let y = pod_yaml(json!({"containers": [{"name": "a", "image": "x",
         "securityContext": {"capabilities": {"add": [
-            "SYS_ADMIN", "net_admin", "CAP_SYS_PTRACE", "CHOWN", "NET_BIND_SERVICE",
-            "all", "NET_RAW", "SYS_TYPO", "CAP_ALL"
+            "NET_RAW", "net_admin", "CAP_SYS_PTRACE", "CHOWN", "NET_BIND_SERVICE",
+            "SYS_ADMIN", "SYS_TYPO", "CAP_ALL"
         ]}}}]}));
         let hits = run(&RULE, &y);
-        let got: Vec<(&str, Severity)> = hits
-            .iter()
-            .map(|h| (h.pointer.rsplit('/').next().unwrap(), h.severity))
-            .collect();
+        assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(
-            got,
-            vec![
-                ("0", Severity::Critical),
-                ("1", Severity::High),
-                ("2", Severity::High),
-                ("5", Severity::Critical),
-                ("6", Severity::Medium),
-            ]
+            pointers(&hits),
+            vec!["/spec/containers/0/securityContext/capabilities/add"]
         );
-        assert!(hits[2].message.contains("granted by CRI-O"));
-        assert!(hits[0].message.contains("release_agent"));
+        assert_eq!(hits[0].severity, Severity::Critical);
+        let m = &hits[0].message;
+        assert!(m.contains("adds 4 dangerous capabilities"), "{m}");
+        // Critical before high before medium; equal severities in list order.
+        let order: Vec<usize> = [
+            "`SYS_ADMIN`",
+            "`net_admin`",
+            "`CAP_SYS_PTRACE`",
+            "`NET_RAW`",
+        ]
+        .iter()
+        .map(|n| m.find(n).unwrap_or_else(|| panic!("{n} in {m}")))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{m}");
+        assert!(m.contains("granted by CRI-O"), "{m}");
+        assert!(!m.contains("CHOWN") && !m.contains("SYS_TYPO"), "{m}");
+    }
+
+    #[test]
+    fn a_single_capability_keeps_its_own_severity() {
+        let y = pod_yaml(json!({"containers": [{"name": "a", "image": "x",
+            "securityContext": {"capabilities": {"add": ["NET_RAW", "CHOWN"]}}}]}));
+        let hits = run(&RULE, &y);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].severity, Severity::Medium);
+        assert!(hits[0].message.contains("adds `NET_RAW`: raw sockets"));
     }
 
     #[test]
@@ -228,9 +264,7 @@ mod tests {
             "securityContext": {"capabilities": {"add": ["ALL", "SYS_MODULE"], "drop": ["ALL"]}}}]}));
         assert_eq!(
             sorted(pointers(&run(&RULE, &y))),
-            sorted(vec![
-                "/spec/containers/0/securityContext/capabilities/add/1"
-            ])
+            sorted(vec!["/spec/containers/0/securityContext/capabilities/add"])
         );
     }
 
@@ -242,9 +276,7 @@ mod tests {
         // drop: ALL is applied before the adds; the individual drop after them.
         assert_eq!(
             sorted(pointers(&run(&RULE, &y))),
-            sorted(vec![
-                "/spec/containers/0/securityContext/capabilities/add/1"
-            ])
+            sorted(vec!["/spec/containers/0/securityContext/capabilities/add"])
         );
     }
 
@@ -259,8 +291,8 @@ mod tests {
             assert_eq!(
                 sorted(pointers(&run(&RULE, &y))),
                 sorted(vec![
-                    format!("{p}/initContainers/0/securityContext/capabilities/add/0"),
-                    format!("{p}/ephemeralContainers/0/securityContext/capabilities/add/0"),
+                    format!("{p}/initContainers/0/securityContext/capabilities/add"),
+                    format!("{p}/ephemeralContainers/0/securityContext/capabilities/add"),
                 ]),
                 "{kind}"
             );

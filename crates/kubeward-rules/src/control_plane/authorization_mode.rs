@@ -63,32 +63,35 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             }
             return;
         }
-        if modes.contains(&"AlwaysAllow") {
-            out.report(
-                c.object,
-                c.ptr("authorization-mode"),
-                format!(
-                    "{} includes AlwaysAllow in --authorization-mode",
-                    c.describe()
-                ),
-            )
-            .severity(Severity::Critical);
-        }
+        // One flag, one finding: AlwaysAllow and the missing authorizers are said together.
+        let always_allow = modes.contains(&"AlwaysAllow");
         let missing: Vec<&str> = ["Node", "RBAC"]
             .into_iter()
             .filter(|m| !modes.contains(m))
             .collect();
+        if !always_allow && missing.is_empty() {
+            return;
+        }
+        let mut problems = Vec::new();
+        if always_allow {
+            problems
+                .push("includes AlwaysAllow (every authenticated request is allowed)".to_string());
+        }
         if !missing.is_empty() {
-            out.report(
-                c.object,
-                c.ptr("authorization-mode"),
-                format!(
-                    "{} --authorization-mode={} lacks {}",
-                    c.describe(),
-                    modes.join(","),
-                    missing.join(" and ")
-                ),
-            );
+            problems.push(format!("lacks {}", missing.join(" and ")));
+        }
+        let f = out.report(
+            c.object,
+            c.ptr("authorization-mode"),
+            format!(
+                "{} --authorization-mode={} {}",
+                c.describe(),
+                modes.join(","),
+                problems.join(" and ")
+            ),
+        );
+        if always_allow {
+            f.severity(Severity::Critical);
         }
     });
 }
@@ -108,8 +111,17 @@ mod tests {
             &RULE,
             &rke2("kube-apiserver", &["--authorization-mode=AlwaysAllow,RBAC"]),
         );
-        assert_eq!(h.len(), 2);
-        assert!(h[1].message.contains("lacks Node"));
+        assert_eq!(h.len(), 1, "one finding for one flag: {h:?}");
+        assert_eq!(h[0].severity, Severity::Critical);
+        assert!(h[0].message.contains("includes AlwaysAllow"));
+        assert!(h[0].message.contains("lacks Node"));
+        let h = run(
+            &RULE,
+            &kubeadm("kube-apiserver", &["--authorization-mode=RBAC"]),
+        );
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].severity, Severity::High);
+        assert!(h[0].message.contains("lacks Node"));
         assert!(
             run(
                 &RULE,

@@ -65,23 +65,32 @@ fn container(c: &Container<'_>, s: &mut Sink) -> Result<(), Invalid> {
     let add = s.seq(caps, "add", || {
         c.ptr(&["securityContext", "capabilities", "add"])
     })?;
+    // One finding per container: every forbidden addition is named in it.
+    let mut forbidden: Vec<String> = Vec::new();
     for (i, cap) in add.iter().enumerate() {
         let idx = i.to_string();
         let p = c.ptr(&["securityContext", "capabilities", "add", &idx]);
-        let Ok(name) = s.item_str(cap, p.clone()) else {
+        let Ok(name) = s.item_str(cap, p) else {
             continue;
         };
         if !ALLOWED.contains(&name) {
-            s.fail(
-                p,
-                format!(
-                    "{} adds capability {}, which the baseline level does not allow{}",
-                    c.describe(),
-                    super::pss::q(name),
-                    hint(name)
-                ),
-            );
+            forbidden.push(format!("{}{}", super::pss::q(name), hint(name)));
         }
+    }
+    if !forbidden.is_empty() {
+        s.fail(
+            c.ptr(&["securityContext", "capabilities", "add"]),
+            format!(
+                "{} adds {} {}, which the baseline level does not allow",
+                c.describe(),
+                if forbidden.len() == 1 {
+                    "capability"
+                } else {
+                    "capabilities"
+                },
+                forbidden.join(", ")
+            ),
+        );
     }
     Ok(())
 }
@@ -104,7 +113,7 @@ mod tests {
     use kubeward_core::testing::pointers;
 
     #[test]
-    fn fires_per_forbidden_capability() {
+    fn one_finding_per_container_naming_every_forbidden_capability() {
         let hits = at(
             &RULE,
             "baseline",
@@ -115,16 +124,19 @@ mod tests {
         assert_eq!(
             pointers(&hits),
             vec![
-                "/spec/initContainers/0/securityContext/capabilities/add/1",
-                "/spec/containers/0/securityContext/capabilities/add/0",
-                "/spec/containers/0/securityContext/capabilities/add/1",
-                "/spec/containers/0/securityContext/capabilities/add/2",
-                "/spec/ephemeralContainers/0/securityContext/capabilities/add/0",
+                "/spec/initContainers/0/securityContext/capabilities/add",
+                "/spec/containers/0/securityContext/capabilities/add",
+                "/spec/ephemeralContainers/0/securityContext/capabilities/add",
             ]
         );
-        assert!(hits[0].message.contains("\"SYS_ADMIN\""));
-        assert!(hits[3].message.contains("matched exactly"));
-        assert!(hits[4].message.contains("ephemeral container \"e\""));
+        assert!(hits[0].message.contains("capability \"SYS_ADMIN\","));
+        assert!(!hits[0].message.contains("CHOWN"));
+        let m = &hits[1].message;
+        assert!(
+            m.contains("capabilities \"NET_RAW\", \"ALL\", \"chown\" (capability names"),
+            "{m}"
+        );
+        assert!(hits[2].message.contains("ephemeral container \"e\""));
     }
 
     #[test]

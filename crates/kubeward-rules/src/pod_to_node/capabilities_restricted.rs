@@ -86,31 +86,40 @@ fn container(c: &Container<'_>, s: &mut Sink) -> Result<(), Invalid> {
         }
     }
     let add = s.seq(caps, "add", || ptr(&["add"]))?;
+    // One finding per container: every forbidden addition is named in it, and it is high when
+    // one of them is forbidden by the baseline level too.
+    let mut forbidden: Vec<String> = Vec::new();
+    let mut beyond_baseline = false;
     for (i, a) in add.iter().enumerate() {
-        let p = ptr(&["add", &i.to_string()]);
-        let Ok(name) = s.item_str(a, p.clone()) else {
+        let Ok(name) = s.item_str(a, ptr(&["add", &i.to_string()])) else {
             continue;
         };
         if name != "NET_BIND_SERVICE" {
-            let beyond_baseline = !BASELINE_ALLOWED.contains(&name);
-            let f = s.fail(
-                p,
-                format!(
-                    "{} adds capability {}; the restricted level allows adding only \
-                     NET_BIND_SERVICE{}{}",
-                    c.describe(),
-                    q(name),
-                    if beyond_baseline {
-                        " (the baseline level forbids it too)"
-                    } else {
-                        ""
-                    },
-                    hint(name)
-                ),
-            );
-            if beyond_baseline {
-                f.severity = Some(Severity::High);
-            }
+            beyond_baseline |= !BASELINE_ALLOWED.contains(&name);
+            forbidden.push(format!("{}{}", q(name), hint(name)));
+        }
+    }
+    if !forbidden.is_empty() {
+        let f = s.fail(
+            ptr(&["add"]),
+            format!(
+                "{} adds {} {}; the restricted level allows adding only NET_BIND_SERVICE{}",
+                c.describe(),
+                if forbidden.len() == 1 {
+                    "capability"
+                } else {
+                    "capabilities"
+                },
+                forbidden.join(", "),
+                if beyond_baseline {
+                    " (the baseline level forbids some of these too)"
+                } else {
+                    ""
+                },
+            ),
+        );
+        if beyond_baseline {
+            f.severity = Some(Severity::High);
         }
     }
     Ok(())
@@ -133,14 +142,29 @@ mod tests {
             pointers(&hits),
             vec![
                 "/spec/initContainers/0/securityContext/capabilities/drop",
-                "/spec/containers/0/securityContext/capabilities/add/1",
-                "/spec/containers/0/securityContext/capabilities/add/2",
+                "/spec/containers/0/securityContext/capabilities/add",
                 "/spec/containers/1/securityContext/capabilities/drop",
             ]
         );
-        assert_eq!(hits[1].severity, Severity::Medium);
-        assert_eq!(hits[2].severity, Severity::High);
-        assert!(hits[3].message.contains("matched exactly"));
+        // CHOWN alone would be medium (baseline allows it); SYS_ADMIN makes it high.
+        assert_eq!(hits[1].severity, Severity::High);
+        assert!(
+            hits[1]
+                .message
+                .contains("capabilities \"CHOWN\", \"SYS_ADMIN\";")
+        );
+        assert!(hits[2].message.contains("matched exactly"));
+    }
+
+    #[test]
+    fn additions_the_baseline_allows_stay_medium() {
+        let y = pod(
+            "  containers: [{name: a, image: x, securityContext: {capabilities: {drop: [ALL], add: [CHOWN, KILL]}}}]\n",
+        );
+        let hits = at(&RULE, "restricted", &y);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].severity, Severity::Medium);
+        assert!(!hits[0].message.contains("baseline level forbids"));
     }
 
     #[test]

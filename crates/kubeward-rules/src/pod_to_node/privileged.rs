@@ -30,7 +30,7 @@ pss_rule! {
             ("mitre", "T1611"),
             ("checkov", "CKV_K8S_16"),
             ("kube-score", "container-security-context-privileged"),
-            ("polaris", "privilegeEscalationAllowed"),
+            ("polaris", "runAsPrivileged"),
         ],
     }
 }

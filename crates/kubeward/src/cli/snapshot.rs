@@ -39,7 +39,7 @@ pub fn run(args: SnapshotArgs) -> ExitCode {
     let mut err = anstream::stderr();
     let _ = writeln!(
         err,
-        "wrote {}: {} objects from context {} ({}, {} resource types, {:.1} MiB) in {:.1}s",
+        "wrote {}: {} objects from context {} ({}, {} resource types, {}) in {:.1}s",
         args.output.display(),
         c.objects.len(),
         c.info.context,
@@ -53,7 +53,7 @@ pub fn run(args: SnapshotArgs) -> ExitCode {
             .iter()
             .filter(|r| kubeward_cluster::collect::wanted(r))
             .count(),
-        size as f64 / (1024.0 * 1024.0),
+        human_size(size),
         started.elapsed().as_secs_f64()
     );
     for g in &c.info.gaps {
@@ -73,4 +73,32 @@ pub fn run(args: SnapshotArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// "812 bytes", "12.3 KiB", "4.0 MiB": a 12 KB snapshot is not "0.0 MiB".
+fn human_size(bytes: u64) -> String {
+    const KIB: f64 = 1024.0;
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} byte{}", if bytes == 1 { "" } else { "s" })
+    } else if b < KIB * KIB {
+        format!("{:.1} KiB", b / KIB)
+    } else if b < KIB * KIB * KIB {
+        format!("{:.1} MiB", b / (KIB * KIB))
+    } else {
+        format!("{:.1} GiB", b / (KIB * KIB * KIB))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_in_a_unit_that_shows_them() {
+        use super::human_size;
+        assert_eq!(human_size(812), "812 bytes");
+        assert_eq!(human_size(1), "1 byte");
+        assert_eq!(human_size(12 * 1024 + 300), "12.3 KiB");
+        assert_eq!(human_size(4 * 1024 * 1024), "4.0 MiB");
+        assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
 }

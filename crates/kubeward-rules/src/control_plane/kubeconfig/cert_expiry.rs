@@ -64,9 +64,9 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
                             o,
                             pointer,
                             format!(
-                                "user `{name}`: client certificate expires on {} (in {days} day{})",
+                                "user `{name}`: client certificate expires on {} ({})",
                                 date(c.not_after),
-                                if days == 1 { "" } else { "s" }
+                                time_left(c.not_after - now)
                             ),
                         );
                     } else if c.not_before > now {
@@ -105,8 +105,31 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// "in 23 hours", "in 5 days": whole days hide a certificate that expires tomorrow morning.
+fn time_left(seconds: i64) -> String {
+    let hours = seconds.div_euclid(3_600);
+    if hours < 48 {
+        let h = hours.max(1);
+        if seconds < 3_600 {
+            return "in less than an hour".to_string();
+        }
+        return format!("in {h} hour{}", if h == 1 { "" } else { "s" });
+    }
+    format!("in {} days", seconds.div_euclid(86_400))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn time_left_in_hours_below_two_days() {
+        use super::time_left;
+        assert_eq!(time_left(23 * 3_600 + 59), "in 23 hours");
+        assert_eq!(time_left(3_600), "in 1 hour");
+        assert_eq!(time_left(120), "in less than an hour");
+        assert_eq!(time_left(47 * 3_600), "in 47 hours");
+        assert_eq!(time_left(5 * 86_400 + 7), "in 5 days");
+    }
+
     use super::super::fixtures::client_cert;
     use super::RULE;
     use kubeward_core::testing::run;
