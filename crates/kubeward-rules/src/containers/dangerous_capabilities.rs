@@ -187,7 +187,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             continue;
         };
         // Most severe first; equal severities keep the order of the list.
-        hits.sort_by(|a, b| b.0.cmp(&a.0));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.0));
         let list: Vec<String> = hits.into_iter().map(|(_, h)| h).collect();
         let message = if list.len() == 1 {
             format!("{} adds {}", c.describe(), list[0])
