@@ -107,6 +107,11 @@ impl Engine<'_> {
             .par_iter()
             .fold(Vec::new, |mut out, object| {
                 let pod = PodSpec::of(object);
+                // Findings on a custom resource's pod spec say where kubeward found it.
+                let note = pod
+                    .as_ref()
+                    .filter(|p| p.found != crate::podspec::Found::BuiltIn)
+                    .map(|p| p.found_note());
                 let ctx = ObjectCtx {
                     object,
                     pod: pod.as_ref(),
@@ -120,6 +125,7 @@ impl Engine<'_> {
                         Targets::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
                     };
                     if applies {
+                        let before = out.len();
                         if timed {
                             let t = std::time::Instant::now();
                             run(&ctx, &mut Emitter::new(meta, &mut out));
@@ -129,6 +135,11 @@ impl Engine<'_> {
                             );
                         } else {
                             run(&ctx, &mut Emitter::new(meta, &mut out));
+                        }
+                        if let (Some(note), Targets::PodSpecs) = (&note, targets) {
+                            for f in &mut out[before..] {
+                                f.message.push_str(note);
+                            }
                         }
                     }
                 }

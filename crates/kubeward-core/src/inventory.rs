@@ -374,6 +374,9 @@ pub struct Inventory {
     by_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
     /// Pod labels (the pod template's for workloads) (key, value) → objects with a pod spec.
     by_pod_label: HashMap<(CompactString, CompactString), Vec<ObjectId>>,
+    /// Custom resources that carry a pod spec (Argo Rollouts, Knative Services, ...), in input
+    /// order.
+    custom_workloads: Vec<ObjectId>,
     /// Kinds defined by CustomResourceDefinitions in the inventory: (group, kind) → namespaced.
     crd_scopes: HashMap<(String, String), bool>,
     /// Per cluster-backed source: what the cluster said about itself.
@@ -489,6 +492,9 @@ impl Inventory {
             let ignore = crate::engine::IGNORE_ANNOTATION;
             let mut annotated = obj.annotations().and_then(|a| a.get(ignore)).is_some();
             if let Some(pod) = crate::podspec::PodSpec::of(&obj) {
+                if pod.found != crate::podspec::Found::BuiltIn {
+                    self.custom_workloads.push(id);
+                }
                 annotated |= pod.annotations().and_then(|a| a.get(ignore)).is_some();
                 for (k, v) in pod.labels().map(|l| l.entries()).into_iter().flatten() {
                     if let Some(v) = v.as_str() {
@@ -601,6 +607,16 @@ impl Inventory {
     }
 
     /// Objects of a kind (any group), in input order.
+    /// Every object with a pod spec: the built-in workload kinds in
+    /// [`crate::podspec::WORKLOAD_KINDS`] order, then custom resources that carry one (Argo
+    /// Rollouts, Knative Services, ... and pod-spec-shaped fields of other custom kinds).
+    pub fn workloads<'a>(&'a self) -> impl Iterator<Item = &'a Object> + 'a {
+        crate::podspec::WORKLOAD_KINDS
+            .iter()
+            .flat_map(move |k| self.of_kind(k))
+            .chain(self.custom_workloads.iter().map(|id| self.object(*id)))
+    }
+
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_kind
             .get(kind)

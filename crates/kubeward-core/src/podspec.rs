@@ -46,6 +46,85 @@ const LOCATIONS: &[(&str, &str, &str)] = &[
     ("PodTemplate", "/template/metadata", "/template/spec"),
 ];
 
+/// Custom resources of well-known projects that embed a pod spec: (API group, kind, pod
+/// metadata pointer, pod spec pointer, project). Tekton's `podTemplate` holds only pod-level
+/// fields (no containers), so only pod-level rules find anything there.
+const CUSTOM_LOCATIONS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "argoproj.io",
+        "Rollout",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+        "Argo Rollouts",
+    ),
+    (
+        "keda.sh",
+        "ScaledJob",
+        "/spec/jobTargetRef/template/metadata",
+        "/spec/jobTargetRef/template/spec",
+        "KEDA",
+    ),
+    (
+        "serving.knative.dev",
+        "Service",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+        "Knative Serving",
+    ),
+    (
+        "serving.knative.dev",
+        "Configuration",
+        "/spec/template/metadata",
+        "/spec/template/spec",
+        "Knative Serving",
+    ),
+    (
+        "serving.knative.dev",
+        "Revision",
+        "/metadata",
+        "/spec",
+        "Knative Serving",
+    ),
+    (
+        "tekton.dev",
+        "TaskRun",
+        "/spec/podTemplate/metadata",
+        "/spec/podTemplate",
+        "Tekton",
+    ),
+    (
+        "tekton.dev",
+        "PipelineRun",
+        "/spec/taskRunTemplate/podTemplate/metadata",
+        "/spec/taskRunTemplate/podTemplate",
+        "Tekton",
+    ),
+];
+
+/// Where other custom resources are looked at for a pod spec, by shape: a mapping there with a
+/// `containers` list of mappings is taken for a pod spec (and findings say it was a guess).
+const SHAPES: &[(&str, &str)] = &[
+    ("/spec/template/metadata", "/spec/template/spec"),
+    (
+        "/spec/jobTemplate/spec/template/metadata",
+        "/spec/jobTemplate/spec/template/spec",
+    ),
+    ("/spec/podTemplate/metadata", "/spec/podTemplate/spec"),
+    ("/spec/podTemplate/metadata", "/spec/podTemplate"),
+    ("/spec/podSpec/metadata", "/spec/podSpec"),
+];
+
+/// How the pod spec of an object was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A built-in workload kind (Pod, Deployment, ...).
+    BuiltIn,
+    /// A custom resource of a known project (Argo Rollout, Knative Service, ...).
+    KnownCustom(&'static str),
+    /// A custom resource with a pod-spec-shaped field: a heuristic.
+    Shape,
+}
+
 /// The pointer of the pod spec in objects of `kind`, if the kind carries one.
 pub fn spec_pointer(kind: &str) -> Option<&'static str> {
     LOCATIONS.iter().find(|(k, _, _)| *k == kind).map(|l| l.2)
@@ -101,6 +180,8 @@ pub struct PodSpec<'a> {
     pub meta_ptr: &'static str,
     pub spec: &'a Node,
     pub spec_ptr: &'static str,
+    /// Built-in kind, known custom resource, or a guess from the shape.
+    pub found: Found,
 }
 
 /// One container of a pod spec.
@@ -115,7 +196,6 @@ pub struct Container<'a> {
 impl<'a> PodSpec<'a> {
     /// The pod spec of `object`, if its kind carries one and the spec is a mapping.
     pub fn of(object: &'a Object) -> Option<PodSpec<'a>> {
-        let (_, meta_ptr, spec_ptr) = LOCATIONS.iter().find(|(k, _, _)| *k == object.kind)?;
         // The pointers are static and need no unescaping: walk them directly (this runs for
         // every object in several analyses).
         let walk = |ptr: &str| {
@@ -125,14 +205,52 @@ impl<'a> PodSpec<'a> {
             }
             Some(cur)
         };
-        let spec = walk(spec_ptr).filter(|n| n.as_map().is_some())?;
-        Some(PodSpec {
-            object,
-            meta: walk(meta_ptr),
-            meta_ptr,
-            spec,
-            spec_ptr,
+        let make = |meta_ptr: &'static str, spec_ptr: &'static str, found: Found| {
+            let spec = walk(spec_ptr).filter(|n| n.as_map().is_some())?;
+            Some(PodSpec {
+                object,
+                meta: walk(meta_ptr),
+                meta_ptr,
+                spec,
+                spec_ptr,
+                found,
+            })
+        };
+        let group = object.group();
+        // Built-in groups have no dot (core, apps, batch, extensions) or end in `.k8s.io`; only
+        // other groups are custom resources worth a look.
+        let builtin_group = !group.contains('.') || group.ends_with(".k8s.io");
+        if builtin_group {
+            let (_, meta_ptr, spec_ptr) = LOCATIONS.iter().find(|(k, _, _)| *k == object.kind)?;
+            return make(meta_ptr, spec_ptr, Found::BuiltIn);
+        }
+        if let Some((.., meta_ptr, spec_ptr, project)) = CUSTOM_LOCATIONS
+            .iter()
+            .find(|(g, k, ..)| *k == object.kind && *g == group)
+        {
+            return make(meta_ptr, spec_ptr, Found::KnownCustom(project));
+        }
+        SHAPES.iter().find_map(|(meta_ptr, spec_ptr)| {
+            let spec = walk(spec_ptr)?;
+            let containers = spec.get("containers")?.as_seq()?;
+            if containers.is_empty() || containers.iter().any(|c| c.as_map().is_none()) {
+                return None;
+            }
+            make(meta_ptr, spec_ptr, Found::Shape)
         })
+    }
+
+    /// Said after findings on a custom resource's pod spec, so a reader knows why kubeward
+    /// looked there; empty for built-in kinds.
+    pub fn found_note(&self) -> String {
+        match self.found {
+            // A known project's kind is checked like a built-in one: nothing to explain.
+            Found::BuiltIn | Found::KnownCustom(_) => String::new(),
+            Found::Shape => format!(
+                " [heuristic: {} is not a known workload kind; {} has the shape of a pod spec]",
+                self.object.kind, self.spec_ptr
+            ),
+        }
     }
 
     /// Init containers, then containers, then ephemeral containers, in order.
@@ -285,6 +403,140 @@ mod tests {
             "default",
         );
         inv
+    }
+
+    fn found(v: serde_json::Value) -> Option<(Found, &'static str, Vec<String>)> {
+        let inv = one(v);
+        let o = &inv.objects()[0];
+        let p = PodSpec::of(o)?;
+        let names = p.containers().map(|c| c.name().to_string()).collect();
+        Some((p.found, p.spec_ptr, names))
+    }
+
+    #[test]
+    fn pod_specs_of_well_known_custom_resources() {
+        let tpl = json!({"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "x"}]}});
+        let cases = [
+            (
+                json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "spec": {"template": tpl}}),
+                "/spec/template/spec",
+                "Argo Rollouts",
+            ),
+            (
+                json!({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledJob", "spec": {"jobTargetRef": {"template": tpl}}}),
+                "/spec/jobTargetRef/template/spec",
+                "KEDA",
+            ),
+            (
+                json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "spec": {"template": tpl}}),
+                "/spec/template/spec",
+                "Knative Serving",
+            ),
+            (
+                json!({"apiVersion": "serving.knative.dev/v1", "kind": "Revision", "spec": {"containers": [{"name": "c", "image": "x"}]}}),
+                "/spec",
+                "Knative Serving",
+            ),
+        ];
+        for (obj, ptr, project) in cases {
+            let got = found(obj.clone()).unwrap_or_else(|| panic!("{obj}"));
+            assert_eq!(
+                got,
+                (Found::KnownCustom(project), ptr, vec!["c".to_string()])
+            );
+        }
+        // Tekton's podTemplate has pod-level fields only.
+        let t = found(json!({"apiVersion": "tekton.dev/v1", "kind": "TaskRun",
+            "spec": {"podTemplate": {"hostNetwork": true}}}))
+        .unwrap();
+        assert_eq!(
+            t,
+            (Found::KnownCustom("Tekton"), "/spec/podTemplate", vec![])
+        );
+        // A core Service has no pod spec; neither has a Knative Service without a template.
+        assert!(
+            found(json!({"apiVersion": "v1", "kind": "Service", "spec": {"template": tpl}}))
+                .is_none()
+        );
+        assert!(
+            found(json!({"apiVersion": "serving.knative.dev/v1", "kind": "Service", "spec": {}}))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn other_custom_resources_by_shape_only() {
+        let shaped = found(json!({"apiVersion": "example.com/v1", "kind": "Widget",
+            "spec": {"podTemplate": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}))
+        .unwrap();
+        assert_eq!(
+            shaped,
+            (
+                Found::Shape,
+                "/spec/podTemplate/spec",
+                vec!["c".to_string()]
+            )
+        );
+        // A look-alike `Deployment` of another group is a guess too, not a built-in.
+        let lookalike = found(json!({"apiVersion": "acme.io/v1", "kind": "Deployment",
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}))
+        .unwrap();
+        assert_eq!(lookalike.0, Found::Shape);
+        // Old API groups of built-in kinds stay built-in.
+        let old = found(
+            json!({"apiVersion": "extensions/v1beta1", "kind": "Deployment",
+            "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}}),
+        )
+        .unwrap();
+        assert_eq!(old.0, Found::BuiltIn);
+        // Not the shape: no containers list, an empty one, or items that are not mappings.
+        for spec in [
+            json!({"template": {"spec": {"replicas": 1}}}),
+            json!({"template": {"spec": {"containers": []}}}),
+            json!({"template": {"spec": {"containers": ["a"]}}}),
+        ] {
+            assert!(
+                found(json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": spec}))
+                    .is_none()
+            );
+        }
+        // Built-in kinds without a pod spec are never guessed at.
+        assert!(
+            found(
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "spec": {"template": {"spec": {"containers": [{"name": "c"}]}}}})
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn inventory_lists_custom_workloads_after_the_built_in_ones() {
+        let mut inv = Inventory::new();
+        let mk = |kind: &str, api: &str, spec: serde_json::Value| {
+            let root = Node::from_json(&json!({"apiVersion": api, "kind": kind, "spec": spec}));
+            NewObject {
+                source: SourceId(0),
+                doc: 0,
+                base_pointer: String::new(),
+                api_version: api.into(),
+                kind: kind.into(),
+                name: kind.to_ascii_lowercase().into(),
+                namespace: Some("ns".into()),
+                root,
+            }
+        };
+        let tpl = json!({"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}});
+        inv.add_objects(
+            vec![
+                mk("Rollout", "argoproj.io/v1alpha1", tpl.clone()),
+                mk("ConfigMap", "v1", json!({})),
+                mk("Deployment", "apps/v1", tpl.clone()),
+            ],
+            "default",
+        );
+        let kinds: Vec<&str> = inv.workloads().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["Deployment", "Rollout"]);
     }
 
     #[test]

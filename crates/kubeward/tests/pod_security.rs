@@ -155,7 +155,7 @@ fn findings_point_at_the_field_and_name_the_level_that_set_it() {
         pointers,
         [
             "/spec/template/spec/containers/0/securityContext/capabilities/drop",
-            "/spec/template/spec/initContainers/0/securityContext/capabilities/add/0",
+            "/spec/template/spec/initContainers/0/securityContext/capabilities/add",
             "/spec/template/spec/initContainers/0/securityContext/capabilities/drop",
         ]
         .into_iter()

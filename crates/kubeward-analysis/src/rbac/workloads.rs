@@ -58,31 +58,27 @@ fn owned_by_listed(inv: &Inventory, o: &kubeward_core::Object) -> bool {
 /// owner stands for them), with the tokens it mounts.
 pub fn collect(inv: &Inventory) -> Vec<Workload> {
     let mut out = Vec::new();
-    for kind in kubeward_core::podspec::WORKLOAD_KINDS {
-        if *kind == "PodTemplate" {
+    for o in inv.workloads().filter(|o| o.kind != "PodTemplate") {
+        let Some(pod) = PodSpec::of(o) else { continue };
+        if owned_by_listed(inv, o) {
             continue;
         }
-        for o in inv.of_kind(kind) {
-            let Some(pod) = PodSpec::of(o) else { continue };
-            if owned_by_listed(inv, o) {
-                continue;
-            }
-            let ns: Str = o.namespace().unwrap_or("default").into();
-            let (sa, sa_pointer) = match pod
-                .spec
-                .str_at("serviceAccountName")
-                .filter(|s| !s.is_empty())
-            {
-                Some(s) => (s, pod.ptr(&["serviceAccountName"])),
-                None => match pod.spec.str_at("serviceAccount").filter(|s| !s.is_empty()) {
-                    Some(s) => (s, pod.ptr(&["serviceAccount"])),
-                    None => ("default", pod.ptr(&[])),
-                },
-            };
-            let sa: Str = sa.into();
-            let mut tokens = Vec::new();
-            let sa_obj = inv.get("ServiceAccount", Some(&ns), &sa);
-            match pod.spec.bool_at("automountServiceAccountToken") {
+        let ns: Str = o.namespace().unwrap_or("default").into();
+        let (sa, sa_pointer) = match pod
+            .spec
+            .str_at("serviceAccountName")
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => (s, pod.ptr(&["serviceAccountName"])),
+            None => match pod.spec.str_at("serviceAccount").filter(|s| !s.is_empty()) {
+                Some(s) => (s, pod.ptr(&["serviceAccount"])),
+                None => ("default", pod.ptr(&[])),
+            },
+        };
+        let sa: Str = sa.into();
+        let mut tokens = Vec::new();
+        let sa_obj = inv.get("ServiceAccount", Some(&ns), &sa);
+        match pod.spec.bool_at("automountServiceAccountToken") {
                 Some(true) => tokens.push(Token {
                     namespace: ns.clone(),
                     service_account: sa.clone(),
@@ -113,104 +109,104 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
                     }),
                 },
             }
-            let mounted: Vec<&str> = pod
-                .containers()
-                .flat_map(|c| {
-                    c.items("volumeMounts")
-                        .filter_map(|(_, m)| m.str_at("name"))
-                })
-                .collect();
-            for (vi, v) in pod.volumes() {
-                let vname = v.str_at("name").unwrap_or("");
-                if !mounted.contains(&vname) {
+        let mounted: Vec<&str> = pod
+            .containers()
+            .flat_map(|c| {
+                c.items("volumeMounts")
+                    .filter_map(|(_, m)| m.str_at("name"))
+            })
+            .collect();
+        for (vi, v) in pod.volumes() {
+            let vname = v.str_at("name").unwrap_or("");
+            if !mounted.contains(&vname) {
+                continue;
+            }
+            for (si, src) in v
+                .path(&["projected", "sources"])
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let Some(t) = src.get("serviceAccountToken") else {
+                    continue;
+                };
+                let audience = t.str_at("audience").unwrap_or("");
+                let api = audience.is_empty()
+                    || audience.contains("kubernetes.default.svc")
+                    || audience == "kubernetes";
+                if api {
+                    tokens.push(Token {
+                        namespace: ns.clone(),
+                        service_account: sa.clone(),
+                        how: format!("projected serviceAccountToken in volume \"{vname}\""),
+                        pointer: pod.ptr(&[
+                            "volumes",
+                            &vi.to_string(),
+                            "projected",
+                            "sources",
+                            &si.to_string(),
+                            "serviceAccountToken",
+                        ]),
+                        assumed: false,
+                    });
+                }
+            }
+            if let Some(secret) = v.path(&["secret", "secretName"]).and_then(Node::as_str) {
+                if let Some(owner) = sa_token_secret(inv, &ns, secret) {
+                    tokens.push(Token {
+                        namespace: ns.clone(),
+                        service_account: owner.into(),
+                        how: format!(
+                            "legacy token Secret \"{secret}\" mounted as volume \"{vname}\""
+                        ),
+                        pointer: pod.ptr(&["volumes", &vi.to_string(), "secret", "secretName"]),
+                        assumed: false,
+                    });
+                }
+            }
+        }
+        for c in pod.containers() {
+            for (ei, e) in c.items("env") {
+                let Some(secret) = e
+                    .path(&["valueFrom", "secretKeyRef", "name"])
+                    .and_then(Node::as_str)
+                else {
+                    continue;
+                };
+                if e.path(&["valueFrom", "secretKeyRef", "key"])
+                    .and_then(Node::as_str)
+                    != Some("token")
+                {
                     continue;
                 }
-                for (si, src) in v
-                    .path(&["projected", "sources"])
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .enumerate()
-                {
-                    let Some(t) = src.get("serviceAccountToken") else {
-                        continue;
-                    };
-                    let audience = t.str_at("audience").unwrap_or("");
-                    let api = audience.is_empty()
-                        || audience.contains("kubernetes.default.svc")
-                        || audience == "kubernetes";
-                    if api {
-                        tokens.push(Token {
-                            namespace: ns.clone(),
-                            service_account: sa.clone(),
-                            how: format!("projected serviceAccountToken in volume \"{vname}\""),
-                            pointer: pod.ptr(&[
-                                "volumes",
-                                &vi.to_string(),
-                                "projected",
-                                "sources",
-                                &si.to_string(),
-                                "serviceAccountToken",
-                            ]),
-                            assumed: false,
-                        });
-                    }
-                }
-                if let Some(secret) = v.path(&["secret", "secretName"]).and_then(Node::as_str) {
-                    if let Some(owner) = sa_token_secret(inv, &ns, secret) {
-                        tokens.push(Token {
-                            namespace: ns.clone(),
-                            service_account: owner.into(),
-                            how: format!(
-                                "legacy token Secret \"{secret}\" mounted as volume \"{vname}\""
-                            ),
-                            pointer: pod.ptr(&["volumes", &vi.to_string(), "secret", "secretName"]),
-                            assumed: false,
-                        });
-                    }
+                if let Some(owner) = sa_token_secret(inv, &ns, secret) {
+                    tokens.push(Token {
+                        namespace: ns.clone(),
+                        service_account: owner.into(),
+                        how: format!(
+                            "legacy token Secret \"{secret}\" read into {} env",
+                            c.describe()
+                        ),
+                        pointer: c.ptr(&["env", &ei.to_string(), "valueFrom", "secretKeyRef"]),
+                        assumed: false,
+                    });
                 }
             }
-            for c in pod.containers() {
-                for (ei, e) in c.items("env") {
-                    let Some(secret) = e
-                        .path(&["valueFrom", "secretKeyRef", "name"])
-                        .and_then(Node::as_str)
-                    else {
-                        continue;
-                    };
-                    if e.path(&["valueFrom", "secretKeyRef", "key"])
-                        .and_then(Node::as_str)
-                        != Some("token")
-                    {
-                        continue;
-                    }
-                    if let Some(owner) = sa_token_secret(inv, &ns, secret) {
-                        tokens.push(Token {
-                            namespace: ns.clone(),
-                            service_account: owner.into(),
-                            how: format!(
-                                "legacy token Secret \"{secret}\" read into {} env",
-                                c.describe()
-                            ),
-                            pointer: c.ptr(&["env", &ei.to_string(), "valueFrom", "secretKeyRef"]),
-                            assumed: false,
-                        });
-                    }
-                }
-            }
-            // One entry per service account token (the first way it arrives is enough).
-            let mut seen = std::collections::HashSet::new();
-            tokens.retain(|t| seen.insert((t.namespace.clone(), t.service_account.clone())));
-            out.push(Workload {
-                object: o.id,
-                namespace: ns,
-                service_account: sa,
-                sa_pointer,
-                tokens,
-                labels: pod.labels().cloned(),
-            });
         }
+        // One entry per service account token (the first way it arrives is enough).
+        let mut seen = std::collections::HashSet::new();
+        tokens.retain(|t| seen.insert((t.namespace.clone(), t.service_account.clone())));
+        out.push(Workload {
+            object: o.id,
+            namespace: ns,
+            service_account: sa,
+            sa_pointer,
+            tokens,
+            labels: pod.labels().cloned(),
+        });
     }
+
     out
 }
 

@@ -1,7 +1,6 @@
 //! KW-IMG-004: images from registries or repositories outside `settings.allowed_registries`.
 
 use kubeward_core::image::ImageRef;
-use kubeward_core::podspec::WORKLOAD_KINDS;
 use kubeward_core::{
     Check, Emitter, InventoryCtx, Layer, PodSpec, Rule, RuleMeta, Severity, Status,
 };
@@ -130,39 +129,38 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     };
     // Without a list: one finding that says which registries were not checked.
     let mut unchecked: BTreeMap<String, usize> = BTreeMap::new();
-    for kind in WORKLOAD_KINDS {
-        for obj in ctx.inventory.of_kind(kind) {
-            let Some(pod) = PodSpec::of(obj) else {
+    for obj in ctx.inventory.workloads() {
+        let Some(pod) = PodSpec::of(obj) else {
+            continue;
+        };
+        for c in pod.containers() {
+            let Some((text, Ok(r))) = c.image_ref() else {
                 continue;
             };
-            for c in pod.containers() {
-                let Some((text, Ok(r))) = c.image_ref() else {
-                    continue;
-                };
-                match &allowed {
-                    None => {
-                        let reg = r.registry.unwrap_or("docker.io");
-                        let reg: std::borrow::Cow<'_, str> =
-                            if DOCKER_HUB.iter().any(|h| h.eq_ignore_ascii_case(reg)) {
-                                "docker.io".into()
-                            } else if reg.bytes().any(|b| b.is_ascii_uppercase()) {
-                                reg.to_ascii_lowercase().into()
-                            } else {
-                                reg.into()
-                            };
-                        match unchecked.get_mut(reg.as_ref()) {
-                            Some(n) => *n += 1,
-                            None => {
-                                unchecked.insert(reg.into_owned(), 1);
-                            }
+            match &allowed {
+                None => {
+                    let reg = r.registry.unwrap_or("docker.io");
+                    let reg: std::borrow::Cow<'_, str> =
+                        if DOCKER_HUB.iter().any(|h| h.eq_ignore_ascii_case(reg)) {
+                            "docker.io".into()
+                        } else if reg.bytes().any(|b| b.is_ascii_uppercase()) {
+                            reg.to_ascii_lowercase().into()
+                        } else {
+                            reg.into()
+                        };
+                    match unchecked.get_mut(reg.as_ref()) {
+                        Some(n) => *n += 1,
+                        None => {
+                            unchecked.insert(reg.into_owned(), 1);
                         }
                     }
-                    Some(list) => {
-                        let name = normalized_name(&r);
-                        if list.iter().any(|(_, p)| prefix_matches(p, &name)) {
-                            continue;
-                        }
-                        out.report(
+                }
+                Some(list) => {
+                    let name = normalized_name(&r);
+                    if list.iter().any(|(_, p)| prefix_matches(p, &name)) {
+                        continue;
+                    }
+                    out.report(
                             obj,
                             c.ptr(&["image"]),
                             format!(
@@ -170,11 +168,11 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                                 c.describe(),
                             ),
                         );
-                    }
                 }
             }
         }
     }
+
     if allowed.is_none() && !unchecked.is_empty() {
         let total: usize = unchecked.values().sum();
         let regs: Vec<String> = unchecked

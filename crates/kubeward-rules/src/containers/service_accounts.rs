@@ -3,7 +3,6 @@
 //! ServiceAccount's), and which bindings in the inventory grant that ServiceAccount anything.
 //! Computed once per inventory and shared by both rules.
 
-use kubeward_core::podspec::WORKLOAD_KINDS;
 use kubeward_core::{Inventory, Node, ObjectId, PodSpec};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -115,67 +114,63 @@ fn bindings_by_subject(inv: &Inventory) -> HashMap<(String, String), Vec<(Object
 
 fn pod_identities(inv: &Inventory) -> Vec<PodIdentity> {
     let mut out = Vec::new();
-    for kind in WORKLOAD_KINDS {
-        if *kind == "PodTemplate" {
+    for obj in inv.workloads().filter(|o| o.kind != "PodTemplate") {
+        let Some(pod) = PodSpec::of(obj) else {
             continue;
-        }
-        for obj in inv.of_kind(kind) {
-            let Some(pod) = PodSpec::of(obj) else {
-                continue;
-            };
-            let Some(namespace) = obj.namespace() else {
-                continue;
-            };
-            let (sa_name, sa_field) = match (
-                pod.spec
-                    .str_at("serviceAccountName")
-                    .filter(|s| !s.is_empty()),
-                pod.spec.str_at("serviceAccount").filter(|s| !s.is_empty()),
-            ) {
-                (Some(n), _) => (n, Some("serviceAccountName")),
-                (None, Some(n)) => (n, Some("serviceAccount")),
-                (None, None) => ("default", None),
-            };
-            let sa = inv.get("ServiceAccount", Some(namespace), sa_name);
-            let token = match pod.spec.bool_at("automountServiceAccountToken") {
-                Some(false) => Token::Off,
-                Some(true) => Token::On {
-                    pod_field: true,
-                    sa: sa.map(|s| s.id),
+        };
+        let Some(namespace) = obj.namespace() else {
+            continue;
+        };
+        let (sa_name, sa_field) = match (
+            pod.spec
+                .str_at("serviceAccountName")
+                .filter(|s| !s.is_empty()),
+            pod.spec.str_at("serviceAccount").filter(|s| !s.is_empty()),
+        ) {
+            (Some(n), _) => (n, Some("serviceAccountName")),
+            (None, Some(n)) => (n, Some("serviceAccount")),
+            (None, None) => ("default", None),
+        };
+        let sa = inv.get("ServiceAccount", Some(namespace), sa_name);
+        let token = match pod.spec.bool_at("automountServiceAccountToken") {
+            Some(false) => Token::Off,
+            Some(true) => Token::On {
+                pod_field: true,
+                sa: sa.map(|s| s.id),
+            },
+            None => match sa {
+                Some(s) if s.root.bool_at("automountServiceAccountToken") == Some(false) => {
+                    Token::Off
+                }
+                Some(s) => Token::On {
+                    pod_field: false,
+                    sa: Some(s.id),
                 },
-                None => match sa {
-                    Some(s) if s.root.bool_at("automountServiceAccountToken") == Some(false) => {
-                        Token::Off
-                    }
-                    Some(s) => Token::On {
-                        pod_field: false,
-                        sa: Some(s.id),
-                    },
-                    // The `default` ServiceAccount that Kubernetes creates does not opt out.
-                    None if sa_name == "default" => Token::On {
-                        pod_field: false,
-                        sa: None,
-                    },
-                    None => Token::Unknown,
+                // The `default` ServiceAccount that Kubernetes creates does not opt out.
+                None if sa_name == "default" => Token::On {
+                    pod_field: false,
+                    sa: None,
                 },
-            };
-            let projected_token = pod.volumes().any(|(_, v)| {
-                v.path(&["projected", "sources"])
-                    .map(Node::items)
-                    .unwrap_or(&[])
-                    .iter()
-                    .any(|s| s.get("serviceAccountToken").is_some())
-            });
-            out.push(PodIdentity {
-                object: obj.id,
-                spec_ptr: pod.spec_ptr,
-                namespace: namespace.to_string(),
-                sa_name: sa_name.to_string(),
-                sa_field,
-                token,
-                projected_token,
-            });
-        }
+                None => Token::Unknown,
+            },
+        };
+        let projected_token = pod.volumes().any(|(_, v)| {
+            v.path(&["projected", "sources"])
+                .map(Node::items)
+                .unwrap_or(&[])
+                .iter()
+                .any(|s| s.get("serviceAccountToken").is_some())
+        });
+        out.push(PodIdentity {
+            object: obj.id,
+            spec_ptr: pod.spec_ptr,
+            namespace: namespace.to_string(),
+            sa_name: sa_name.to_string(),
+            sa_field,
+            token,
+            projected_token,
+        });
     }
+
     out
 }

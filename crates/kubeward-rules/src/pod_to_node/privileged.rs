@@ -62,6 +62,42 @@ mod tests {
     use kubeward_core::testing::{pointers, run};
 
     #[test]
+    fn custom_resources_with_pod_templates_are_checked() {
+        // An Argo Rollout is checked like the Deployment it replaces.
+        let hits = run(
+            &RULE,
+            "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r}\nspec:\n  template:\n    spec:\n\
+             \x20     containers: [{name: a, image: x, securityContext: {privileged: true}}]\n",
+        );
+        assert_eq!(
+            pointers(&hits),
+            vec!["/spec/template/spec/containers/0/securityContext/privileged"]
+        );
+        assert!(
+            !hits[0].message.contains("heuristic"),
+            "{}",
+            hits[0].message
+        );
+        // Another custom kind with a pod-spec-shaped field is checked, and says it was a guess.
+        let hits = run(
+            &RULE,
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec:\n  podSpec:\n\
+             \x20   containers: [{name: a, image: x, securityContext: {privileged: true}}]\n",
+        );
+        assert_eq!(
+            pointers(&hits),
+            vec!["/spec/podSpec/containers/0/securityContext/privileged"]
+        );
+        assert!(
+            hits[0]
+                .message
+                .ends_with("[heuristic: Widget is not a known workload kind; /spec/podSpec has the shape of a pod spec]"),
+            "{}",
+            hits[0].message
+        );
+    }
+
+    #[test]
     fn fires_on_every_container_list_and_yaml_1_1_spellings() {
         let hits = run(
             &RULE,
