@@ -177,3 +177,56 @@ fn input_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("expected user:NAME"), "{err}");
 }
+
+#[test]
+fn a_pod_without_a_token_cannot_use_its_service_account() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rbac/no-token.yaml"
+    );
+    // The ServiceAccount sets automountServiceAccountToken: false: the pod holds no token.
+    let (out, _, code) = run(&[
+        "rbac",
+        "can",
+        "pod:shop/web",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        fixture,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("no (no token mounted; its ServiceAccount could: RoleBinding/shop/rb2 → Role/shop/sec rules[0])"),
+        "{out}"
+    );
+    let (out, _, code) = run(&[
+        "rbac",
+        "can",
+        "pod:shop/web",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        "--format",
+        "json",
+        fixture,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let entry = &v["Pod shop/web (ServiceAccount shop/api)"];
+    assert_eq!(entry["allowed"], false, "{v}");
+    assert_eq!(entry["token_mounted"], false, "{v}");
+    // The ServiceAccount itself is allowed.
+    let (out, _, code) = run(&[
+        "rbac",
+        "can",
+        "sa:shop/api",
+        "--verb",
+        "get",
+        "--resource",
+        "secrets",
+        fixture,
+    ]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -356,6 +356,9 @@ pub struct Subject {
     pub label: String,
     /// Notes (how a pod's token is mounted, or that it is not).
     pub notes: Vec<String>,
+    /// A pod (or workload) that mounts no service-account token: it cannot use what its
+    /// ServiceAccount is granted.
+    pub no_token: bool,
 }
 
 /// Resolves a subject; pods resolve through their service account token(s). A pod name finds a
@@ -370,16 +373,19 @@ pub fn resolve_subject(
             identity: Identity::user(u, &[]),
             label: format!("User {u}"),
             notes: Vec::new(),
+            no_token: false,
         }],
         SubjectSpec::Group(g) => vec![Subject {
             identity: Identity::group_member(g),
             label: format!("a member of Group {g}"),
             notes: Vec::new(),
+            no_token: false,
         }],
         SubjectSpec::ServiceAccount(ns, n) => vec![Subject {
             identity: Identity::service_account(ns, n),
             label: format!("ServiceAccount {ns}/{n}"),
             notes: Vec::new(),
+            no_token: false,
         }],
         SubjectSpec::Pod(ns, n) => {
             let obj = kubeward_core::podspec::WORKLOAD_KINDS
@@ -410,6 +416,7 @@ pub fn resolve_subject(
                         "no service-account token is mounted into {}: its containers cannot use these permissions unless they obtain a token another way",
                         obj.display()
                     )],
+                    no_token: true,
                 }]
             } else {
                 w.tokens
@@ -423,6 +430,7 @@ pub fn resolve_subject(
                             t.service_account
                         ),
                         notes: vec![format!("token: {}", t.how)],
+                        no_token: false,
                     })
                     .collect()
             }

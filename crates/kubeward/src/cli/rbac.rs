@@ -229,20 +229,25 @@ fn can(a: CanArgs) -> ExitCode {
                     }
                 })
                 .collect();
-            yes |= !via.is_empty();
-            text.push_str(&format!(
-                "{}: {}\n",
-                s.label,
-                if via.is_empty() {
-                    "no".to_string()
-                } else {
-                    format!("yes ({})", via.join("; "))
-                }
-            ));
-            out.insert(
-                s.label.clone(),
-                serde_json::json!({"allowed": !via.is_empty(), "via": via}),
-            );
+            // A pod without a token cannot use its ServiceAccount's grants: the answer is no,
+            // and says what the ServiceAccount itself could do.
+            let allowed = !via.is_empty() && !s.no_token;
+            yes |= allowed;
+            let answer = match (via.is_empty(), s.no_token) {
+                (true, false) => "no".to_string(),
+                (false, false) => format!("yes ({})", via.join("; ")),
+                (true, true) => "no (no token mounted)".to_string(),
+                (false, true) => format!(
+                    "no (no token mounted; its ServiceAccount could: {})",
+                    via.join("; ")
+                ),
+            };
+            text.push_str(&format!("{}: {answer}\n", s.label));
+            let mut entry = serde_json::json!({"allowed": allowed, "via": via});
+            if s.no_token {
+                entry["token_mounted"] = serde_json::Value::Bool(false);
+            }
+            out.insert(s.label.clone(), entry);
         }
         match a.format {
             TextJson::Json => print(&json(&serde_json::Value::Object(out))),
