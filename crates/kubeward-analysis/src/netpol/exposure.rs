@@ -30,6 +30,10 @@ pub struct Side {
     pub namespaces: Vec<String>,
     /// Selectors of further namespaces the rules reach (`{team=a}`).
     pub namespace_selectors: Vec<String>,
+    /// Some pods only, where a rule selects pods by label (`[all namespaces]/[pod with
+    /// {k8s-app=kube-dns}]`, `shop/[pod with {app=db}]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<String>,
     pub outside: bool,
     pub peers: Vec<PeerLine>,
 }
@@ -65,6 +69,7 @@ fn side(m: &Model, inv: &Inventory, class: u32, dir: Dir) -> Side {
     let isolated = m.isolated(dir, class);
     let mut nss: BTreeSet<String> = BTreeSet::new();
     let mut sels: BTreeSet<String> = BTreeSet::new();
+    let mut pods: BTreeSet<String> = BTreeSet::new();
     let tiers: [(&[u32], bool); 3] = [
         (admin, true),
         (if isolated { np } else { &[] }, false),
@@ -107,7 +112,7 @@ fn side(m: &Model, inv: &Inventory, class: u32, dir: Dir) -> Side {
                         let text = match &peer.kind {
                             PeerKind::Pods(scope) => {
                                 if grants {
-                                    reach(m, scope, &mut s, &mut nss, &mut sels);
+                                    reach(m, scope, &mut s, &mut nss, &mut sels, &mut pods);
                                 }
                                 describe(m, scope)
                             }
@@ -142,6 +147,7 @@ fn side(m: &Model, inv: &Inventory, class: u32, dir: Dir) -> Side {
     }
     s.namespaces = nss.into_iter().collect();
     s.namespace_selectors = sels.into_iter().collect();
+    s.pods = pods.into_iter().collect();
     s
 }
 
@@ -151,7 +157,14 @@ fn reach(
     s: &mut Side,
     nss: &mut BTreeSet<String>,
     sels: &mut BTreeSet<String>,
+    pods: &mut BTreeSet<String>,
 ) {
+    // A pod selector narrows the reach to some pods: say which, never "the namespace" or
+    // "the entire cluster" (a DNS-only egress rule reaches the DNS pods, nothing else).
+    if !scope.all_pods() {
+        pods.insert(describe(m, scope));
+        return;
+    }
     match &scope.ns {
         NsScope::Own(n) => {
             nss.insert(m.namespaces[*n as usize].name.to_string());
@@ -254,7 +267,7 @@ fn summary(s: &Side) -> String {
     let mut parts = Vec::new();
     if s.entire_cluster {
         parts.push("entire cluster".to_string());
-    } else if s.namespaces.is_empty() && s.namespace_selectors.is_empty() {
+    } else if s.namespaces.is_empty() && s.namespace_selectors.is_empty() && s.pods.is_empty() {
         parts.push("nobody".to_string());
     } else {
         let mut n = Vec::new();
@@ -266,6 +279,9 @@ fn summary(s: &Side) -> String {
                 "any namespace labelled {}",
                 s.namespace_selectors.join(" or ")
             ));
+        }
+        if !s.pods.is_empty() {
+            n.push(format!("pods {}", s.pods.join(", ")));
         }
         parts.push(n.join(" and "));
     }
@@ -293,7 +309,12 @@ mod tests {
             .unwrap();
         assert!(!web.ingress.entire_cluster);
         assert_eq!(web.ingress.namespaces, vec!["edge"]);
-        assert_eq!(web.ingress.namespace_selectors, vec!["{team=blue}"]);
+        // Pods selected by label are named as such, not as their whole namespace.
+        assert!(web.ingress.namespace_selectors.is_empty());
+        assert_eq!(
+            web.ingress.pods,
+            vec!["[namespace with {team=blue}]/[pod with {role=lb}]"]
+        );
         assert!(!web.ingress.outside);
         let peers: Vec<(&str, &str)> = web
             .ingress
@@ -319,6 +340,47 @@ mod tests {
         let db = v.iter().find(|e| e.workload == "a/db[Deployment]").unwrap();
         assert!(db.ingress.entire_cluster && db.ingress.outside);
         let t = render_text(&v);
-        assert!(t.contains("  reachable from: namespaces edge and any namespace labelled {team=blue}; outside: no\n"), "{t}");
+        assert!(t.contains("  reachable from: namespaces edge and pods [namespace with {team=blue}]/[pod with {role=lb}]; outside: no\n"), "{t}");
+        assert!(
+            t.contains("  can reach: pods a/[pod with {app=db}]; outside: yes\n"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn dns_only_egress_reaches_the_dns_pods_not_the_cluster() {
+        let y = deploy("shop", "web", "app=web", "")
+            + &deploy("kube-system", "coredns", "k8s-app=kube-dns", "dns:53")
+            + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: dns, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to: [{namespaceSelector: {}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]\n    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n";
+        let l = load(&y);
+        let m = Model::build(&l.inventory, Default::default());
+        let v = exposure(&m, &l.inventory);
+        let web = v
+            .iter()
+            .find(|e| e.workload == "shop/web[Deployment]")
+            .unwrap();
+        assert!(!web.egress.entire_cluster);
+        assert!(!web.egress.outside);
+        assert_eq!(
+            web.egress.pods,
+            vec!["[all namespaces]/[pod with {k8s-app=kube-dns}]"]
+        );
+        let t = render_text(&v);
+        assert!(
+            t.contains(
+                "  can reach: pods [all namespaces]/[pod with {k8s-app=kube-dns}]; outside: no\n"
+            ),
+            "{t}"
+        );
+        // A namespaceSelector {} without a pod selector is the entire cluster.
+        let y = y.replace(", podSelector: {matchLabels: {k8s-app: kube-dns}}", "");
+        let l = load(&y);
+        let m = Model::build(&l.inventory, Default::default());
+        let v = exposure(&m, &l.inventory);
+        let web = v
+            .iter()
+            .find(|e| e.workload == "shop/web[Deployment]")
+            .unwrap();
+        assert!(web.egress.entire_cluster);
     }
 }
