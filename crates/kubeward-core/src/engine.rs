@@ -1,7 +1,7 @@
 //! Runs the enabled rules over an inventory, then applies severity overrides and suppression.
 
 use crate::config::{Config, today};
-use crate::finding::{Finding, Layer, Severity, Suppression};
+use crate::finding::{Finding, Layer, Severity, Status, Suppression};
 use crate::input::{Diagnostic, Level};
 use crate::inventory::{Inventory, Object, ObjectId};
 use crate::podspec::PodSpec;
@@ -207,6 +207,7 @@ impl Engine<'_> {
             if let Some(s) = self.config.severity.get(f.rule.id) {
                 f.severity = *s;
             }
+            scope_control_plane(inventory, f);
         }
         let t = std::time::Instant::now();
         self.suppress(inventory, &mut findings, baseline, &mut diagnostics);
@@ -393,6 +394,50 @@ fn hex16(h: u64) -> String {
         .map(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize])
         .collect();
     String::from_utf8(digits).expect("ASCII")
+}
+
+/// The control-plane components' own static pods (kube-apiserver, etcd, ...) are laid down by
+/// the distribution: workload advice on them (run as non-root, a NetworkPolicy, a digest) is
+/// for the distribution, not the cluster's owner, who acts on their flags (the KW-CP rules).
+/// Such findings stay in the report, marked not applicable with the reason.
+fn scope_control_plane(inventory: &Inventory, f: &mut Finding) {
+    if f.status == Status::NotApplicable {
+        return;
+    }
+    let workload_layer = matches!(
+        f.rule.layer,
+        Layer::Containers | Layer::PodToNode | Layer::PodToPod | Layer::PodToApi | Layer::Network
+    );
+    if !workload_layer {
+        return;
+    }
+    let Some(id) = f.object else { return };
+    let object = inventory.object(id);
+    if let Some(component) = control_plane_static_pod(object) {
+        f.status = Status::NotApplicable;
+        f.message.push_str(&format!(
+            " (not applicable: {component} is a control-plane static pod whose manifest the \
+             distribution writes; its settings are checked through its flags by the KW-CP rules)"
+        ));
+    }
+}
+
+/// The component, when `object` is a control-plane static pod (or its mirror pod): a Pod in
+/// kube-system labelled as kubeadm, RKE2 and most distributions label them.
+pub fn control_plane_static_pod(object: &Object) -> Option<&str> {
+    const COMPONENTS: &[&str] = &[
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+        "cloud-controller-manager",
+    ];
+    if object.kind != "Pod" || object.group() != "" || object.namespace() != Some("kube-system") {
+        return None;
+    }
+    let labels = object.labels()?;
+    let component = labels.str_at("component")?;
+    COMPONENTS.contains(&component).then_some(component)
 }
 
 #[cfg(test)]

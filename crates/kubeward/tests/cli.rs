@@ -807,3 +807,46 @@ fn small_scans_run_on_one_thread_unless_told_otherwise() {
     assert!(!one.stdout.is_empty());
     assert_eq!(one.stdout, three.stdout);
 }
+
+#[test]
+fn control_plane_static_pods_get_flag_findings_not_workload_advice() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver-cp1\n  namespace: kube-system\n  labels: {component: kube-apiserver, tier: control-plane}\nspec:\n  hostNetwork: true\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v1.33.1\n    command: [kube-apiserver, --authorization-mode=AlwaysAllow]\n";
+    let (code, report, err) = scan_json_stdin(&["-"], Some(pod));
+    assert_eq!(code, 1, "{err}");
+    let findings = report["findings"].as_array().unwrap();
+    let status_of = |rule: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| f["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The flag is the owner's to fix: still failing.
+    assert_eq!(status_of("KW-CP-003"), vec!["fail"]);
+    // Workload advice on the distribution's manifest is kept, marked not applicable.
+    for rule in ["KW-PSS-103", "KW-PSS-002", "KW-NET-104", "KW-CTR-002"] {
+        let s = status_of(rule);
+        assert!(!s.is_empty(), "{rule} missing");
+        assert!(s.iter().all(|s| s == "not_applicable"), "{rule}: {s:?}");
+    }
+    let m = findings
+        .iter()
+        .find(|f| f["rule_id"] == "KW-PSS-103")
+        .unwrap()["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        m.contains("kube-apiserver is a control-plane static pod"),
+        "{m}"
+    );
+    // The same pod outside kube-system is an ordinary workload.
+    let (_, report, _) = scan_json_stdin(&["-"], Some(&pod.replace("kube-system", "default")));
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "KW-PSS-103")
+            .all(|f| f["status"] == "fail")
+    );
+}
