@@ -1,12 +1,17 @@
 //! Data: secrets in the wrong places (literal values in env and ConfigMaps, Secrets exposed as
 //! environment variables) and storage without encryption at rest or in transit.
 
+mod committed_secret;
 mod configmap_credentials;
 mod host_path_pv;
+mod legacy_token_secret;
 mod literal_env_secret;
 mod nfs_volume;
+mod public_registry_pull_secret;
 mod secret_env;
+mod secret_values;
 pub(crate) mod secrets;
+mod static_cloud_credentials;
 mod storage_class_encryption;
 
 use kubeward_core::Rule;
@@ -18,4 +23,8 @@ pub static RULES: &[&Rule] = &[
     &storage_class_encryption::RULE,
     &nfs_volume::RULE,
     &host_path_pv::RULE,
+    &legacy_token_secret::RULE,
+    &static_cloud_credentials::RULE,
+    &public_registry_pull_secret::RULE,
+    &committed_secret::RULE,
 ];

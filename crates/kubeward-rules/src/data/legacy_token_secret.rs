@@ -1,0 +1,86 @@
+//! KW-DAT-101: long-lived service-account token Secrets.
+
+use super::secret_values::{is_secret, secret_type};
+use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
+
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-DAT-101",
+        name: "legacy-service-account-token-secret",
+        layer: Layer::Data,
+        severity: Severity::Medium,
+        title: "Secret holds a long-lived service-account token",
+        why: "A Secret of type kubernetes.io/service-account-token is filled by the token \
+              controller with a token that never expires and is not bound to a pod: whoever \
+              reads the Secret once (a backup, a `get secrets` grant, a leaked manifest) can act \
+              as the ServiceAccount until the Secret is deleted. Pods get short-lived, audience- \
+              and pod-bound tokens through the TokenRequest API since Kubernetes 1.22, and \
+              Kubernetes stopped creating these Secrets in 1.24 and cleans unused ones up from \
+              1.29.",
+        fix: "Delete the Secret and have the consumer request a token when it needs one \
+              (`kubectl create token SA --duration=1h`, a projected `serviceAccountToken` volume, \
+              or the TokenRequest API). Where a non-expiring credential is truly needed outside \
+              the cluster, prefer a workload identity federation.",
+        references: &[
+            ("cis", "5.1.6"),
+            ("mitre", "T1528"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/service-accounts/#get-a-token",
+            ),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::Kinds(&["Secret"]),
+        run: check,
+    },
+};
+
+fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
+    let o = ctx.object;
+    if !is_secret(o) || secret_type(o) != "kubernetes.io/service-account-token" {
+        return;
+    }
+    let sa = o
+        .annotations()
+        .and_then(|a| a.str_at("kubernetes.io/service-account.name"))
+        .unwrap_or("(no kubernetes.io/service-account.name annotation)");
+    out.report(
+        o,
+        "/type",
+        format!(
+            "Secret {} holds a non-expiring token of ServiceAccount {sa}, valid until the Secret is deleted",
+            o.name
+        ),
+    )
+    .redact_source();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::data::secret_values::fixtures::secret;
+    use kubeward_core::testing::{pointers, run};
+
+    #[test]
+    fn fires_on_token_secrets_only() {
+        let y = secret(Some("kubernetes.io/service-account-token"), &[], &[]).replace(
+            "namespace: shop}",
+            "namespace: shop, annotations: {kubernetes.io/service-account.name: ci}}",
+        );
+        let hits = run(&RULE, &y);
+        assert_eq!(pointers(&hits), vec!["/type"]);
+        assert!(
+            hits[0].message.contains("ServiceAccount ci"),
+            "{}",
+            hits[0].message
+        );
+        assert!(run(&RULE, &secret(Some("Opaque"), &[("a", "b")], &[])).is_empty());
+        assert!(run(&RULE, &secret(None, &[], &[])).is_empty());
+        // A custom resource called Secret is not one.
+        let crd = secret(Some("kubernetes.io/service-account-token"), &[], &[])
+            .replace("apiVersion: v1", "apiVersion: example.com/v1");
+        assert!(run(&RULE, &crd).is_empty());
+    }
+}
