@@ -767,6 +767,38 @@ fn namespaced_cap(c: Cap) -> bool {
     )
 }
 
+/// The default severity of the catalogue rule that reports `cap` for subjects, so a workload's
+/// token is graded as the same grant held by a user would be.
+fn catalogue_severity(cap: Cap) -> Severity {
+    let rule = match cap {
+        Cap::FullAdmin => &FULL_WILDCARD,
+        Cap::ReadSecrets => &READ_SECRETS,
+        Cap::CreateWorkloads => &CREATE_WORKLOADS,
+        Cap::ModifyPods => &MODIFY_PODS,
+        Cap::Exec => &EXEC,
+        Cap::Ephemeral => &EPHEMERAL,
+        Cap::NodesProxy => &NODES_PROXY,
+        Cap::Escalate => &ESCALATE,
+        Cap::Bind => &BIND,
+        Cap::Impersonate => &IMPERSONATE,
+        Cap::ApproveCsr => &APPROVE_CSR,
+        Cap::TokenRequest => &TOKEN_REQUEST,
+        Cap::WriteSecrets => &WRITE_SECRETS,
+        Cap::Admission => &ADMISSION,
+        Cap::CreatePv => &CREATE_PV,
+        Cap::ModifyNamespaces => &MODIFY_NAMESPACES,
+        Cap::StealPods => &STEAL_PODS,
+        Cap::NodeStatus => &NODE_STATUS,
+        Cap::PodStatus => &POD_STATUS,
+        Cap::ServiceStatus => &SERVICE_STATUS,
+        Cap::KubeSystemConfigmaps => &KUBE_SYSTEM_CONFIGMAPS,
+        Cap::Network => &NETWORK,
+        Cap::Extensions => &EXTENSIONS,
+        _ => &WORKLOAD_TOKEN,
+    };
+    rule.meta.severity
+}
+
 fn hit_severity(base: Severity, h: &Hit) -> Severity {
     let mut s = base;
     if h.cap == Cap::FullAdmin {
@@ -1518,13 +1550,10 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 names_note(h),
                 chains.join("; and ")
             );
-            let mut sev = Severity::High;
-            if h.scope.is_none() || h.scope.as_deref() == Some("kube-system") {
-                sev = Severity::Critical;
-            }
-            if h.narrowed() || h.weak() {
-                sev = down(sev);
-            }
+            // The same grading as the subject-centric catalogue rules (KW-RBAC-004 rates a
+            // grant of one named Secret as this rule does), one step up when the workload is
+            // exposed outside the cluster.
+            let mut sev = hit_severity(catalogue_severity(h.cap), h);
             if let Some(e) = exposed {
                 // Name a few; a workload behind hundreds of Services would otherwise make
                 // one message as long as a manifest.
@@ -1533,7 +1562,7 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     "; exposed outside the cluster by {}",
                     crate::some_of(&how, 3)
                 ));
-                sev = Severity::Critical;
+                sev = up(sev);
             }
             let primary = locate(m, &h.evidence).unwrap_or((w.object, token.pointer.clone()));
             let f = out.report(inv.object(primary.0), primary.1.clone(), msg);

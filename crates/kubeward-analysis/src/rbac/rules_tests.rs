@@ -494,3 +494,23 @@ fn writing_aws_auth_on_eks_is_critical() {
     assert!(s < Severity::Critical, "{s:?}");
     assert!(!m.contains("Amazon EKS"), "{m}");
 }
+
+#[test]
+fn a_workload_token_is_graded_like_the_same_grant_held_by_a_subject() {
+    // One named Secret in the workload's own namespace: KW-RBAC-004 rates it medium.
+    let named = cr(
+        "r",
+        "[{apiGroups: [''], resources: [secrets], resourceNames: [db], verbs: [get]}]",
+    ) + &rb("shop", "b", "ClusterRole", "r", API_SA);
+    let input = WORKLOAD.to_string() + &named;
+    let subject = hits(&READ_SECRETS, &input);
+    let token = hits(&WORKLOAD_TOKEN, &input);
+    assert_eq!(subject.len(), 1, "{subject:#?}");
+    assert_eq!(token.len(), 1, "{token:#?}");
+    assert_eq!(subject[0].severity, Severity::Medium);
+    assert_eq!(token[0].severity, subject[0].severity);
+    // Exposure raises the token finding one step, not straight to critical.
+    let lb = "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {type: LoadBalancer, selector: {app: api}}\n---\n";
+    let exposed = hits(&WORKLOAD_TOKEN, &(input + lb));
+    assert_eq!(exposed[0].severity, Severity::High);
+}

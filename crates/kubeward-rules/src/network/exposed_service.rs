@@ -19,7 +19,10 @@ pub static RULE: Rule = Rule {
               often intended; this informational finding records the exposure and the workloads \
               behind it (as related locations) so reviews and attack-path analysis can see the \
               entry points. An internal load balancer or `loadBalancerSourceRanges` narrows the \
-              exposure and is named in the message.",
+              exposure and is named in the message. The finding is raised to high when a \
+              load balancer open to any address (no source ranges, or 0.0.0.0/0) serves a \
+              remote-administration or data-store port (SSH, RDP, VNC, the Docker or kubelet \
+              API, etcd, databases, caches), and to medium when a node port or external IP does.",
         fix: "Keep Services ClusterIP and publish HTTP through an Ingress with TLS. Where a \
               LoadBalancer is needed, restrict `loadBalancerSourceRanges` or use an internal \
               load balancer; avoid NodePort outside development clusters.",
@@ -62,6 +65,26 @@ const INTERNAL_LB: &[(&str, &str)] = &[
     ),
 ];
 
+/// Ports that should never face the Internet: remote administration and data stores.
+const SENSITIVE_PORTS: &[(i64, &str)] = &[
+    (22, "SSH"),
+    (23, "Telnet"),
+    (2375, "the Docker API"),
+    (2376, "the Docker API"),
+    (2379, "etcd"),
+    (2380, "etcd peers"),
+    (3306, "MySQL"),
+    (3389, "RDP"),
+    (5432, "PostgreSQL"),
+    (5900, "VNC"),
+    (6379, "Redis"),
+    (9200, "Elasticsearch"),
+    (10250, "the kubelet API"),
+    (10255, "the kubelet read-only API"),
+    (11211, "memcached"),
+    (27017, "MongoDB"),
+];
+
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let o = ctx.object;
     if o.group() != "" {
@@ -78,6 +101,9 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         .iter()
         .filter_map(Node::as_str)
         .collect();
+    // How open the exposure is: a public load balancer raises sensitive ports to high, a node
+    // port or external IP (reachable where the nodes' firewall allows) to medium.
+    let mut open_to_all = false;
     let (pointer, how) = match ty {
         "LoadBalancer" => {
             let internal = o.annotations().is_some_and(|a| {
@@ -106,6 +132,11 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             if !ranges.is_empty() {
                 how.push_str(&format!(" open to {}", ranges.join(", ")));
             }
+            open_to_all = !internal
+                && (ranges.is_empty()
+                    || ranges
+                        .iter()
+                        .any(|r| matches!(r.trim(), "0.0.0.0/0" | "::/0")));
             how.push_str(" and a port on every node");
             ("/spec/type", how)
         }
@@ -130,6 +161,29 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             })
         })
         .collect();
+    let sensitive: Vec<String> = spec
+        .get("ports")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|p| {
+            let port = p.get("port")?.as_i64()?;
+            let target = p.get("targetPort").and_then(Node::as_i64);
+            SENSITIVE_PORTS
+                .iter()
+                .find(|(n, _)| *n == port || Some(*n) == target)
+                .map(|(n, what)| format!("{n} ({what})"))
+        })
+        .collect();
+    let raised = if sensitive.is_empty() {
+        None
+    } else if open_to_all {
+        Some((Severity::High, "to any address on the Internet"))
+    } else if ty == "LoadBalancer" {
+        None
+    } else {
+        Some((Severity::Medium, "on the nodes' addresses"))
+    };
     let ports = if ports.is_empty() {
         "no ports".to_string()
     } else {
@@ -138,15 +192,21 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let selector = spec
         .get("selector")
         .filter(|s| s.as_map().is_some_and(|m| !m.is_empty()));
+    let warning = raised
+        .map(|(_, where_)| format!("; {} open {where_}", sensitive.join(", ")))
+        .unwrap_or_default();
     let Some(selector) = selector else {
-        out.report(
+        let f = out.report(
             o,
             pointer,
             format!(
-                "Service {} ({ty}) exposes {ports} through {how}; it has no selector, so its endpoints are managed by hand",
+                "Service {} ({ty}) exposes {ports} through {how}; it has no selector, so its endpoints are managed by hand{warning}",
                 o.name
             ),
         );
+        if let Some((sev, _)) = raised {
+            f.severity(sev);
+        }
         return;
     };
     let label_selector = Node::from_json(&serde_json::json!({"matchLabels": selector.to_json()}));
@@ -175,7 +235,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         o,
         pointer,
         format!(
-            "Service {} ({ty}) exposes {ports} through {how}, to {}",
+            "Service {} ({ty}) exposes {ports} through {how}, to {}{warning}",
             o.name,
             if names.is_empty() {
                 "no workload in the input (its selector matches none)".to_string()
@@ -184,6 +244,9 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             }
         ),
     );
+    if let Some((sev, _)) = raised {
+        f.severity(sev);
+    }
     for (w, p) in selected {
         f.related(w.id, p, format!("selected workload {} {}", w.kind, w.name));
     }
@@ -209,6 +272,60 @@ mod tests {
                "spec": {"template": {"metadata": {"labels": labels},
                                      "spec": {"containers": [{"name": "a", "image": "x"}]}}}})
         .to_string()
+    }
+
+    #[test]
+    fn administration_ports_open_to_the_internet_are_high() {
+        let public = svc(
+            json!({"type": "LoadBalancer", "selector": {"app": "bastion"},
+                   "ports": [{"port": 22}, {"port": 443}]}),
+            json!({}),
+        );
+        let hits = run(&RULE, &public);
+        assert_eq!(hits[0].severity, Severity::High);
+        assert!(
+            hits[0]
+                .message
+                .ends_with("; 22 (SSH) open to any address on the Internet"),
+            "{}",
+            hits[0].message
+        );
+        // 0.0.0.0/0 as a source range is no restriction.
+        let wide = svc(
+            json!({"type": "LoadBalancer", "loadBalancerSourceRanges": ["0.0.0.0/0"],
+                   "ports": [{"port": 5432, "targetPort": 5432}]}),
+            json!({}),
+        );
+        assert_eq!(run(&RULE, &wide)[0].severity, Severity::High);
+        // A node port to a database: medium. A target port counts too.
+        let np = svc(
+            json!({"type": "NodePort", "selector": {"app": "db"}, "ports": [{"port": 80, "targetPort": 3306}]}),
+            json!({}),
+        );
+        let hits = run(&RULE, &np);
+        assert_eq!(hits[0].severity, Severity::Medium);
+        assert!(
+            hits[0]
+                .message
+                .contains("3306 (MySQL) open on the nodes' addresses")
+        );
+        // Restricted or internal load balancers, and ordinary ports, stay informational.
+        for quiet in [
+            svc(
+                json!({"type": "LoadBalancer", "loadBalancerSourceRanges": ["203.0.113.0/24"], "ports": [{"port": 22}]}),
+                json!({}),
+            ),
+            svc(
+                json!({"type": "LoadBalancer", "ports": [{"port": 22}]}),
+                json!({"networking.gke.io/load-balancer-type": "Internal"}),
+            ),
+            svc(
+                json!({"type": "LoadBalancer", "ports": [{"port": 443}]}),
+                json!({}),
+            ),
+        ] {
+            assert_eq!(run(&RULE, &quiet)[0].severity, Severity::Info, "{quiet}");
+        }
     }
 
     #[test]
