@@ -130,7 +130,7 @@ pub fn explain(meta: &RuleMeta) -> String {
     let _ = writeln!(o, "{} {} ({})", meta.id, meta.title, meta.name);
     let _ = writeln!(
         o,
-        "layer: {}    severity: {}{}",
+        "layer: {}    default severity: {}{}",
         meta.layer,
         meta.severity,
         if meta.default_enabled {

@@ -16,7 +16,7 @@ const GOOD_PRACTICES: (&str, &str) = (
 );
 
 macro_rules! rule {
-    ($static:ident, $id:literal, $name:literal, $sev:ident, $title:literal, $why:literal, $fix:literal,
+    ($static:ident, $id:literal, $name:literal, $sev:ident, $title:literal, $why:expr, $fix:literal,
      [$($r:expr),* $(,)?], $check:expr $(, enabled = $en:expr)?) => {
         pub static $static: Rule = Rule {
             meta: RuleMeta {
@@ -37,11 +37,28 @@ macro_rules! rule {
     (@en $e:expr) => { $e };
 }
 
+/// How the catalogue rules grade a hit (see `hit_severity`), said in `explain`.
+macro_rules! severity_note {
+    () => {
+        " Severity: the default is for a grant in one namespace. It is one step higher \
+         cluster-wide or in kube-system and for groups that stand for everyone \
+         (system:authenticated, system:serviceaccounts, anonymous); one step lower when the grant \
+         is limited to named objects (resourceNames), to the binding's own Namespace object, or \
+         works only on older clusters."
+    };
+}
+
 macro_rules! cap_rule {
     ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
      [$($r:expr),* $(,)?] $(, enabled = $en:expr)?) => {
-        rule!($static, $id, $name, $sev, $title, $why, $fix, [$($r),*],
+        rule!($static, $id, $name, $sev, $title, concat!($why, severity_note!()), $fix, [$($r),*],
               |ctx, out| emit_capability(ctx, out, $cap) $(, enabled = $en)?);
+    };
+    // A rule whose grading differs from the catalogue's (full admin: cluster-wide by default).
+    ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
+     [$($r:expr),* $(,)?], severity = $note:literal) => {
+        rule!($static, $id, $name, $sev, $title, concat!($why, $note), $fix, [$($r),*],
+              |ctx, out| emit_capability(ctx, out, $cap));
     };
 }
 
@@ -85,7 +102,10 @@ cap_rule!(
         ("checkov", "CKV_K8S_49"),
         ("mitre", "T1078"),
         GOOD_PRACTICES
-    ]
+    ],
+    severity = " Severity: critical cluster-wide and in kube-system (cluster-admin or its \
+                equivalent), one step lower in any other single namespace, and one step lower \
+                again when the binding only reaches its own Namespace object."
 );
 
 rule!(
@@ -566,7 +586,9 @@ rule!(
     "Anyone who gets code execution in the workload (an RCE, a malicious dependency) reads its \
      mounted service-account token and gains these permissions; when the workload is exposed \
      outside the cluster by a LoadBalancer or NodePort Service or an Ingress, that is one bug \
-     away from the internet.",
+     away from the internet. Severity: graded as the catalogue rule for the same grant held by \
+     a subject (KW-RBAC-002 to KW-RBAC-026), one step higher when the workload is exposed \
+     outside the cluster.",
     "Give the workload its own service account with only the permissions it uses, and set \
      `automountServiceAccountToken: false` when it does not call the API at all.",
     [
