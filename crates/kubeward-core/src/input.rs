@@ -153,6 +153,45 @@ fn is_manifest_ext(p: &Path) -> bool {
     )
 }
 
+/// A kubeconfig found by its content: kubeconfigs are usually called `config`, `admin.conf` or
+/// `*.kubeconfig`, not `*.yaml`. Only files without an extension or with a configuration-file
+/// extension, and at most 1 MiB, are opened; the first 8 KiB must hold `kind: Config` and a
+/// `clusters:`, `users:` or `contexts:` key at the start of a line.
+fn is_kubeconfig_file(p: &Path) -> bool {
+    const MAX_SIZE: u64 = 1024 * 1024;
+    const SNIFF: usize = 8 * 1024;
+    let candidate = match p.extension().and_then(|e| e.to_str()) {
+        None => true,
+        Some(e) => matches!(e, "conf" | "config" | "kubeconfig" | "cfg"),
+    };
+    if !candidate {
+        return false;
+    }
+    let Ok(meta) = std::fs::metadata(p) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() > MAX_SIZE || meta.len() == 0 {
+        return false;
+    }
+    let Ok(mut f) = std::fs::File::open(p) else {
+        return false;
+    };
+    let mut buf = vec![0u8; SNIFF];
+    let n = std::io::Read::read(&mut f, &mut buf).unwrap_or(0);
+    let Ok(text) = std::str::from_utf8(&buf[..n]) else {
+        return false;
+    };
+    let lines = || text.lines().map(str::trim_end);
+    lines().any(|l| {
+        l.strip_prefix("kind:")
+            .is_some_and(|k| k.trim().trim_matches(['"', '\'']) == "Config")
+    }) && lines().any(|l| {
+        ["clusters:", "users:", "contexts:"]
+            .iter()
+            .any(|k| l.starts_with(k))
+    })
+}
+
 /// Loads everything named by `args`.
 pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
@@ -315,7 +354,9 @@ fn walk(root: &Path, opts: &LoadOptions, units: &mut Vec<Unit>, loaded: &mut Loa
     for entry in walker {
         match entry {
             Ok(e) => {
-                if e.file_type().is_some_and(|t| t.is_file()) && is_manifest_ext(e.path()) {
+                if e.file_type().is_some_and(|t| t.is_file())
+                    && (is_manifest_ext(e.path()) || is_kubeconfig_file(e.path()))
+                {
                     files.push(e.into_path());
                 }
             }

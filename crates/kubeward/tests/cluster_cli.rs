@@ -290,3 +290,41 @@ fn default_kubeconfig_comes_from_the_environment() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no kubeconfig found"));
 }
+
+#[test]
+fn folder_scans_find_kubeconfigs_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let kc = "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'http://10.0.0.1:8080'}\nusers:\n- {name: a, user: {}}\ncontexts:\n- {name: x, context: {cluster: c, user: a}}\n";
+    std::fs::write(dir.path().join("admin.conf"), kc).unwrap();
+    std::fs::create_dir(dir.path().join(".kube")).unwrap();
+    std::fs::write(
+        dir.path().join("notes"),
+        "kind: Config is mentioned in prose\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("Makefile"), "all:\n\techo hi\n").unwrap();
+    std::fs::write(dir.path().join("binary.cfg"), [0u8, 159, 146, 150]).unwrap();
+    let out = kubeward()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "json", "--no-config"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let rules: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"]["kind"] == "Config")
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains("KW-KCFG-003"),
+        "plain-http server found: {report}"
+    );
+    assert_eq!(
+        report["summary"]["files"], 1,
+        "only admin.conf is read: {report}"
+    );
+}
