@@ -850,3 +850,28 @@ fn control_plane_static_pods_get_flag_findings_not_workload_advice() {
             .all(|f| f["status"] == "fail")
     );
 }
+
+#[test]
+fn everything_in_deploy_passes_kubewards_own_scan() {
+    // What the project ships must meet its own bar: every remaining finding is suppressed with
+    // a reason in the manifest itself.
+    let (code, report, err) = scan_json(&["deploy", "--pod-security", "restricted"]);
+    let active: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["suppressed"].is_null() && f["status"] == "fail")
+        .map(|f| format!("{} {}", f["rule_id"], f["message"]))
+        .collect();
+    assert!(active.is_empty(), "{active:#?}");
+    assert_eq!(code, 0, "{err}");
+    for f in report["findings"].as_array().unwrap() {
+        if let Some(s) = f["suppressed"].as_object() {
+            let reason = s["reason"].as_str().unwrap_or("");
+            assert!(
+                !reason.trim().is_empty(),
+                "suppressed without a reason: {f}"
+            );
+        }
+    }
+}

@@ -39,16 +39,30 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let o = ctx.object;
-    if !is_secret(o) || secret_type(o) != "kubernetes.io/service-account-token" {
+    if !is_secret(o) {
         return;
     }
+    // A cluster read lists Secrets as metadata only (no `type`): the token controller's
+    // annotations tell a token Secret there.
+    let annotated = o
+        .annotations()
+        .is_some_and(|a| a.get("kubernetes.io/service-account.uid").is_some());
+    let typed = secret_type(o) == "kubernetes.io/service-account-token";
+    if !typed && !(annotated && o.root.get("type").is_none()) {
+        return;
+    }
+    let pointer = if typed {
+        "/type"
+    } else {
+        "/metadata/annotations"
+    };
     let sa = o
         .annotations()
         .and_then(|a| a.str_at("kubernetes.io/service-account.name"))
         .unwrap_or("(no kubernetes.io/service-account.name annotation)");
     out.report(
         o,
-        "/type",
+        pointer,
         format!(
             "Secret {} holds a non-expiring token of ServiceAccount {sa}, valid until the Secret is deleted",
             o.name
@@ -78,6 +92,15 @@ mod tests {
         );
         assert!(run(&RULE, &secret(Some("Opaque"), &[("a", "b")], &[])).is_empty());
         assert!(run(&RULE, &secret(None, &[], &[])).is_empty());
+        // Metadata only (as a cluster read lists Secrets): the annotations tell.
+        let meta_only = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: t\n  namespace: shop\n  annotations: {kubernetes.io/service-account.name: ci, kubernetes.io/service-account.uid: 1234}\n";
+        assert_eq!(
+            pointers(&run(&RULE, meta_only)),
+            vec!["/metadata/annotations"]
+        );
+        // An Opaque Secret that copies the annotations is not a token Secret.
+        let opaque = format!("{meta_only}type: Opaque\n");
+        assert!(run(&RULE, &opaque).is_empty());
         // A custom resource called Secret is not one.
         let crd = secret(Some("kubernetes.io/service-account-token"), &[], &[])
             .replace("apiVersion: v1", "apiVersion: example.com/v1");
