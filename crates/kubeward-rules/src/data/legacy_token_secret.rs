@@ -48,7 +48,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         .annotations()
         .is_some_and(|a| a.get("kubernetes.io/service-account.uid").is_some());
     let typed = secret_type(o) == "kubernetes.io/service-account-token";
-    if !typed && !(annotated && o.root.get("type").is_none()) {
+    let listed_token = annotated && o.root.get("type").is_none();
+    if !(typed || listed_token) {
         return;
     }
     let pointer = if typed {
