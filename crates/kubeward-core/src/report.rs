@@ -446,23 +446,7 @@ pub fn build(
         .kind_counts()
         .map(|(k, n)| (k.to_string(), n))
         .collect();
-    let c = &mut summary.findings;
-    c.total = out.len();
-    for f in &out {
-        if f.suppressed.is_some() {
-            c.suppressed += 1;
-            continue;
-        }
-        match f.status {
-            Status::Fail => {
-                c.active += 1;
-                *c.by_severity.entry(f.severity).or_default() += 1;
-                *c.by_layer.entry(f.layer).or_default() += 1;
-            }
-            Status::Unknown => c.unknown += 1,
-            Status::NotApplicable => c.not_applicable += 1,
-        }
-    }
+    summary.findings = count(&out);
     Report {
         version: REPORT_VERSION,
         tool: Tool {
@@ -502,7 +486,38 @@ fn sort_key(f: &ReportFinding) -> SortKey<'_> {
     )
 }
 
+/// The counts of `findings` by state, severity and layer.
+fn count(findings: &[ReportFinding]) -> FindingCounts {
+    let mut c = FindingCounts {
+        total: findings.len(),
+        ..Default::default()
+    };
+    for f in findings {
+        if f.suppressed.is_some() {
+            c.suppressed += 1;
+            continue;
+        }
+        match f.status {
+            Status::Fail => {
+                c.active += 1;
+                *c.by_severity.entry(f.severity).or_default() += 1;
+                *c.by_layer.entry(f.layer).or_default() += 1;
+            }
+            Status::Unknown => c.unknown += 1,
+            Status::NotApplicable => c.not_applicable += 1,
+        }
+    }
+    c
+}
+
 impl Report {
+    /// Keeps the findings `keep` accepts (the output filters) and counts again. Input errors
+    /// and the object counts are unchanged.
+    pub fn retain(&mut self, keep: impl FnMut(&ReportFinding) -> bool) {
+        self.findings.retain(keep);
+        self.summary.findings = count(&self.findings);
+    }
+
     /// Active findings at or above `threshold`.
     pub fn failing(&self, threshold: Severity) -> usize {
         self.findings

@@ -2,6 +2,7 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -874,4 +875,111 @@ fn everything_in_deploy_passes_kubewards_own_scan() {
             );
         }
     }
+}
+
+#[test]
+fn output_filters_select_findings_and_the_exit_code_follows() {
+    let all = |args: &[&str]| {
+        let mut a = vec!["examples/insecure-app"];
+        a.extend_from_slice(args);
+        scan_json(&a)
+    };
+    let (code, full, _) = all(&[]);
+    assert_eq!(code, 1);
+    let n = |r: &Value| r["findings"].as_array().unwrap().len();
+    let rules = |r: &Value| -> BTreeSet<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Severity.
+    let (_, crit, _) = all(&["--min-severity", "critical"]);
+    assert!(n(&crit) > 0 && n(&crit) < n(&full));
+    assert!(
+        crit["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["severity"] == "critical")
+    );
+    assert_eq!(crit["summary"]["findings"]["total"], n(&crit));
+    // Layer, rule (any case), skip-rule.
+    let (_, net, _) = all(&["--layer", "pod-to-pod,network"]);
+    assert!(
+        net["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["layer"] == "pod-to-pod" || f["layer"] == "network")
+    );
+    let (_, one, _) = all(&["--rule", "kw-pss-003"]);
+    assert_eq!(
+        rules(&one),
+        ["KW-PSS-003".to_string()].into_iter().collect()
+    );
+    let (_, skipped, _) = all(&["--skip-rule", "KW-PSS-003"]);
+    assert!(!rules(&skipped).contains("KW-PSS-003"));
+    assert_eq!(n(&skipped) + n(&one), n(&full));
+    // Namespace of the object.
+    let (_, shop, _) = all(&["--in-namespace", "shop"]);
+    assert!(n(&shop) > 0);
+    assert!(
+        shop["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["resource"]["namespace"] == "shop")
+    );
+    // Nothing left at or above --fail-on: exit 0.
+    let (code, _, _) = all(&["--rule", "KW-CTR-014"]);
+    assert_eq!(code, 0);
+    // An unknown rule is a usage error, not an empty report.
+    let out = kubeward()
+        .args(["scan", "examples/insecure-app", "--rule", "KW-NOPE-1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown rule `KW-NOPE-1`"));
+}
+
+#[test]
+fn quiet_colour_and_fail_on_unknown() {
+    let out = kubeward()
+        .args(["scan", "examples/insecure-app", "--no-config", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let out = kubeward()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "--no-config",
+            "--color",
+            "always",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\x1b["));
+    let out = kubeward()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "--no-config",
+            "--color",
+            "never",
+        ])
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\x1b["));
+    // The hardened app passes, but one check could not decide (no registry allow-list).
+    let (code, _, _) = scan_json(&["examples/hardened-app"]);
+    assert_eq!(code, 0);
+    let (code, report, _) = scan_json(&["examples/hardened-app", "--fail-on-unknown"]);
+    assert!(report["summary"]["findings"]["unknown"].as_u64().unwrap() > 0);
+    assert_eq!(code, 1);
 }

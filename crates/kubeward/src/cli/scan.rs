@@ -51,6 +51,81 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    #[command(flatten)]
+    filters: FilterArgs,
+}
+
+/// Which findings are shown (and counted for the exit code). Rules still run; input errors
+/// are always reported.
+#[derive(Args, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Show only findings of at least this severity (info, low, medium, high, critical).
+    #[arg(long, visible_alias = "severity", value_name = "SEVERITY")]
+    min_severity: Option<Severity>,
+    /// Show only findings of these layers (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "LAYER")]
+    layer: Vec<kubeward_core::Layer>,
+    /// Show only findings of these rules (IDs, any letter case; repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    rule: Vec<String>,
+    /// Hide findings of these rules.
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    skip_rule: Vec<String>,
+    /// Show only findings about objects in these namespaces (`-n` is the namespace given to
+    /// manifests that name none, as with `kubectl apply -n`).
+    #[arg(long, value_delimiter = ',', value_name = "NAMESPACE")]
+    in_namespace: Vec<String>,
+    /// Print nothing on standard output; the exit code tells (errors still go to stderr).
+    #[arg(short, long)]
+    quiet: bool,
+    /// Colour in text output: auto (a terminal, NO_COLOR unset), always or never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+    /// Exit 1 also when a check could not decide (UNKNOWN) and is not suppressed.
+    #[arg(long)]
+    fail_on_unknown: bool,
+}
+
+#[derive(Clone, Copy, Default, ValueEnum)]
+enum ColorWhen {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl FilterArgs {
+    fn active(&self) -> bool {
+        self.min_severity.is_some()
+            || !self.layer.is_empty()
+            || !self.rule.is_empty()
+            || !self.skip_rule.is_empty()
+            || !self.in_namespace.is_empty()
+    }
+
+    /// Unknown rule IDs are a usage error: a typo must not silently hide everything.
+    fn validate(&self, reg: &kubeward_core::Registry) -> Result<(), String> {
+        for id in self.rule.iter().chain(&self.skip_rule) {
+            if reg.get(id).is_none() {
+                return Err(format!("unknown rule `{id}` (see `kubeward rules`)"));
+            }
+        }
+        Ok(())
+    }
+
+    fn keeps(&self, f: &kubeward_core::report::ReportFinding) -> bool {
+        let id_in = |list: &[String]| list.iter().any(|r| r.eq_ignore_ascii_case(f.rule_id));
+        self.min_severity.is_none_or(|m| f.severity >= m)
+            && (self.layer.is_empty() || self.layer.contains(&f.layer))
+            && (self.rule.is_empty() || id_in(&self.rule))
+            && !id_in(&self.skip_rule)
+            && (self.in_namespace.is_empty()
+                || f.resource
+                    .as_ref()
+                    .and_then(|r| r.namespace.as_deref())
+                    .is_some_and(|ns| self.in_namespace.iter().any(|n| n == ns)))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -87,6 +162,11 @@ impl From<OutFormat> for Format {
 }
 
 pub fn run(mut args: ScanArgs) -> ExitCode {
+    match args.filters.color {
+        ColorWhen::Auto => {}
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+    }
     if args.threads.is_some() {
         super::init_threads(args.threads);
     }
@@ -94,6 +174,9 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         args.input.default_namespace = ns.clone();
     }
     let reg = registry();
+    if let Err(e) = args.filters.validate(&reg) {
+        return usage_error(e);
+    }
     let paths = args.input.paths();
 
     // Outputs, config and baseline are validated before any work.
@@ -164,6 +247,10 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         reports.extend(outcomes.into_iter().map(|o| o.report));
         outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
     }
+    if args.filters.active() {
+        let filters = &args.filters;
+        outcome.report.retain(|f| filters.keeps(f));
+    }
     let report = &outcome.report;
     // The rule list only SARIF and JUnit print.
     let rules = std::cell::OnceCell::new();
@@ -209,7 +296,9 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     }
     let stdout_format: Format = args.format.into();
     let t = std::time::Instant::now();
-    if stdout_format == Format::Json {
+    if args.filters.quiet {
+        // Nothing on stdout: the exit code (and stderr) tell.
+    } else if stdout_format == Format::Json {
         // The findings come in blocks of 12 KiB or more, which a buffer this size passes
         // straight through (a 64 KiB one copied them); it gathers the small writes around.
         let mut out = std::io::BufWriter::with_capacity(8 * 1024, std::io::stdout().lock());
@@ -257,6 +346,9 @@ fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs, stdout_format: Fo
     }
     match args.fail_on {
         FailOn::At(s) if report.failing(s) > 0 => ExitCode::from(1),
+        _ if args.filters.fail_on_unknown && report.summary.findings.unknown > 0 => {
+            ExitCode::from(1)
+        }
         _ => ExitCode::SUCCESS,
     }
 }
