@@ -5,6 +5,7 @@
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod summary;
 pub mod text;
 
 /// The output formats.
@@ -14,6 +15,8 @@ pub enum Format {
     Json,
     Sarif,
     Junit,
+    /// Only the summary tables (per rule and per namespace, with scores).
+    Summary,
 }
 
 impl std::str::FromStr for Format {
@@ -24,8 +27,9 @@ impl std::str::FromStr for Format {
             "json" => Ok(Format::Json),
             "sarif" => Ok(Format::Sarif),
             "junit" => Ok(Format::Junit),
+            "summary" => Ok(Format::Summary),
             _ => Err(format!(
-                "unknown format `{s}` (expected text, json, sarif or junit)"
+                "unknown format `{s}` (expected text, json, sarif, junit or summary)"
             )),
         }
     }

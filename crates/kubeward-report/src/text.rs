@@ -106,6 +106,12 @@ pub fn render(report: &Report, inventory: &Inventory, opts: TextOptions) -> Stri
     if !report.errors.is_empty() {
         o.push('\n');
     }
+    if report.summary.findings.active > 0 {
+        o.push_str(DIM);
+        o.push_str(&crate::summary::render(report));
+        o.push_str(RESET);
+        o.push('\n');
+    }
 
     summary(
         &mut o,

@@ -983,3 +983,37 @@ fn quiet_colour_and_fail_on_unknown() {
     assert!(report["summary"]["findings"]["unknown"].as_u64().unwrap() > 0);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn summary_format_prints_only_the_tables() {
+    let out = kubeward()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "--no-config",
+            "--format",
+            "summary",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("rule ") && first.ends_with("title"),
+        "{text}"
+    );
+    assert!(text.contains("\nnamespace "), "{text}");
+    assert!(text.contains("/100"), "{text}");
+    // Lowest score first.
+    let scores: Vec<u32> = text
+        .lines()
+        .filter_map(|l| l.strip_suffix("/100"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        scores.len() >= 3 && scores.windows(2).all(|w| w[0] <= w[1]),
+        "{scores:?}"
+    );
+    assert!(!text.contains("-->"), "no findings listed: {text}");
+}

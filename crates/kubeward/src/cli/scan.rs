@@ -134,6 +134,8 @@ enum OutFormat {
     Json,
     Sarif,
     Junit,
+    /// Only the tables: findings per rule and per namespace, with a score per namespace.
+    Summary,
 }
 
 #[derive(Clone, Copy)]
@@ -157,6 +159,7 @@ impl From<OutFormat> for Format {
             OutFormat::Json => Format::Json,
             OutFormat::Sarif => Format::Sarif,
             OutFormat::Junit => Format::Junit,
+            OutFormat::Summary => Format::Summary,
         }
     }
 }
@@ -267,6 +270,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             Format::Json => kubeward_report::json::render(report),
             Format::Sarif => kubeward_report::sarif::render(report, rules()),
             Format::Junit => kubeward_report::junit::render(report, rules()),
+            Format::Summary => kubeward_report::summary::render(report),
         }
     };
     for (fmt, file) in &outputs {
