@@ -128,11 +128,10 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
     for (i, r) in rules.iter().enumerate() {
         index.insert(r.id, i);
     }
-    // Findings about the scan as a whole have no location; GitHub code scanning rejects
-    // results without one, so they are reported as tool notifications instead.
-    let (findings, scan_wide): (Vec<&ReportFinding>, Vec<&ReportFinding>) =
-        report.findings.iter().partition(|f| f.resource.is_some());
-    let results: Vec<Value> = findings
+    // Every finding is a result. Findings about the scan as a whole (no object) carry a
+    // logical location naming the scan, so no viewer drops them for lack of a location.
+    let results: Vec<Value> = report
+        .findings
         .iter()
         .map(|f| {
             let mut r = json!({
@@ -174,6 +173,12 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
                     "name": res.name,
                     "kind": "resource",
                 }]);
+            } else {
+                location["logicalLocations"] = json!([{
+                    "fullyQualifiedName": "kubeward scan",
+                    "name": "scan",
+                    "kind": "module",
+                }]);
             }
             if location.as_object().is_some_and(|o| !o.is_empty()) {
                 r["locations"] = json!([location]);
@@ -201,17 +206,6 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             r
         })
         .collect();
-    let scan_notes = scan_wide.iter().map(|f| {
-        let mut n = json!({
-            "level": if f.status == Status::Fail { level(f) } else { "note" },
-            "message": { "text": format!("{}: {}", f.rule_id, f.message) },
-            "associatedRule": { "id": f.rule_id },
-        });
-        if let Some(i) = index.get(f.rule_id) {
-            n["associatedRule"]["index"] = json!(i);
-        }
-        n
-    });
     let notifications: Vec<Value> = report
         .errors
         .iter()
@@ -234,7 +228,6 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             }
             n
         })
-        .chain(scan_notes)
         .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

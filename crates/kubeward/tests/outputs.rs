@@ -138,6 +138,14 @@ fn sarif_is_valid_against_the_oasis_schema() {
         assert_eq!(run["columnKind"], "unicodeCodePoints");
         for r in run["results"].as_array().unwrap() {
             assert!(r["partialFingerprints"]["kubeward/v1"].is_string());
+            // Findings about the scan as a whole are results too, at a logical location.
+            if r["locations"][0]["physicalLocation"].is_null() {
+                assert_eq!(
+                    r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"], "kubeward scan",
+                    "{r}"
+                );
+                continue;
+            }
             let loc = &r["locations"][0]["physicalLocation"];
             assert!(
                 loc["artifactLocation"]["uri"]
@@ -149,6 +157,13 @@ fn sarif_is_valid_against_the_oasis_schema() {
             let idx = r["ruleIndex"].as_u64().unwrap() as usize;
             assert_eq!(run["tool"]["driver"]["rules"][idx]["id"], r["ruleId"]);
         }
+        // Every finding of the report is a result (none is left in the notifications).
+        let (json, _, _, _) = outputs(example);
+        let json: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            run["results"].as_array().unwrap().len(),
+            json["findings"].as_array().unwrap().len()
+        );
         for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
             assert!(rule["help"]["text"].as_str().unwrap().len() > 20);
             assert!(rule["properties"]["security-severity"].is_string());
