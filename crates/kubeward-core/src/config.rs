@@ -213,6 +213,10 @@ pub struct Ignore {
     pub expires: Option<(i32, u32, u32)>,
     /// Where the entry is written, for messages (`.kubeward.yaml:12:5`).
     pub location: String,
+    /// The same place as file, line and column, for diagnostics.
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
 }
 
 impl Ignore {
@@ -512,6 +516,9 @@ impl Config {
                 reason: ig.reason,
                 expires,
                 location: format!("{file}:{l}:{c}"),
+                file: file.to_string(),
+                line: l,
+                column: c,
             });
         }
         Ok(cfg)
@@ -675,6 +682,7 @@ mod tests {
         assert!(!ig.is_expired((2030, 1, 31)));
         assert!(ig.is_expired((2030, 2, 1)));
         assert_eq!(ig.location, "c.yaml:5:5");
+        assert_eq!((ig.file.as_str(), ig.line, ig.column), ("c.yaml", 5, 5));
     }
 
     #[test]

@@ -236,9 +236,9 @@ impl Engine<'_> {
         for ig in expired {
             let (y, m, d) = ig.expires.unwrap_or_default();
             diagnostics.push(Diagnostic {
-                file: ig.location.clone(),
-                line: 0,
-                column: 0,
+                file: ig.file.clone(),
+                line: ig.line,
+                column: ig.column,
                 level: Level::Warning,
                 message: format!(
                     "this ignore expired on {y:04}-{m:02}-{d:02} and no longer applies (reason was: {})",

@@ -493,6 +493,13 @@ fn config_ignores_with_expiry_severity_and_disable() {
             .contains("expired on 2020-01-01"),
         "{w}"
     );
+    // The place of the ignore entry, as file, line and column (not "file:2:5" in `file`).
+    assert_eq!(w["file"], cfg.to_str().unwrap(), "{w}");
+    assert_eq!(
+        (w["line"].as_u64(), w["column"].as_u64()),
+        (Some(2), Some(5)),
+        "{w}"
+    );
 
     // Severity override and disabling a whole layer.
     std::fs::write(&cfg, "rules:\n  severity: {KW-PSS-003: low}\n").unwrap();
