@@ -82,6 +82,19 @@ fn explain_and_exposure() {
         .success()
         .stdout(predicate::str::contains("TCP 8080: ALLOWED"))
         .stdout(predicate::str::contains("NetworkPolicy shop/orders-api-from-web ingress rule #1 (examples/hardened-app/network-policy.yaml:"));
+    // The exit code follows the answer: denied is 1, as `rbac can` says no with 1.
+    kw().args([
+        "netpol",
+        "explain",
+        "shop/orders-api[Deployment]",
+        "shop/web",
+        "--port",
+        "8080/tcp",
+        "examples/hardened-app",
+    ])
+    .assert()
+    .code(1)
+    .stdout(predicate::str::contains("TCP 8080: DENIED"));
     kw().args([
         "netpol",
         "explain",

@@ -64,6 +64,18 @@ pub fn explain(
     dst: End,
     port: Option<(Proto, u16)>,
 ) -> Result<String, String> {
+    explain_verdict(m, inv, src, dst, port).map(|(text, _)| text)
+}
+
+/// [`explain`], and whether any connection is allowed (the `--port`, or any port): the CLI's
+/// exit code follows it, as `rbac can`'s does.
+pub fn explain_verdict(
+    m: &Model,
+    inv: &Inventory,
+    src: End,
+    dst: End,
+    port: Option<(Proto, u16)>,
+) -> Result<(String, bool), String> {
     let (sr, dr) = (range_of(src), range_of(dst));
     fn side<'a>(m: &Model, e: End, r: &'a Option<IpRange>) -> Side<'a> {
         match e {
@@ -161,7 +173,7 @@ pub fn explain(
             let _ = writeln!(o, "  nothing applies to this connection");
         }
     }
-    Ok(o)
+    Ok((o, !allowed.is_empty()))
 }
 
 fn range_of(e: End) -> Option<IpRange> {

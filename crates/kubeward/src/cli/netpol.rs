@@ -203,8 +203,16 @@ fn explain(a: ExplainArgs) -> ExitCode {
         (Ok(s), Ok(d)) => (s, d),
         (Err(e), _) | (_, Err(e)) => return usage_error(e),
     };
-    match ex::explain(&model, &loaded.inventory, src, dst, port) {
-        Ok(t) => print(&t),
+    // Exit 0 when the connection (on --port, or on any port) is allowed, 1 when it is denied.
+    match ex::explain_verdict(&model, &loaded.inventory, src, dst, port) {
+        Ok((t, allowed)) => {
+            let code = print(&t);
+            if code == ExitCode::SUCCESS && !allowed {
+                ExitCode::from(1)
+            } else {
+                code
+            }
+        }
         Err(e) => usage_error(e),
     }
 }

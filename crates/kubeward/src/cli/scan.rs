@@ -348,6 +348,10 @@ fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs, stdout_format: Fo
             super::input::describe_inputs(&args.input)
         ));
     }
+    if args.write_baseline.is_some() {
+        // Recording the current findings is what was asked: that succeeded.
+        return ExitCode::SUCCESS;
+    }
     match args.fail_on {
         FailOn::At(s) if report.failing(s) > 0 => ExitCode::from(1),
         _ if args.filters.fail_on_unknown && report.summary.findings.unknown > 0 => {
