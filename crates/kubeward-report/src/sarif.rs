@@ -120,6 +120,18 @@ fn rule_json(r: &RuleMeta) -> Value {
 
 /// Renders `report`. `rules` are the rules that ran (their metadata fills `tool.driver.rules`).
 pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
+    let mut out = Vec::new();
+    write(report, rules, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("SARIF is UTF-8")
+}
+
+/// Writes `report` as SARIF to `w`, one result at a time: a large scan's results are never
+/// all held as JSON values at once (the whole document was 1.5 GB for 10k Deployments).
+pub fn write(
+    report: &Report,
+    rules: &[&'static RuleMeta],
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let mut rules: Vec<&RuleMeta> = rules.to_vec();
     // Every rule that produced a result must be listed, even if it was not passed in.
     let mut index: HashMap<&str, usize> = HashMap::new();
@@ -130,82 +142,6 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
     }
     // Every finding is a result. Findings about the scan as a whole (no object) carry a
     // logical location naming the scan, so no viewer drops them for lack of a location.
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let mut r = json!({
-                "ruleId": f.rule_id,
-                "level": level(f),
-                "kind": match f.status {
-                    Status::Fail => "fail",
-                    Status::Unknown => "review",
-                    Status::NotApplicable => "notApplicable",
-                },
-                "message": { "text": match &f.resource {
-                    Some(res) => format!("{} {}: {}", res.kind, match &res.namespace {
-                        Some(ns) => format!("{ns}/{}", res.name),
-                        None => res.name.clone(),
-                    }, f.message),
-                    None => f.message.clone(),
-                }},
-                "partialFingerprints": { "kubeward/v1": f.fingerprint },
-                "properties": {
-                    "severity": f.severity.as_str(),
-                    "layer": f.layer.as_str(),
-                    "security-severity": f.severity.security_score(),
-                }
-            });
-            if let Some(i) = index.get(f.rule_id) {
-                r["ruleIndex"] = json!(i);
-            }
-            let mut location = json!({});
-            if let Some(phys) = f.location.as_ref().and_then(artifact) {
-                location["physicalLocation"] = phys;
-            }
-            if let Some(res) = &f.resource {
-                let fq = match &res.namespace {
-                    Some(ns) => format!("{}/{}/{}", res.kind, ns, res.name),
-                    None => format!("{}/{}", res.kind, res.name),
-                };
-                location["logicalLocations"] = json!([{
-                    "fullyQualifiedName": fq,
-                    "name": res.name,
-                    "kind": "resource",
-                }]);
-            } else {
-                location["logicalLocations"] = json!([{
-                    "fullyQualifiedName": "kubeward scan",
-                    "name": "scan",
-                    "kind": "module",
-                }]);
-            }
-            if location.as_object().is_some_and(|o| !o.is_empty()) {
-                r["locations"] = json!([location]);
-            }
-            let related: Vec<Value> = f
-                .related
-                .iter()
-                .enumerate()
-                .filter_map(|(i, rel)| {
-                    artifact(&rel.location).map(|p| {
-                        json!({ "id": i, "physicalLocation": p, "message": { "text": rel.message } })
-                    })
-                })
-                .collect();
-            if !related.is_empty() {
-                r["relatedLocations"] = json!(related);
-            }
-            if let Some(s) = &f.suppressed {
-                r["suppressions"] = json!([{
-                    "kind": if s.by == "annotation" { "inSource" } else { "external" },
-                    "status": "accepted",
-                    "justification": format!("{}: {}", s.by, s.reason),
-                }]);
-            }
-            r
-        })
-        .collect();
     let notifications: Vec<Value> = report
         .errors
         .iter()
@@ -245,12 +181,116 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
                 "executionSuccessful": report.summary.errors == 0,
                 "toolExecutionNotifications": notifications,
             }],
-            "results": results,
+            "results": [],
         }]
     });
-    let mut s = serde_json::to_string_pretty(&doc).expect("sarif serialises");
-    s.push('\n');
-    s
+    // The document is written around its results: everything before `"results": [` and
+    // after it comes from the pretty printer, each result is printed on its own and indented
+    // to its depth, so the bytes are those of printing the whole document at once.
+    let text = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
+    let marker = "\"results\": []";
+    let at = text.rfind(marker).expect("results key");
+    w.write_all(&text.as_bytes()[..at])?;
+    w.write_all(b"\"results\": [")?;
+    let mut first = true;
+    for f in &report.findings {
+        let item =
+            serde_json::to_string_pretty(&result(f, &index)).map_err(std::io::Error::other)?;
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        for (i, line) in item.lines().enumerate() {
+            if i > 0 {
+                w.write_all(b"\n")?;
+            }
+            w.write_all(RESULT_INDENT.as_bytes())?;
+            w.write_all(line.as_bytes())?;
+        }
+    }
+    if !first {
+        w.write_all(b"\n")?;
+        w.write_all(&RESULT_INDENT.as_bytes()[2..])?;
+    }
+    w.write_all(b"]")?;
+    w.write_all(&text.as_bytes()[at + marker.len()..])?;
+    w.write_all(b"\n")
+}
+
+/// Results sit at depth 4 (document, `runs`, the run, `results`).
+const RESULT_INDENT: &str = "        ";
+
+/// One result. Every finding is a result; findings about the scan as a whole (no object) carry
+/// a logical location naming the scan, so no viewer drops them for lack of a location.
+fn result(f: &ReportFinding, index: &HashMap<&str, usize>) -> Value {
+    let mut r = json!({
+        "ruleId": f.rule_id,
+        "level": level(f),
+        "kind": match f.status {
+            Status::Fail => "fail",
+            Status::Unknown => "review",
+            Status::NotApplicable => "notApplicable",
+        },
+        "message": { "text": match &f.resource {
+            Some(res) => format!("{} {}: {}", res.kind, match &res.namespace {
+                Some(ns) => format!("{ns}/{}", res.name),
+                None => res.name.clone(),
+            }, f.message),
+            None => f.message.clone(),
+        }},
+        "partialFingerprints": { "kubeward/v1": f.fingerprint },
+        "properties": {
+            "severity": f.severity.as_str(),
+            "layer": f.layer.as_str(),
+            "security-severity": f.severity.security_score(),
+        }
+    });
+    if let Some(i) = index.get(f.rule_id) {
+        r["ruleIndex"] = json!(i);
+    }
+    let mut location = json!({});
+    if let Some(phys) = f.location.as_ref().and_then(artifact) {
+        location["physicalLocation"] = phys;
+    }
+    if let Some(res) = &f.resource {
+        let fq = match &res.namespace {
+            Some(ns) => format!("{}/{}/{}", res.kind, ns, res.name),
+            None => format!("{}/{}", res.kind, res.name),
+        };
+        location["logicalLocations"] = json!([{
+            "fullyQualifiedName": fq,
+            "name": res.name,
+            "kind": "resource",
+        }]);
+    } else {
+        location["logicalLocations"] = json!([{
+            "fullyQualifiedName": "kubeward scan",
+            "name": "scan",
+            "kind": "module",
+        }]);
+    }
+    if location.as_object().is_some_and(|o| !o.is_empty()) {
+        r["locations"] = json!([location]);
+    }
+    let related: Vec<Value> = f
+        .related
+        .iter()
+        .enumerate()
+        .filter_map(|(i, rel)| {
+            artifact(&rel.location).map(
+                |p| json!({ "id": i, "physicalLocation": p, "message": { "text": rel.message } }),
+            )
+        })
+        .collect();
+    if !related.is_empty() {
+        r["relatedLocations"] = json!(related);
+    }
+    if let Some(s) = &f.suppressed {
+        r["suppressions"] = json!([{
+            "kind": if s.by == "annotation" { "inSource" } else { "external" },
+            "status": "accepted",
+            "justification": format!("{}: {}", s.by, s.reason),
+        }]);
+    }
+    r
 }
 
 #[cfg(test)]

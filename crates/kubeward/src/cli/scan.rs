@@ -274,11 +274,15 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
     };
     for (fmt, file) in &outputs {
-        let written = if *fmt == Format::Json {
-            // JSON is streamed: a large scan's report is not built twice in memory.
+        let written = if *fmt == Format::Json || *fmt == Format::Sarif {
+            // JSON and SARIF are streamed: a large scan's report is not built twice in memory.
             std::fs::File::create(file).and_then(|f| {
                 let mut w = std::io::BufWriter::new(f);
-                kubeward_report::json::write(report, &mut w)?;
+                if *fmt == Format::Json {
+                    kubeward_report::json::write(report, &mut w)?;
+                } else {
+                    kubeward_report::sarif::write(report, rules(), &mut w)?;
+                }
                 w.flush()
             })
         } else {
@@ -307,6 +311,10 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         // straight through (a 64 KiB one copied them); it gathers the small writes around.
         let mut out = std::io::BufWriter::with_capacity(8 * 1024, std::io::stdout().lock());
         let _ = kubeward_report::json::write(report, &mut out);
+        let _ = out.flush();
+    } else if stdout_format == Format::Sarif {
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let _ = kubeward_report::sarif::write(report, rules(), &mut out);
         let _ = out.flush();
     } else if stdout_format == Format::Text {
         let body = render(stdout_format);
