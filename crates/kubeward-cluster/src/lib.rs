@@ -359,6 +359,7 @@ pub fn merge_reports(
         a.custom_resources += b.custom_resources;
         a.unknown_kinds += b.unknown_kinds;
         a.skipped_documents += b.skipped_documents;
+        a.coverage_gaps += b.coverage_gaps;
         a.errors += b.errors;
         a.warnings += b.warnings;
         let (fa, fb) = (&mut a.findings, b.findings);

@@ -249,7 +249,8 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             }},
             "columnKind": "unicodeCodePoints",
             "invocations": [{
-                "executionSuccessful": report.summary.errors == 0,
+                // Input errors, or part of a cluster not read (KW-CP-001): not a complete run.
+                "executionSuccessful": report.summary.errors == 0 && report.summary.coverage_gaps == 0,
                 "toolExecutionNotifications": notifications,
             }],
             "results": results,

@@ -149,3 +149,98 @@ fn diagnostics_go_to_stderr_in_every_format() {
         }
     }
 }
+
+mod coverage {
+    use super::*;
+    use kubeward_cluster::fake::{FakeApiServer, FakeAuth, FakeCluster};
+    use serde_json::{Value, json};
+
+    fn objects() -> Vec<Value> {
+        vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "securityContext": {"privileged": true}}]}}),
+        ]
+    }
+
+    /// A cluster whose credentials may list no workload kind.
+    fn no_workloads() -> FakeCluster {
+        let mut c = FakeCluster::new(objects());
+        for (g, r) in [
+            ("", "pods"),
+            ("apps", "deployments"),
+            ("apps", "daemonsets"),
+            ("apps", "statefulsets"),
+            ("apps", "replicasets"),
+            ("batch", "jobs"),
+            ("batch", "cronjobs"),
+        ] {
+            c = c.forbid(g, r, None);
+        }
+        c
+    }
+
+    fn scan(kc: &Path, extra: &[&str]) -> std::process::Output {
+        raw()
+            .args(["scan", "--no-config", "--timeout", "30s", "--kubeconfig"])
+            .arg(kc)
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn missing_coverage_fails_the_run_unless_allowed() {
+        let server = FakeApiServer::start(no_workloads()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        std::fs::write(&kc, server.kubeconfig(FakeAuth::Token)).unwrap();
+
+        let out = scan(&kc, &["--fail-on", "info", "--format", "json"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("--allow-partial"), "{err}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["summary"]["coverage_gaps"], 7, "{report}");
+        let unknown: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "KW-CP-001")
+            .collect();
+        assert!(unknown.iter().any(|f| {
+            f["status"] == "unknown" && f["message"].as_str().unwrap().contains("pods")
+        }));
+
+        let out = scan(&kc, &["--format", "sarif"]);
+        assert_eq!(out.status.code(), Some(2));
+        let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            sarif["runs"][0]["invocations"][0]["executionSuccessful"],
+            false
+        );
+
+        let out = scan(&kc, &["--format", "junit"]);
+        assert_eq!(out.status.code(), Some(2));
+        let xml = String::from_utf8_lossy(&out.stdout);
+        // A rule that found nothing did not run on the pods: not a pass.
+        assert!(
+            xml.contains("classname=\"KW-PSS-003\" name=\"not run on the whole cluster\"")
+                && xml.contains("<error message="),
+            "{xml}"
+        );
+        assert!(!xml.contains("name=\"no findings\""), "{xml}");
+
+        // Accepted: the findings decide.
+        let out = scan(
+            &kc,
+            &["--allow-partial", "--fail-on", "none", "--format", "json"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

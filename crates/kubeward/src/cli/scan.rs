@@ -48,6 +48,10 @@ pub struct ScanArgs {
     /// List suppressed findings in text output.
     #[arg(long)]
     show_suppressed: bool,
+    /// Accept a cluster scan that could not read everything (KW-CP-001): exit with the
+    /// findings' status instead of 2.
+    #[arg(long)]
+    allow_partial: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -254,6 +258,15 @@ fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs) -> ExitCode {
             if report.summary.errors == 1 { "" } else { "s" }
         );
         return ExitCode::from(2);
+    }
+    let gaps = report.summary.coverage_gaps;
+    if gaps > 0 && !args.allow_partial {
+        return usage_error(format!(
+            "{gaps} cluster resource{} could not be read (KW-CP-001 lists them), so the scan does \
+             not cover the whole cluster; grant the scanner access, or pass --allow-partial to \
+             accept partial coverage",
+            if gaps == 1 { "" } else { "s" }
+        ));
     }
     if report.summary.objects == 0 {
         return usage_error(format!(
