@@ -365,6 +365,8 @@ fn a_personal_global_git_excludes_file_does_not_hide_manifests() {
 #[test]
 fn folders_honour_gitignore_and_skip_non_manifests() {
     let d = tempfile::tempdir().unwrap();
+    // Ignore files apply inside a git work tree only.
+    std::fs::create_dir_all(d.path().join(".git")).unwrap();
     write(d.path(), ".gitignore", "ignored/\n");
     write(d.path(), "ignored/p.yaml", PRIV_POD);
     write(d.path(), "app/p.yaml", PRIV_POD);
@@ -384,6 +386,10 @@ fn folders_honour_gitignore_and_skip_non_manifests() {
         .collect();
     assert!(
         skipped.iter().any(|r| r.contains("Helm chart")),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.iter().any(|r| r.contains(".gitignore")),
         "{skipped:?}"
     );
     assert!(
