@@ -194,7 +194,7 @@ impl InputArgs {
             load(&inputs, &self.load_options())
         };
         for p in snapshots {
-            match snapshot::read(Path::new(p)) {
+            match snapshot::read_limited(Path::new(p), self.max_input_size.saturating_mul(4)) {
                 Ok(s) => {
                     first.stats.files += 1;
                     add_to(&mut first, s.cluster, s.objects, Some(Path::new(p)));
