@@ -6,7 +6,7 @@ mod host_path_pv;
 mod literal_env_secret;
 mod nfs_volume;
 mod secret_env;
-pub(crate) mod secrets;
+pub mod secrets;
 mod storage_class_encryption;
 
 use kubeward_core::Rule;
