@@ -152,7 +152,7 @@ fn diagnostics_go_to_stderr_in_every_format() {
 
 mod coverage {
     use super::*;
-    use kubeward_cluster::fake::{FakeApiServer, FakeAuth, FakeCluster};
+    use kubeward_cluster::fake::{FakeApiServer, FakeAuth, FakeCluster, FaultKind};
     use serde_json::{Value, json};
 
     fn objects() -> Vec<Value> {
@@ -242,5 +242,66 @@ mod coverage {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fault_mid_listing_is_partial_coverage_never_a_clean_result() {
+        let server = FakeApiServer::start(FakeCluster::new(objects()).fault(
+            "",
+            "pods",
+            0,
+            FaultKind::Reset,
+            1,
+        ))
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        std::fs::write(&kc, server.kubeconfig(FakeAuth::Token)).unwrap();
+        let out = scan(&kc, &["--fail-on", "none", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(2));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // The namespace was read; the pods were not, and KW-CP-001 says so.
+        assert_eq!(report["summary"]["objects_by_kind"]["Namespace"], 1);
+        assert!(report["summary"]["objects_by_kind"]["Pod"].is_null());
+        let cp: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "KW-CP-001" && f["status"] == "unknown")
+            .map(|f| f["message"].as_str().unwrap())
+            .collect();
+        assert!(
+            cp.iter()
+                .any(|m| m.contains("list pods") && m.contains("the listing failed")),
+            "{cp:?}"
+        );
+        let out = scan(&kc, &["--fail-on", "none", "--allow-partial"]);
+        assert_eq!(out.status.code(), Some(0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_exec_plugin_is_never_echoed_into_a_report() {
+        let server = FakeApiServer::start(FakeCluster::new(objects())).await;
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        let base = server.kubeconfig(FakeAuth::Token);
+        let start = base.find("  user:\n").unwrap() + "  user:\n".len();
+        let end = base.find("contexts:").unwrap();
+        let exec = "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      interactiveMode: Never\n      command: /bin/sh\n      args: [-c, \"echo '{\\\"status\\\":{\\\"token\\\":\\\"stdout-token-2718281828\\\"}}'; exit 1\"]\n      env:\n      - name: PLUGIN_SECRET\n        value: env-secret-3141592653\n";
+        std::fs::write(&kc, format!("{}{exec}{}", &base[..start], &base[end..])).unwrap();
+        for format in ["text", "json", "sarif", "junit"] {
+            let out = scan(&kc, &["--format", format]);
+            assert_eq!(out.status.code(), Some(2));
+            for stream in [&out.stdout, &out.stderr] {
+                let t = String::from_utf8_lossy(stream);
+                assert!(!t.contains("stdout-token-2718281828"), "{format}: {t}");
+                assert!(!t.contains("env-secret-3141592653"), "{format}: {t}");
+            }
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains("exec credential plugin `sh` failed"),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
