@@ -154,33 +154,38 @@ pub fn read_limited(path: &Path, max: u64) -> Result<Snapshot, String> {
             "{name}: cannot read: larger than the {max}-byte limit (--max-input-size)"
         ));
     }
+    from_bytes(&raw, max).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Reads a snapshot from its bytes (a zstd frame of JSON), expanding it to at most `max`
+/// bytes. Errors do not name the file.
+pub fn from_bytes(raw: &[u8], max: u64) -> Result<Snapshot, String> {
     if raw.get(..4) != Some(&ZSTD_MAGIC[..]) {
-        return Err(format!(
-            "{name}: not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)"
-        ));
+        return Err(
+            "not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)".into(),
+        );
     }
     let mut json = Vec::new();
-    zstd::stream::Decoder::new(&raw[..])
+    zstd::stream::Decoder::new(raw)
         .and_then(|d| d.take(max.saturating_add(1)).read_to_end(&mut json))
-        .map_err(|e| format!("{name}: corrupt snapshot (zstd): {e}"))?;
+        .map_err(|e| format!("corrupt snapshot (zstd): {e}"))?;
     if json.len() as u64 > max {
         return Err(format!(
-            "{name}: refused: the snapshot expands to more than {max} bytes \
-             ({} bytes compressed; a decompression bomb?)",
+            "refused: the snapshot expands to more than {max} bytes ({} bytes compressed; a \
+             decompression bomb?)",
             raw.len()
         ));
     }
-    drop(raw);
     let v: In = serde_json::from_slice(&json).map_err(|e| {
         format!(
-            "{name}: not a kubeward snapshot (line {} column {}: {e})",
+            "not a kubeward snapshot (line {} column {}: {e})",
             e.line(),
             e.column()
         )
     })?;
     if v.kubeward_snapshot != FORMAT_VERSION {
         return Err(format!(
-            "{name}: snapshot format {} is not supported (this kubeward reads format {FORMAT_VERSION})",
+            "snapshot format {} is not supported (this kubeward reads format {FORMAT_VERSION})",
             v.kubeward_snapshot
         ));
     }
