@@ -215,7 +215,7 @@ pub fn load_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
         name,
         None,
         SourceKind::File,
-        Arc::from(text),
+        text.to_string(),
         is_json,
         true,
         opts,
@@ -545,7 +545,7 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
                 &name,
                 Some(path.clone()),
                 SourceKind::File,
-                Arc::from(text),
+                text,
                 is_json,
                 *explicit,
                 opts,
@@ -571,15 +571,7 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
                 Err(d) => return ParsedUnit::failed("-".into(), d),
             };
             let is_json = text.trim_start().starts_with('{');
-            parse_text(
-                "-",
-                None,
-                SourceKind::Stdin,
-                Arc::from(text),
-                is_json,
-                true,
-                opts,
-            )
+            parse_text("-", None, SourceKind::Stdin, text, is_json, true, opts)
         }
         Unit::Kustomize(dir) => {
             let name = format!("{} (kustomize)", dir.display());
@@ -593,7 +585,7 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
                     &name,
                     Some(dir.clone()),
                     SourceKind::Kustomize,
-                    Arc::from(text),
+                    text,
                     false,
                     true,
                     opts,
@@ -624,7 +616,12 @@ fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
         ));
     }
     let f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut buf = Vec::new();
+    // Sized up front: growing by doubling would hold up to three times a large file.
+    let mut buf = Vec::with_capacity(if meta.is_file() {
+        meta.len() as usize + 1
+    } else {
+        0
+    });
     f.take(limit + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("cannot read: {e}"))?;
@@ -770,7 +767,7 @@ fn parse_text(
     name: &str,
     path: Option<PathBuf>,
     kind: SourceKind,
-    text: Arc<str>,
+    text: String,
     is_json: bool,
     explicit: bool,
     opts: &LoadOptions,
@@ -833,11 +830,17 @@ fn parse_text(
     // A file on disk is read again if a renderer needs its lines; holding every text for
     // the whole scan would cost as much memory as the input.
     let keep = !(kind == SourceKind::File && path.is_some());
+    let text = if keep {
+        Some(Arc::from(text))
+    } else {
+        drop(text);
+        None
+    };
     unit.source = Some(Source {
         name: name.to_string(),
         path,
         kind,
-        text: keep.then_some(text),
+        text,
     });
     unit
 }

@@ -138,8 +138,27 @@ pub(crate) fn fingerprint(s: &str) -> u32 {
     u32::from_be_bytes([b[0], b[1], b[2], b[3]])
 }
 
-/// Classifies a `name: value` pair. `None` when nothing looks like a credential.
+/// How much of a value the detectors read: credentials sit in values of a few KiB at most
+/// (a PEM key is 3 KiB, a kubeconfig 10); a value of tens of megabytes is checked on its first
+/// MiB, so that its size costs neither time nor memory per rule.
+pub(crate) const MAX_SCAN: usize = 1 << 20;
+
+/// The first [`MAX_SCAN`] bytes of `v` (cut at a character boundary).
+pub(crate) fn scanned(v: &str) -> &str {
+    if v.len() <= MAX_SCAN {
+        return v;
+    }
+    let mut end = MAX_SCAN;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
+/// Classifies a `name: value` pair. `None` when nothing looks like a credential. Only the
+/// first [`MAX_SCAN`] bytes of the value are read.
 pub(crate) fn classify(name: &str, value: &str) -> Option<Detection> {
+    let value = scanned(value);
     if let Some(d) = detect_format(value) {
         return Some(d);
     }
@@ -1185,6 +1204,22 @@ mod tests {
     }
 
     static KEY_TEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    #[test]
+    fn very_large_values_are_read_on_a_bounded_prefix() {
+        let key = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A";
+        let pad = "é".repeat(MAX_SCAN); // two bytes each: the cut falls inside one
+        let early = format!("{key} {pad}");
+        assert!(scanned(&early).len() <= MAX_SCAN);
+        assert!(classify("NOTES", &early).is_some_and(|d| d.what.contains("GitHub")));
+        // Past the first MiB, a value is not read (docs/reliability.md says so).
+        let late = format!("{pad} {key}");
+        assert!(classify("NOTES", &late).is_none());
+        // A credential-named variable with a huge literal is still reported, its length as a
+        // range.
+        let d = classify("DB_PASSWORD", &"x1Y".repeat(MAX_SCAN)).unwrap();
+        assert!(d.redacted().contains("1024 chars or more"));
+    }
 
     #[test]
     fn lengths_are_shown_as_ranges() {
