@@ -13,6 +13,8 @@
 //! reading over a few hundred runs). For commands too short for one-shot timing, such as
 //! scanning the examples. COMMAND is split on spaces; its output goes to /dev/null.
 
+mod hostile;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -26,9 +28,10 @@ fn main() {
         Some("gen-corpus") => gen_corpus(&args[1..]),
         Some("parse-baseline") => parse_baseline(&args[1..]),
         Some("bench-runs") => bench_runs(&args[1..]),
+        Some("gen-hostile") => hostile::gen_hostile(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo run -p xtask -- gen-corpus --objects N --out DIR [--seed S] [--files-per-dir N] [--json]\n       cargo run -p xtask -- parse-baseline DIR\n       cargo run -p xtask -- bench-runs [--runs N] LABEL=COMMAND..."
+                "usage: cargo run -p xtask -- gen-corpus --objects N --out DIR [--seed S] [--files-per-dir N] [--json]\n       cargo run -p xtask -- parse-baseline DIR\n       cargo run -p xtask -- bench-runs [--runs N] LABEL=COMMAND...\n       cargo run -p xtask -- gen-hostile --out DIR [--value-mb N] [--namespaces N] [--workloads N]"
             );
             std::process::exit(2);
         }

@@ -10,7 +10,6 @@ use kube::Client;
 use kubeward_core::inventory::{ClusterInfo, CoverageGap, ServerVersion};
 use kubeward_core::node::{Key, Node, Span, Value};
 use serde::Deserialize;
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// Secrets are only ever requested in this form: metadata, never `data`.
@@ -121,6 +120,37 @@ pub fn normalise(mut n: Node, r: &ApiResource) -> Node {
 enum Outcome {
     Objects(Vec<Node>),
     Gap(CoverageGap),
+    /// Some pages were read, then the listing failed: the objects read so far, and the gap.
+    Partial(Vec<Node>, CoverageGap),
+}
+
+/// A gap for a listing that failed without an HTTP status (a dropped connection, an answer
+/// that is not a list), or that never finished.
+fn failed(r: &ApiResource, ns: Option<&str>, read: usize, why: &str) -> CoverageGap {
+    let mut reason = why.trim().to_string();
+    if reason.len() > 300 {
+        let mut cut = 300;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+        reason.push('…');
+    }
+    if read > 0 {
+        reason.push_str(&format!(
+            " (after {read} object{}, which are checked)",
+            if read == 1 { "" } else { "s" }
+        ));
+    }
+    CoverageGap {
+        group: r.group.clone(),
+        version: r.version.clone(),
+        resource: r.resource.clone(),
+        kind: r.kind.clone(),
+        namespace: ns.map(str::to_string),
+        verb: "list".into(),
+        reason,
+    }
 }
 
 fn gap(r: &ApiResource, ns: Option<&str>, code: u16, message: &str) -> CoverageGap {
@@ -192,13 +222,36 @@ async fn list_one(
                 continue;
             }
             Err(kube::Error::Api(s)) if s.code != 401 => {
-                return Ok(Outcome::Gap(gap(r, ns, s.code, &s.message)));
+                let g = gap(r, ns, s.code, &s.message);
+                return Ok(if items.is_empty() {
+                    Outcome::Gap(g)
+                } else {
+                    let n = items.len();
+                    Outcome::Partial(items, failed(r, ns, n, &g.reason))
+                });
             }
-            Err(e) => return Err(ClusterError::from_kube(&format!("listing {base}"), e)),
+            Err(kube::Error::Api(s)) => {
+                return Err(ClusterError::from_kube(
+                    &format!("listing {base}"),
+                    kube::Error::Api(s),
+                ));
+            }
+            Err(e) => {
+                // A dropped connection, a TLS failure mid-scan, a server that went away: what
+                // was read stays, the rest is a gap.
+                let why = format!("the listing failed: {}", crate::error_chain(&e));
+                let n = items.len();
+                return Ok(Outcome::Partial(items, failed(r, ns, n, &why)));
+            }
         };
-        let page: Page = serde_json::from_str(&text).map_err(|e| {
-            ClusterError::Other(format!("{base}: the server's answer is not a list: {e}"))
-        })?;
+        let page: Page = match serde_json::from_str(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("the server's answer is not a JSON list ({e})");
+                let n = items.len();
+                return Ok(Outcome::Partial(items, failed(r, ns, n, &why)));
+            }
+        };
         items.extend(page.items.into_iter().map(|JsonNode(n)| normalise(n, r)));
         match page.metadata.cont.filter(|c| !c.is_empty()) {
             Some(c) => cont = Some(c),
@@ -239,46 +292,30 @@ pub async fn version(client: &Client) -> Result<ServerVersion, ClusterError> {
     })
 }
 
-/// Lists everything the credentials may read.
+/// Lists everything the credentials may read. Past the deadline, what was read is kept and
+/// every listing that did not finish is a coverage gap; only a failure to reach the server at
+/// all (`/version`, discovery) or refused credentials is an error.
 pub async fn collect(
     client: &Client,
     context: &str,
     server: Option<String>,
     opts: &ClusterOptions,
 ) -> Result<Collected, ClusterError> {
-    let in_flight: Arc<Mutex<BTreeSet<String>>> = Arc::default();
-    let work = run(client, context, server, opts, Arc::clone(&in_flight));
-    match tokio::time::timeout(opts.timeout, work).await {
-        Ok(r) => r,
+    let started = tokio::time::Instant::now();
+    let first = async {
+        let version = version(client).await?;
+        let discovery = discover(client).await?;
+        Ok::<_, ClusterError>((version, discovery))
+    };
+    let (version, discovery) = match tokio::time::timeout(opts.timeout, first).await {
+        Ok(r) => r?,
         Err(_) => {
-            let pending: Vec<String> = in_flight
-                .lock()
-                .map(|s| s.iter().cloned().collect())
-                .unwrap_or_default();
-            Err(ClusterError::Timeout {
+            return Err(ClusterError::Timeout {
                 after: opts.timeout,
-                pending,
-            })
+                pending: vec!["/version".into(), "discovery".into()],
+            });
         }
-    }
-}
-
-async fn run(
-    client: &Client,
-    context: &str,
-    server: Option<String>,
-    opts: &ClusterOptions,
-    in_flight: Arc<Mutex<BTreeSet<String>>>,
-) -> Result<Collected, ClusterError> {
-    {
-        let mut s = in_flight.lock().expect("lock");
-        s.insert("/version".into());
-        s.insert("discovery".into());
-    }
-    let version = version(client).await?;
-    let discovery = discover(client).await?;
-    in_flight.lock().expect("lock").clear();
-
+    };
     let resources: Vec<&ApiResource> = discovery.resources.iter().filter(|r| wanted(r)).collect();
     let mut tasks: Vec<(&ApiResource, Option<&str>)> = Vec::new();
     for r in &resources {
@@ -290,43 +327,34 @@ async fn run(
             tasks.push((r, None));
         }
     }
-    let bar = crate::progress::bar(tasks.len() as u64, opts.progress, context);
-    let counted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let results: Vec<(usize, Result<Outcome, ClusterError>)> =
-        futures::stream::iter(tasks.iter().enumerate().map(|(i, (r, ns))| {
-            let client = client.clone();
-            let in_flight = Arc::clone(&in_flight);
-            let bar = bar.clone();
-            let counted = Arc::clone(&counted);
-            let name = match ns {
-                Some(ns) => format!("{} in {ns}", r.display()),
-                None => r.display(),
-            };
-            async move {
-                in_flight.lock().expect("lock").insert(name.clone());
-                let out = list_one(&client, r, *ns, opts.page_size).await;
-                in_flight.lock().expect("lock").remove(&name);
-                if let Ok(Outcome::Objects(v)) = &out {
-                    let n =
-                        counted.fetch_add(v.len(), std::sync::atomic::Ordering::Relaxed) + v.len();
-                    bar.set_message(format!("{n} objects"));
-                }
-                bar.inc(1);
-                (i, out)
-            }
-        }))
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
-    bar.finish_and_clear();
-    let mut results = results;
-    results.sort_by_key(|(i, _)| *i);
+    let done: Done = Arc::new(Mutex::new((0..tasks.len()).map(|_| None).collect()));
+    let remaining = opts.timeout.saturating_sub(started.elapsed());
+    let work = list_all(client, context, opts, &tasks, Arc::clone(&done));
+    let timed_out = tokio::time::timeout(remaining, work).await.is_err();
+    let done = std::mem::take(&mut *done.lock().expect("lock"));
     let mut objects = Vec::new();
     let mut gaps = Vec::new();
-    for (_, r) in results {
-        match r? {
-            Outcome::Objects(mut v) => objects.append(&mut v),
-            Outcome::Gap(g) => gaps.push(g),
+    for ((r, ns), out) in tasks.iter().zip(done) {
+        match out {
+            Some(Ok(Outcome::Objects(mut v))) => objects.append(&mut v),
+            Some(Ok(Outcome::Gap(g))) => gaps.push(g),
+            Some(Ok(Outcome::Partial(mut v, g))) => {
+                objects.append(&mut v);
+                gaps.push(g);
+            }
+            Some(Err(e)) => return Err(e),
+            None => {
+                debug_assert!(timed_out);
+                gaps.push(failed(
+                    r,
+                    *ns,
+                    0,
+                    &format!(
+                        "not read before the deadline (--timeout {}s)",
+                        opts.timeout.as_secs_f64()
+                    ),
+                ));
+            }
         }
     }
     // A resource refused in every namespace is one gap, said once.
@@ -343,6 +371,41 @@ async fn run(
         discovery,
         objects,
     })
+}
+
+/// The outcome of each listing, filled in as they finish.
+type Done = Arc<Mutex<Vec<Option<Result<Outcome, ClusterError>>>>>;
+
+/// Runs every listing, a bounded number at a time, storing each outcome in `done` as it
+/// finishes (so that a deadline keeps what was read).
+async fn list_all(
+    client: &Client,
+    context: &str,
+    opts: &ClusterOptions,
+    tasks: &[(&ApiResource, Option<&str>)],
+    done: Done,
+) {
+    let bar = crate::progress::bar(tasks.len() as u64, opts.progress, context);
+    let counted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    futures::stream::iter(tasks.iter().enumerate().map(|(i, (r, ns))| {
+        let client = client.clone();
+        let bar = bar.clone();
+        let counted = Arc::clone(&counted);
+        let done = Arc::clone(&done);
+        async move {
+            let out = list_one(&client, r, *ns, opts.page_size).await;
+            if let Ok(Outcome::Objects(v) | Outcome::Partial(v, _)) = &out {
+                let n = counted.fetch_add(v.len(), std::sync::atomic::Ordering::Relaxed) + v.len();
+                bar.set_message(format!("{n} objects"));
+            }
+            bar.inc(1);
+            done.lock().expect("lock")[i] = Some(out);
+        }
+    }))
+    .buffer_unordered(opts.concurrency.max(1))
+    .collect::<Vec<()>>()
+    .await;
+    bar.finish_and_clear();
 }
 
 fn merge_gaps(gaps: Vec<CoverageGap>, namespaces: &[String]) -> Vec<CoverageGap> {

@@ -5,7 +5,9 @@
 //! full or as `PartialObjectMetadataList`. It answers 403 for resources marked forbidden,
 //! delays lists on request (timeout tests), and authenticates with a bearer token or a client
 //! certificate signed by its own CA (rcgen). Every request is recorded so tests can check
-//! what a client asked for.
+//! what a client asked for. Faults ([`Fault`]) can be injected into list pages: a connection
+//! reset, a body that is not JSON, 410 Gone for an expired `continue` token, a slow answer; and
+//! the server can die after a number of list requests.
 //!
 //! ```ignore
 //! let server = FakeApiServer::start(FakeCluster::new(objects)).await;
@@ -146,6 +148,31 @@ pub struct Forbidden {
     pub namespace: Option<String>,
 }
 
+/// A fault injected into list requests.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// The connection is dropped in the middle of the answer (a reset).
+    Reset,
+    /// A 200 answer whose body is not JSON (a proxy's error page).
+    NotJson,
+    /// 410 Gone: the `continue` token expired.
+    Gone,
+    /// The answer comes after this long.
+    Slow(Duration),
+}
+
+/// Where and how often a [`FaultKind`] strikes.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub group: String,
+    pub resource: String,
+    /// The page it strikes (0: the first; a page is `limit` objects).
+    pub page: usize,
+    pub kind: FaultKind,
+    /// How many times it strikes before the page is served normally.
+    pub times: usize,
+}
+
 /// What the fake cluster holds and how it behaves.
 #[derive(Clone, Debug)]
 pub struct FakeCluster {
@@ -159,6 +186,11 @@ pub struct FakeCluster {
     /// The bearer token accepted (client certificates from the server's CA are always
     /// accepted).
     pub token: String,
+    /// Faults injected into list pages.
+    pub faults: Vec<Fault>,
+    /// After this many list requests, the server dies: every later request (on open
+    /// connections too) is reset and new connections are closed.
+    pub die_after_lists: Option<usize>,
 }
 
 impl FakeCluster {
@@ -170,7 +202,28 @@ impl FakeCluster {
             forbidden: Vec::new(),
             list_delay: None,
             token: "fake-token-0123456789".into(),
+            faults: Vec::new(),
+            die_after_lists: None,
         }
+    }
+
+    /// Injects `kind` on `page` of `group`/`resource`, `times` times.
+    pub fn fault(
+        mut self,
+        group: &str,
+        resource: &str,
+        page: usize,
+        kind: FaultKind,
+        times: usize,
+    ) -> Self {
+        self.faults.push(Fault {
+            group: group.into(),
+            resource: resource.into(),
+            page,
+            kind,
+            times,
+        });
+        self
     }
 
     pub fn forbid(mut self, group: &str, resource: &str, namespace: Option<&str>) -> Self {
@@ -214,6 +267,10 @@ struct Inner {
     /// (group, plural) → objects sorted by namespace and name.
     objects: HashMap<(String, String), Vec<Value>>,
     log: Mutex<Vec<Recorded>>,
+    /// How often each fault has struck.
+    fault_hits: Mutex<Vec<usize>>,
+    lists: std::sync::atomic::AtomicUsize,
+    dead: std::sync::atomic::AtomicBool,
 }
 
 /// A running fake API server; stops when dropped.
@@ -374,10 +431,13 @@ impl FakeApiServer {
         }
         let token = cluster.token.clone();
         let inner = Arc::new(Inner {
+            fault_hits: Mutex::new(vec![0; cluster.faults.len()]),
             cluster,
             resources,
             objects,
             log: Mutex::new(Vec::new()),
+            lists: Default::default(),
+            dead: Default::default(),
         });
         let router = Router::new()
             .route("/version", get(version))
@@ -405,11 +465,16 @@ impl FakeApiServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let state = Arc::clone(&inner);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
+                if state.dead.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(tcp);
+                    continue;
+                }
                 let acceptor = acceptor.clone();
                 let router = router.clone();
                 tokio::spawn(async move {
@@ -748,6 +813,79 @@ async fn list_group_ns(
     list(st, group, version, Some(ns), res, q.0, h, e).await
 }
 
+/// An answer whose body fails half-way: the client sees the connection drop.
+fn reset() -> Response {
+    let body = futures::stream::iter(vec![
+        Ok(axum::body::Bytes::from_static(
+            b"{\"kind\": \"PodList\", \"items\": [",
+        )),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection reset by the fake server",
+        )),
+    ]);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .header("content-length", "1048576")
+        .body(axum::body::Body::from_stream(body))
+        .expect("response")
+}
+
+/// The fault that strikes this request, if any.
+async fn inject(
+    st: &Inner,
+    idx: usize,
+    group: &str,
+    res: &str,
+    q: &HashMap<String, String>,
+) -> Option<Response> {
+    let limit: usize = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(usize::MAX);
+    let start: usize = q
+        .get("continue")
+        .and_then(|c| c.strip_prefix("fake-continue-"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let page = start / limit;
+    let kind = {
+        let mut hits = st.fault_hits.lock().expect("faults");
+        let i = st.cluster.faults.iter().enumerate().position(|(i, f)| {
+            f.group == group && f.resource == res && f.page == page && hits[i] < f.times
+        })?;
+        hits[i] += 1;
+        st.cluster.faults[i].kind.clone()
+    };
+    Some(match kind {
+        FaultKind::Reset => {
+            set_status(st, idx, 0);
+            reset()
+        }
+        FaultKind::NotJson => (
+            StatusCode::OK,
+            [("content-type", "text/html")],
+            "<html><body>502 Bad Gateway</body></html>",
+        )
+            .into_response(),
+        FaultKind::Gone => {
+            set_status(st, idx, 410);
+            status(
+                StatusCode::GONE,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list result."
+                    .into(),
+            )
+        }
+        FaultKind::Slow(d) => {
+            tokio::time::sleep(d).await;
+            return None;
+        }
+    })
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn list(
     st: Arc<Inner>,
@@ -770,12 +908,25 @@ async fn list(
     };
     let mut query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
     query.sort();
+    use std::sync::atomic::Ordering;
+    if st.dead.load(Ordering::SeqCst) {
+        return reset();
+    }
     let idx = match admit(&st, &h, ext(&e), &path, &query.join("&")) {
         Ok(i) => i,
         Err(r) => return r,
     };
+    let n = st.lists.fetch_add(1, Ordering::SeqCst) + 1;
+    if st.cluster.die_after_lists.is_some_and(|max| n > max) {
+        st.dead.store(true, Ordering::SeqCst);
+        set_status(&st, idx, 0);
+        return reset();
+    }
     if let Some(d) = st.cluster.list_delay {
         tokio::time::sleep(d).await;
+    }
+    if let Some(r) = inject(&st, idx, &group, &res, &q).await {
+        return r;
     }
     let Some(r) = st
         .resources

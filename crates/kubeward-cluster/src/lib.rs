@@ -13,6 +13,7 @@
 
 pub mod collect;
 pub mod discovery;
+mod exec;
 pub mod json;
 pub mod kubeconfig;
 mod progress;
@@ -100,7 +101,7 @@ impl ClusterError {
 }
 
 /// An error and its causes, `: `-joined.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -190,7 +191,7 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Connected, ClusterError> {
     // One crypto provider for the whole process: ring (no aws-lc-rs in the build).
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (mut config, context) = match read_kubeconfig(opts.kubeconfig.as_deref())? {
-        Some(kc) => {
+        Some(mut kc) => {
             let context = opts
                 .context
                 .clone()
@@ -207,6 +208,10 @@ pub async fn connect(opts: &ClusterOptions) -> Result<Connected, ClusterError> {
                     known.join(", ")
                 )));
             }
+            // An exec credential plugin runs here, once, under the deadline; the client gets
+            // the credential it printed and never runs the plugin itself.
+            let dir = opts.kubeconfig.as_deref().and_then(Path::parent);
+            exec::resolve(&mut kc, &context, opts.timeout, dir)?;
             let o = KubeConfigOptions {
                 context: Some(context.clone()),
                 ..Default::default()
@@ -359,6 +364,7 @@ pub fn merge_reports(
         a.custom_resources += b.custom_resources;
         a.unknown_kinds += b.unknown_kinds;
         a.skipped_documents += b.skipped_documents;
+        a.coverage_gaps += b.coverage_gaps;
         a.errors += b.errors;
         a.warnings += b.warnings;
         let (fa, fb) = (&mut a.findings, b.findings);

@@ -84,7 +84,18 @@ pub fn write(
         objects,
     };
     let res = (|| -> std::io::Result<()> {
-        let f = std::fs::File::create(&tmp)?;
+        // Snapshots hold ConfigMaps, environment values and RBAC: readable by the owner only.
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+        let f = o.open(&tmp)?;
+        #[cfg(unix)]
+        {
+            // An earlier temporary file keeps its mode through `open`: set it again.
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        }
         let mut enc = zstd::stream::Encoder::new(std::io::BufWriter::with_capacity(1 << 20, f), 3)?;
         serde_json::to_writer(&mut enc, &out)?;
         let mut w = enc.finish()?;
@@ -117,28 +128,64 @@ pub fn is_snapshot(path: &Path) -> bool {
         && magic == ZSTD_MAGIC
 }
 
-/// Reads a snapshot.
+/// The most a snapshot may expand to when read with [`read`]: 1 GiB of JSON, several hundred
+/// thousand objects. A small file that expands past it (a zstd bomb) is refused as soon as the
+/// limit is passed, without ever holding more.
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
+
+/// Reads a snapshot, expanding it to at most [`DEFAULT_MAX_DECOMPRESSED`] bytes.
 pub fn read(path: &Path) -> Result<Snapshot, String> {
+    read_limited(path, DEFAULT_MAX_DECOMPRESSED)
+}
+
+/// Reads a snapshot that expands to at most `max` bytes of JSON (and is itself no larger).
+pub fn read_limited(path: &Path, max: u64) -> Result<Snapshot, String> {
     let name = path.display();
-    let raw = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-    if raw.get(..4) != Some(&ZSTD_MAGIC[..]) {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("{name}: cannot read: not a regular file"));
+    }
+    let mut raw = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut raw))
+        .map_err(|e| format!("{name}: cannot read: {e}"))?;
+    if raw.len() as u64 > max {
         return Err(format!(
-            "{name}: not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)"
+            "{name}: cannot read: larger than the {max}-byte limit (--max-input-size)"
         ));
     }
-    let json = zstd::stream::decode_all(&raw[..])
-        .map_err(|e| format!("{name}: corrupt snapshot (zstd): {e}"))?;
-    drop(raw);
+    from_bytes(&raw, max).map_err(|e| format!("{name}: {e}"))
+}
+
+/// Reads a snapshot from its bytes (a zstd frame of JSON), expanding it to at most `max`
+/// bytes. Errors do not name the file.
+pub fn from_bytes(raw: &[u8], max: u64) -> Result<Snapshot, String> {
+    if raw.get(..4) != Some(&ZSTD_MAGIC[..]) {
+        return Err(
+            "not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)".into(),
+        );
+    }
+    let mut json = Vec::new();
+    zstd::stream::Decoder::new(raw)
+        .and_then(|d| d.take(max.saturating_add(1)).read_to_end(&mut json))
+        .map_err(|e| format!("corrupt snapshot (zstd): {e}"))?;
+    if json.len() as u64 > max {
+        return Err(format!(
+            "refused: the snapshot expands to more than {max} bytes ({} bytes compressed; a \
+             decompression bomb?)",
+            raw.len()
+        ));
+    }
     let v: In = serde_json::from_slice(&json).map_err(|e| {
         format!(
-            "{name}: not a kubeward snapshot (line {} column {}: {e})",
+            "not a kubeward snapshot (line {} column {}: {e})",
             e.line(),
             e.column()
         )
     })?;
     if v.kubeward_snapshot != FORMAT_VERSION {
         return Err(format!(
-            "{name}: snapshot format {} is not supported (this kubeward reads format {FORMAT_VERSION})",
+            "snapshot format {} is not supported (this kubeward reads format {FORMAT_VERSION})",
             v.kubeward_snapshot
         ));
     }

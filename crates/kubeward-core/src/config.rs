@@ -59,6 +59,10 @@ pub struct Settings {
     /// KW-RBAC-036: a namespace whose RoleBindings name more distinct subjects than this is
     /// reported.
     pub rbac_max_subjects_per_namespace: usize,
+    /// Key of the fingerprints shown with redacted credentials (`fp 3a9c1e07`). Unset: a
+    /// random key for each scan, so fingerprints tell values apart within one report only; set
+    /// it (or `KUBEWARD_FINGERPRINT_KEY`) to compare reports. Keep it as secret as the values.
+    pub fingerprint_key: Option<String>,
 }
 
 impl Default for Settings {
@@ -74,6 +78,7 @@ impl Default for Settings {
             extra_sensitive_host_paths: Vec::new(),
             rbac_max_roles_per_subject: 10,
             rbac_max_subjects_per_namespace: 25,
+            fingerprint_key: None,
         }
     }
 }

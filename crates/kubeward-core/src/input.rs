@@ -83,6 +83,9 @@ pub struct LoadOptions {
     pub kustomize: bool,
     /// The kubectl binary used for Kustomize.
     pub kubectl: PathBuf,
+    /// Let Kustomize fetch remote resources (URLs, git repositories) a kustomization names.
+    /// Off by default: a scan is offline unless asked otherwise.
+    pub allow_remote_kustomize: bool,
 }
 
 impl Default for LoadOptions {
@@ -90,11 +93,12 @@ impl Default for LoadOptions {
         LoadOptions {
             default_namespace: "default".into(),
             limits: Limits::default(),
-            max_file_size: 64 * 1024 * 1024,
+            max_file_size: 256 * 1024 * 1024,
             kustomize: true,
             kubectl: std::env::var_os("KUBEWARD_KUBECTL")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("kubectl")),
+            allow_remote_kustomize: false,
         }
     }
 }
@@ -144,6 +148,13 @@ const KUSTOMIZATION_FILES: &[&str] = &["kustomization.yaml", "kustomization.yml"
 
 fn kustomization_in(dir: &Path) -> bool {
     KUSTOMIZATION_FILES.iter().any(|f| dir.join(f).is_file())
+}
+
+/// kubeward's own settings file, which sits beside the manifests it configures: not one of them.
+fn is_own_config(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n == ".kubeward.yaml" || n == ".kubeward.yml")
 }
 
 fn is_manifest_ext(p: &Path) -> bool {
@@ -250,7 +261,7 @@ pub fn load_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
         name,
         None,
         SourceKind::File,
-        Arc::from(text),
+        text.to_string(),
         is_json,
         true,
         opts,
@@ -314,62 +325,177 @@ fn plan(args: &[InputArg], opts: &LoadOptions, loaded: &mut Loaded) -> Vec<Unit>
     units
 }
 
+/// Whether `dir` is inside a git work tree (a `.git` folder or file in it or a parent).
+fn in_git_work_tree(dir: &Path) -> bool {
+    let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    abs.ancestors().any(|d| d.join(".git").exists())
+}
+
+/// A walk of `root` the way `kubectl apply -R` sees it: symbolic links followed (a loop is
+/// detected and skipped), hidden files and folders read (but not `.git` itself), and ignore
+/// files (`.gitignore`, `.ignore`, `.git/info/exclude`) applied only inside a git work tree.
+fn walker(
+    root: &Path,
+    ignores: bool,
+    filter: impl Fn(&ignore::DirEntry) -> bool + Send + Sync + 'static,
+) -> ignore::Walk {
+    ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .hidden(false)
+        .follow_links(true)
+        .git_ignore(ignores)
+        .git_exclude(ignores)
+        .ignore(ignores)
+        .parents(ignores)
+        .require_git(true)
+        .git_global(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |e| {
+            if e.depth() > 0 && e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())
+            {
+                return false;
+            }
+            filter(e)
+        })
+        .build()
+}
+
+/// What the walk does with a path that is not a regular file (`None`: a folder, walked).
+fn not_a_file(t: std::fs::FileType) -> Option<&'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if t.is_socket() {
+            return Some("a socket");
+        }
+        if t.is_char_device() {
+            return Some("a character device");
+        }
+        if t.is_block_device() {
+            return Some("a block device");
+        }
+    }
+    if t.is_dir() {
+        None
+    } else {
+        Some("not a regular file")
+    }
+}
+
 fn walk(root: &Path, opts: &LoadOptions, units: &mut Vec<Unit>, loaded: &mut Loaded) {
     // Folders that are rendered (Kustomize) or skipped (Helm charts) instead of walked.
     let special: Arc<Mutex<Vec<(PathBuf, bool)>>> = Arc::default();
     let special_w = Arc::clone(&special);
     let kustomize = opts.kustomize;
     let mut files = Vec::new();
-    // The repository's own `.gitignore`, `.ignore` and `.git/info/exclude` apply; a personal
-    // global excludes file (`core.excludesFile`) does not, so a scan skips the same files on a
-    // laptop as in CI.
-    let walker = ignore::WalkBuilder::new(root)
-        .require_git(false)
-        .git_global(false)
-        .sort_by_file_name(|a, b| a.cmp(b))
-        .filter_entry(move |e| {
-            if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {
-                return true;
-            }
-            let p = e.path();
-            let kind = if kustomize && kustomization_in(p) {
-                Some(true)
-            } else if p.join("Chart.yaml").is_file() {
-                Some(false)
-            } else {
-                None
-            };
-            match kind {
-                Some(k) => {
-                    special_w
-                        .lock()
-                        .expect("walk lock")
-                        .push((p.to_path_buf(), k));
-                    false
-                }
-                None => true,
-            }
+    // A repository's own ignore files apply; outside a git work tree there is no repository,
+    // and kubectl deploys every file. A personal global excludes file (`core.excludesFile`)
+    // never applies, so a scan skips the same files on a laptop as in CI.
+    let ignores = in_git_work_tree(root);
+    let skip = |loaded: &mut Loaded, file: String, reason: String| {
+        loaded.skipped.push(Skipped {
+            file,
+            line: 0,
+            reason,
         })
-        .build();
-    for entry in walker {
+    };
+    let entries = walker(root, ignores, move |e| {
+        if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {
+            return true;
+        }
+        let p = e.path();
+        let kind = if kustomize && kustomization_in(p) {
+            Some(true)
+        } else if p.join("Chart.yaml").is_file() {
+            Some(false)
+        } else {
+            None
+        };
+        match kind {
+            Some(k) => {
+                special_w
+                    .lock()
+                    .expect("walk lock")
+                    .push((p.to_path_buf(), k));
+                false
+            }
+            None => true,
+        }
+    });
+    for entry in entries {
         match entry {
             Ok(e) => {
-                if e.file_type().is_some_and(|t| t.is_file())
-                    && (is_manifest_ext(e.path()) || is_kubeconfig_file(e.path()))
-                {
-                    files.push(e.into_path());
+                let Some(t) = e.file_type() else { continue };
+                if t.is_file() {
+                    if !is_own_config(e.path())
+                        && (is_manifest_ext(e.path()) || is_kubeconfig_file(e.path()))
+                    {
+                        files.push(e.into_path());
+                    }
+                } else if is_manifest_ext(e.path()) {
+                    if let Some(what) = not_a_file(t) {
+                        let reason = format!("{what}, not a file: not read");
+                        skip(loaded, e.path().display().to_string(), reason);
+                    }
                 }
             }
-            Err(err) => loaded.diagnostics.push(Diagnostic {
-                file: root.display().to_string(),
-                line: 0,
-                column: 0,
-                level: Level::Error,
-                message: format!("cannot walk folder: {err}"),
-            }),
+            Err(err) => {
+                let (path, msg) = walk_error(&err);
+                match path {
+                    // A symbolic link loop, or a link to nothing: skipped and counted, as
+                    // kubectl cannot deploy them either.
+                    Some(p) if msg.is_some() => {
+                        skip(loaded, p.display().to_string(), msg.unwrap_or_default())
+                    }
+                    _ => loaded.diagnostics.push(Diagnostic {
+                        file: path.unwrap_or(root).display().to_string(),
+                        line: 0,
+                        column: 0,
+                        level: Level::Error,
+                        message: format!("cannot walk folder: {err}"),
+                    }),
+                }
+            }
         }
     }
     files.sort();
+    files.dedup();
+    if ignores {
+        // Count what the ignore files left out: every manifest a plain walk would find.
+        let kept: std::collections::HashSet<&PathBuf> = files.iter().collect();
+        let special = Arc::clone(&special);
+        let all = walker(root, false, move |e| {
+            e.depth() == 0
+                || !e.file_type().is_some_and(|t| t.is_dir())
+                || !special
+                    .lock()
+                    .expect("walk lock")
+                    .iter()
+                    .any(|(d, _)| e.path().starts_with(d))
+        });
+        let mut ignored: Vec<PathBuf> = all
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_type().is_some_and(|t| t.is_file())
+                    && is_manifest_ext(e.path())
+                    && !is_own_config(e.path())
+            })
+            .map(ignore::DirEntry::into_path)
+            .filter(|p| !kept.contains(p))
+            .collect();
+        ignored.sort();
+        ignored.dedup();
+        for p in ignored {
+            skip(
+                loaded,
+                p.display().to_string(),
+                "matched by the repository's .gitignore, .ignore or .git/info/exclude".into(),
+            );
+        }
+    }
     units.extend(files.into_iter().map(|path| Unit::File {
         path,
         explicit: false,
@@ -389,6 +515,36 @@ fn walk(root: &Path, opts: &LoadOptions, units: &mut Vec<Unit>, loaded: &mut Loa
                 ),
             });
         }
+    }
+}
+
+/// The path of a walk error, and, for the ones that are skipped rather than errors (a link
+/// loop, a dangling link), why.
+fn walk_error(err: &ignore::Error) -> (Option<&Path>, Option<String>) {
+    match err {
+        ignore::Error::WithPath { path, err } => {
+            let (_, why) = walk_error(err);
+            let dangling = err
+                .io_error()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                && path
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink());
+            let why =
+                why.or_else(|| dangling.then(|| "a symbolic link to nothing: not read".into()));
+            (Some(path.as_path()), why)
+        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error(err)
+        }
+        ignore::Error::Loop { child, ancestor } => (
+            Some(child.as_path()),
+            Some(format!(
+                "a symbolic link loop (back to {}): not followed",
+                ancestor.display()
+            )),
+        ),
+        _ => (None, None),
     }
 }
 
@@ -441,7 +597,7 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
                 &name,
                 Some(path.clone()),
                 SourceKind::File,
-                Arc::from(text),
+                text,
                 is_json,
                 *explicit,
                 opts,
@@ -456,7 +612,10 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
             if buf.len() as u64 > limit {
                 return ParsedUnit::failed(
                     "-".into(),
-                    format!("standard input is larger than the {limit}-byte limit"),
+                    format!(
+                        "cannot read: standard input is larger than the {limit}-byte limit \
+                         (--max-input-size)"
+                    ),
                 );
             }
             let text = match into_text(buf) {
@@ -464,24 +623,21 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
                 Err(d) => return ParsedUnit::failed("-".into(), d),
             };
             let is_json = text.trim_start().starts_with('{');
-            parse_text(
-                "-",
-                None,
-                SourceKind::Stdin,
-                Arc::from(text),
-                is_json,
-                true,
-                opts,
-            )
+            parse_text("-", None, SourceKind::Stdin, text, is_json, true, opts)
         }
         Unit::Kustomize(dir) => {
             let name = format!("{} (kustomize)", dir.display());
-            match render_kustomize(dir, &opts.kubectl) {
+            let rendered = if opts.allow_remote_kustomize {
+                Ok(())
+            } else {
+                local_only(dir, &mut Vec::new())
+            };
+            match rendered.and_then(|_| render_kustomize(dir, opts)) {
                 Ok(text) => parse_text(
                     &name,
                     Some(dir.clone()),
                     SourceKind::Kustomize,
-                    Arc::from(text),
+                    text,
                     false,
                     true,
                     opts,
@@ -493,14 +649,37 @@ fn read_unit(unit: &Unit, opts: &LoadOptions) -> ParsedUnit {
 }
 
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
+    #[cfg(not(unix))]
+    let pipe = false;
+    // A named pipe is read (`kubeward scan <(helm template ...)`), up to the limit; a device
+    // (`/dev/zero`), a socket or a folder is not.
+    if !meta.is_file() && !pipe {
+        let what = not_a_file(meta.file_type()).unwrap_or("a folder");
+        return Err(format!("cannot read: {what}, not a file"));
+    }
+    if meta.is_file() && meta.len() > limit {
+        return Err(format!(
+            "cannot read: the file is {} bytes, larger than the {limit}-byte limit \
+             (--max-input-size)",
+            meta.len()
+        ));
+    }
     let f = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let mut buf = Vec::new();
+    // Sized up front: growing by doubling would hold up to three times a large file.
+    let mut buf = Vec::with_capacity(if meta.is_file() {
+        meta.len() as usize + 1
+    } else {
+        0
+    });
     f.take(limit + 1)
         .read_to_end(&mut buf)
         .map_err(|e| format!("cannot read: {e}"))?;
     if buf.len() as u64 > limit {
         return Err(format!(
-            "file is larger than the {limit}-byte limit (--max-file-size)"
+            "cannot read: more than the {limit}-byte limit (--max-input-size)"
         ));
     }
     Ok(buf)
@@ -522,27 +701,115 @@ fn into_text(bytes: Vec<u8>) -> Result<String, String> {
     })
 }
 
-fn render_kustomize(dir: &Path, kubectl: &Path) -> Result<String, String> {
-    let out = std::process::Command::new(kubectl)
-        .arg("kustomize")
-        .arg(dir)
-        .output()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                format!(
-                    "this folder is a Kustomize root, and rendering it needs `{}`, which was not \
+/// Checks that the kustomization in `dir`, and every local one it builds on, names only local
+/// files and folders: Kustomize fetches anything else (a URL, `github.com/org/repo//path`)
+/// from the network. `seen` guards against cycles.
+fn local_only(dir: &Path, seen: &mut Vec<PathBuf>) -> Result<(), String> {
+    let canon = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if seen.contains(&canon) || seen.len() > 256 {
+        return Ok(());
+    }
+    seen.push(canon);
+    let Some(file) = KUSTOMIZATION_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+    else {
+        return Ok(());
+    };
+    let text = read_limited(&file, 16 * 1024 * 1024)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    let Some(Ok(Some(root))) = yaml::load_stream(&text, &Limits::default())
+        .into_iter()
+        .next()
+        .map(|d| d.result)
+    else {
+        // kubectl reports a broken kustomization itself.
+        return Ok(());
+    };
+    let mut refs: Vec<(&str, &Node)> = Vec::new();
+    for field in [
+        "resources",
+        "bases",
+        "components",
+        "crds",
+        "transformers",
+        "generators",
+    ] {
+        for n in root.get(field).and_then(Node::as_seq).unwrap_or(&[]) {
+            refs.push((field, n));
+        }
+    }
+    for n in root.get("helmCharts").and_then(Node::as_seq).unwrap_or(&[]) {
+        if let Some(repo) = n.get("repo").and_then(Node::as_str) {
+            return Err(remote_refusal(&file, n.span.line, "helmCharts", repo));
+        }
+    }
+    for (field, n) in refs {
+        let Some(r) = n.as_str() else { continue };
+        let local = dir.join(r);
+        if r.contains("://") || r.starts_with("git@") || !local.exists() {
+            return Err(remote_refusal(&file, n.span.line, field, r));
+        }
+        if local.is_dir() {
+            local_only(&local, seen)?;
+        }
+    }
+    Ok(())
+}
+
+fn remote_refusal(file: &Path, line: u32, field: &str, what: &str) -> String {
+    format!(
+        "{}:{line}: `{field}` names `{what}`, which is not a local file or folder, so Kustomize \
+         would fetch it from the network; kubeward renders offline: vendor it, or pass \
+         --allow-remote-kustomize",
+        file.display()
+    )
+}
+
+fn render_kustomize(dir: &Path, opts: &LoadOptions) -> Result<String, String> {
+    let kubectl = opts.kubectl.as_path();
+    let mut cmd = std::process::Command::new(kubectl);
+    cmd.arg("kustomize").arg(dir);
+    if !opts.allow_remote_kustomize {
+        // A second fence behind [`local_only`]: no proxy-respecting fetch and no git clone
+        // over the network can succeed.
+        for v in [
+            "HTTPS_PROXY",
+            "HTTP_PROXY",
+            "ALL_PROXY",
+            "https_proxy",
+            "http_proxy",
+        ] {
+            cmd.env(v, "http://127.0.0.1:9");
+        }
+        cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+        cmd.env("GIT_ALLOW_PROTOCOL", "file");
+    }
+    let out = cmd.output().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            format!(
+                "this folder is a Kustomize root, and rendering it needs `{}`, which was not \
                      found: install kubectl, or pass --no-kustomize to read the files as they are",
-                    kubectl.display()
-                )
-            } else {
-                format!("cannot run `{} kustomize`: {e}", kubectl.display())
-            }
-        })?;
+                kubectl.display()
+            )
+        } else {
+            format!("cannot run `{} kustomize`: {e}", kubectl.display())
+        }
+    })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         return Err(format!(
             "`kubectl kustomize` failed: {}",
             err.trim().lines().last().unwrap_or("no message")
+        ));
+    }
+    if out.stdout.len() as u64 > opts.max_file_size {
+        return Err(format!(
+            "`kubectl kustomize` printed more than the {}-byte limit (--max-input-size)",
+            opts.max_file_size
         ));
     }
     String::from_utf8(out.stdout).map_err(|_| "`kubectl kustomize` printed non-UTF-8 output".into())
@@ -552,7 +819,7 @@ fn parse_text(
     name: &str,
     path: Option<PathBuf>,
     kind: SourceKind,
-    text: Arc<str>,
+    text: String,
     is_json: bool,
     explicit: bool,
     opts: &LoadOptions,
@@ -562,6 +829,29 @@ fn parse_text(
     } else {
         yaml::load_stream(&text, &opts.limits)
     };
+    if is_json && !explicit && docs.iter().any(|d| d.result.is_err()) && !names_an_object(&text) {
+        // A `.json` file found by walking a folder that is not JSON (`tsconfig.json` with
+        // comments) and names no `apiVersion` and `kind`: not a manifest, skipped and counted
+        // like a YAML file that is not one. Named on the command line, it is still an error.
+        let e = docs.iter().find_map(|d| d.result.as_ref().err());
+        let (line, why) = e.map_or((0, String::new()), |e| (e.line, e.message.clone()));
+        return ParsedUnit {
+            source: None,
+            objects: Vec::new(),
+            duplicates: Vec::new(),
+            diagnostics: Vec::new(),
+            skipped: vec![Skipped {
+                file: name.to_string(),
+                line,
+                reason: format!(
+                    "not valid JSON ({why}) and names no `apiVersion` and `kind`: not a \
+                     Kubernetes object"
+                ),
+            }],
+            bytes: text.len() as u64,
+            documents: 0,
+        };
+    }
     let mut unit = ParsedUnit {
         source: None,
         objects: Vec::new(),
@@ -592,13 +882,24 @@ fn parse_text(
     // A file on disk is read again if a renderer needs its lines; holding every text for
     // the whole scan would cost as much memory as the input.
     let keep = !(kind == SourceKind::File && path.is_some());
+    let text = if keep {
+        Some(Arc::from(text))
+    } else {
+        drop(text);
+        None
+    };
     unit.source = Some(Source {
         name: name.to_string(),
         path,
         kind,
-        text: keep.then_some(text),
+        text,
     });
     unit
+}
+
+/// Whether `text` mentions both `"apiVersion"` and `"kind"` as JSON keys would.
+fn names_an_object(text: &str) -> bool {
+    text.contains("\"apiVersion\"") && text.contains("\"kind\"")
 }
 
 struct Extract<'a> {

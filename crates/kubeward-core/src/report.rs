@@ -155,9 +155,17 @@ pub struct Summary {
     /// Of those, kinds with no CustomResourceDefinition in the input.
     pub unknown_kinds: usize,
     pub skipped_documents: usize,
+    /// Cluster resources that could not be read (KW-CP-001): a scan with gaps does not cover
+    /// the whole cluster, and fails unless partial coverage is accepted (`--allow-partial`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub coverage_gaps: usize,
     pub errors: usize,
     pub warnings: usize,
     pub findings: FindingCounts,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn resource_of(inventory: &Inventory, id: ObjectId) -> ResourceOut {
@@ -438,6 +446,7 @@ pub fn build(
         custom_resources: inventory.custom_resource_count(),
         unknown_kinds: inventory.unknown_kind_count(),
         skipped_documents: skipped.len(),
+        coverage_gaps: inventory.clusters().map(|(_, c)| c.gaps.len()).sum(),
         errors: errors.iter().filter(|e| e.level == Level::Error).count(),
         warnings: errors.iter().filter(|e| e.level == Level::Warning).count(),
         ..Default::default()

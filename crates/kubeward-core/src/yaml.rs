@@ -390,11 +390,24 @@ impl Builder<'_> {
             }
             return Ok(());
         }
-        let value = resolve_scalar(&raw, style, tag.as_deref()).map_err(|message| YamlError {
-            line: span.line,
-            col: span.col,
-            message,
-        })?;
+        let value = match raw {
+            // A long string keeps the parser's buffer instead of being copied (a 50 MB value
+            // would otherwise be held twice). Only numbers (and floats written with a leading
+            // `.`) resolve to something other than a string at this length.
+            Cow::Owned(text)
+                if text.len() > 4096
+                    && tag.is_none()
+                    && (style != ScalarStyle::Plain
+                        || !matches!(text.as_bytes()[0], b'0'..=b'9' | b'+' | b'-' | b'.')) =>
+            {
+                Value::Str(text.into())
+            }
+            raw => resolve_scalar(&raw, style, tag.as_deref()).map_err(|message| YamlError {
+                line: span.line,
+                col: span.col,
+                message,
+            })?,
+        };
         let node = Node::new(value, span);
         if anchor != 0 {
             self.remember(anchor, &node);
@@ -765,6 +778,35 @@ mod tests {
         let docs = load_stream(text, &Limits::default());
         assert_eq!(docs.len(), 1, "{docs:?}");
         docs.into_iter().next().unwrap().result.unwrap().unwrap()
+    }
+
+    #[test]
+    fn long_scalars_resolve_as_short_ones_do() {
+        let long = "a".repeat(10_000);
+        assert_eq!(
+            one(&format!("k: {long}\n")).get("k").unwrap().as_str(),
+            Some(&*long)
+        );
+        assert_eq!(
+            one(&format!("k: \"{long}\"\n")).get("k").unwrap().as_str(),
+            Some(&*long)
+        );
+        // A long number is still a number (a float, as go-yaml reads it), a tagged scalar
+        // still follows its tag.
+        let digits = "1".repeat(5000);
+        assert!(matches!(
+            one(&format!("k: {digits}\n")).get("k").unwrap().value,
+            Value::Float(_)
+        ));
+        assert_eq!(
+            one(&format!("k: !!str {digits}\n"))
+                .get("k")
+                .unwrap()
+                .as_str(),
+            Some(&*digits)
+        );
+        let quoted = one(&format!("k: '{digits}'\n"));
+        assert_eq!(quoted.get("k").unwrap().as_str(), Some(&*digits));
     }
 
     #[test]

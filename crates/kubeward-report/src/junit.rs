@@ -59,6 +59,10 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
 
     let mut suites = String::new();
     let (mut total, mut total_fail, mut total_skip) = (0usize, 0usize, 0usize);
+    // Part of a cluster could not be read (KW-CP-001): a rule without findings did not run on
+    // everything, so it is an error, not a pass.
+    let gaps = report.summary.coverage_gaps;
+    let mut total_err = 0usize;
     for (rule_id, cases) in &by_rule {
         let title = meta
             .get(rule_id)
@@ -66,8 +70,17 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             .or_else(|| cases.values().flatten().next().map(|f| f.title))
             .unwrap_or("");
         let mut body = String::new();
-        let (mut tests, mut failures, mut skipped) = (0, 0, 0);
-        if cases.is_empty() {
+        let (mut tests, mut failures, mut skipped, mut errored) = (0, 0, 0, 0);
+        if cases.is_empty() && gaps > 0 {
+            tests += 1;
+            errored += 1;
+            let _ = writeln!(
+                body,
+                "    <testcase classname=\"{}\" name=\"not run on the whole cluster\">\n      <error message=\"{gaps} cluster resource{} could not be read (see KW-CP-001): this rule did not check what they hold\"/>\n    </testcase>",
+                xml_escape(rule_id),
+                if gaps == 1 { "" } else { "s" }
+            );
+        } else if cases.is_empty() {
             tests += 1;
             let _ = writeln!(
                 body,
@@ -87,7 +100,16 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
                 xml_escape(rule_id),
                 xml_escape(resource)
             );
-            if let Some(first) = active.first() {
+            if *rule_id == "KW-CP-001" && findings.iter().any(|f| f.suppressed.is_none()) {
+                errored += 1;
+                let text: Vec<String> = findings.iter().map(|f| line_of(f)).collect();
+                let _ = write!(
+                    body,
+                    "\n      <error message=\"{}\">{}</error>\n    ",
+                    xml_escape(&findings[0].message),
+                    xml_escape(&text.join("\n"))
+                );
+            } else if let Some(first) = active.first() {
                 failures += 1;
                 let worst = active
                     .iter()
@@ -123,9 +145,10 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
         total += tests;
         total_fail += failures;
         total_skip += skipped;
+        total_err += errored;
         let _ = write!(
             suites,
-            "  <testsuite name=\"{} {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n{body}  </testsuite>\n",
+            "  <testsuite name=\"{} {}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errored}\" skipped=\"{skipped}\">\n{body}  </testsuite>\n",
             xml_escape(rule_id),
             xml_escape(title)
         );
@@ -159,6 +182,6 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kubeward\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"{}\" skipped=\"{total_skip}\">\n{suites}</testsuites>\n",
-        errors.len()
+        errors.len() + total_err
     )
 }

@@ -178,7 +178,8 @@ pub fn write(
             }},
             "columnKind": "unicodeCodePoints",
             "invocations": [{
-                "executionSuccessful": report.summary.errors == 0,
+                // Input errors, or part of a cluster not read (KW-CP-001): not a complete run.
+                "executionSuccessful": report.summary.errors == 0 && report.summary.coverage_gaps == 0,
                 "toolExecutionNotifications": notifications,
             }],
             "results": [],

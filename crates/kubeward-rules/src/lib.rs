@@ -13,6 +13,8 @@ pub mod pod_to_node;
 
 use kubeward_core::Rule;
 
+pub use data::secrets::set_fingerprint_key;
+
 /// Every rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = Vec::new();

@@ -51,6 +51,13 @@ pub fn scan_loaded(
     config: &Config,
     baseline: Option<&Baseline>,
 ) -> ScanOutcome {
+    let key = config
+        .settings
+        .fingerprint_key
+        .clone()
+        .or_else(|| std::env::var("KUBEWARD_FINGERPRINT_KEY").ok())
+        .filter(|k| !k.is_empty());
+    kubeward_rules::set_fingerprint_key(key.as_deref());
     let t = std::time::Instant::now();
     let out = Engine { registry, config }.run(&loaded.inventory, &loaded.duplicates, baseline);
     kubeward_core::timing("rules", t);

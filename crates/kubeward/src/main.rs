@@ -20,7 +20,10 @@ use std::process::ExitCode;
     long_about = "kubeward checks every layer an attacker must get through (nodes, control plane, \
                   containers, data, pod-to-node, pod-to-pod, pod-to-API, network exposure and \
                   monitoring) and tells how to close each one.\n\nExit codes: 0 clean, 1 findings \
-                  at or above --fail-on, 2 usage or input error."
+                  at or above --fail-on, 2 usage or input error (also: output that cannot be \
+                  written, and a cluster scan that could not read everything, unless \
+                  --allow-partial). A closed standard output (`| head`) is not an error. \
+                  Details: docs/reliability.md."
 )]
 struct Cli {
     #[command(subcommand)]

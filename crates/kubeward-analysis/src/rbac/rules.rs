@@ -1543,14 +1543,15 @@ fn check_workload_tokens(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let a = Analysis::of(ctx.inventory);
     let m = &a.model;
     let inv: &Inventory = ctx.inventory;
-    // Workload → its hits, so that a full-admin token is reported once.
-    for (wi, w) in a.workloads.iter().enumerate() {
-        let hits: Vec<&Hit> = a
-            .workload_hits
-            .iter()
-            .filter(|(i, h)| *i == wi && workload_cap(h.cap))
-            .map(|(_, h)| h)
-            .collect();
+    // Workload → its hits, grouped in one pass (filtering every hit for every workload was
+    // quadratic: 900 s of a 2.7M-object scan).
+    let mut by_workload: Vec<Vec<&Hit>> = vec![Vec::new(); a.workloads.len()];
+    for (i, h) in &a.workload_hits {
+        if workload_cap(h.cap) {
+            by_workload[*i].push(h);
+        }
+    }
+    for (w, hits) in a.workloads.iter().zip(by_workload) {
         let obj = inv.object(w.object);
         let exposed = a.exposed.get(&w.object);
         for h in &hits {

@@ -45,6 +45,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     };
     for (key, v) in data.entries() {
         let Some(value) = v.as_str() else { continue };
+        // A very large value is read on its first MiB only (see `secrets::MAX_SCAN`).
+        let value = super::secrets::scanned(value);
         let found = if value.contains('\n') {
             // A file: known formats anywhere, then credential-named settings line by line.
             detect_format(value).map(|d| (d, None)).or_else(|| {

@@ -10,7 +10,7 @@ mod nfs_volume;
 mod public_registry_pull_secret;
 mod secret_env;
 mod secret_values;
-pub(crate) mod secrets;
+pub mod secrets;
 mod static_cloud_credentials;
 mod storage_class_encryption;
 

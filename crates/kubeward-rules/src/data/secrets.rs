@@ -15,7 +15,7 @@
 
 use kubeward_core::Severity;
 use memchr::memmem::Finder;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, RwLock};
 
 /// Substring searchers built once (a `str::contains` builds its searcher on every call, which
 /// dominated the cost of scanning ConfigMaps).
@@ -62,9 +62,10 @@ pub(crate) struct Detection {
     pub severity: Severity,
     /// A public, fixed prefix of the credential format (`ghp_`, `AKIA`) that may be shown.
     pub public_prefix: Option<&'static str>,
-    /// Length of the detected credential (the whole value for name-based detections).
+    /// Length of the detected credential (the whole value for name-based detections); shown
+    /// only as a range ([`length_bucket`]).
     pub len: usize,
-    /// 24-bit fingerprint of the detected credential, to tell values apart.
+    /// Keyed fingerprint of the detected credential ([`fingerprint`]), to tell values apart.
     pub fp: u32,
 }
 
@@ -84,28 +85,80 @@ impl Detection {
         }
     }
 
-    /// `[redacted: ghp_…, 40 chars, fp 3a9c1e]`: never the value itself.
+    /// `[redacted: ghp_…, 32-63 chars, fp 3a9c1e07]`: never the value itself, nor its exact
+    /// length.
     pub fn redacted(&self) -> String {
+        let len = length_bucket(self.len);
         match self.public_prefix {
-            Some(p) => format!("[redacted: {p}…, {} chars, fp {:06x}]", self.len, self.fp),
-            None => format!("[redacted: {} chars, fp {:06x}]", self.len, self.fp),
+            Some(p) => format!("[redacted: {p}…, {len}, fp {:08x}]", self.fp),
+            None => format!("[redacted: {len}, fp {:08x}]", self.fp),
         }
     }
 }
 
-/// FNV-1a over the bytes, folded to 24 bits: enough to see that two findings hold the same
-/// value, too short to confirm a guess of a strong secret.
-pub(crate) fn fingerprint(s: &str) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+/// The length of a credential as a range: enough to tell a short password from a key, not
+/// enough to narrow a guess.
+pub(crate) fn length_bucket(len: usize) -> &'static str {
+    match len {
+        0..8 => "under 8 chars",
+        8..16 => "8-15 chars",
+        16..32 => "16-31 chars",
+        32..64 => "32-63 chars",
+        64..128 => "64-127 chars",
+        128..1024 => "128-1023 chars",
+        _ => "1024 chars or more",
     }
-    ((h >> 40) ^ (h & 0xff_ffff)) as u32 & 0xff_ffff
 }
 
-/// Classifies a `name: value` pair. `None` when nothing looks like a credential.
+/// The key of [`fingerprint`]: random for each scan unless `settings.fingerprint_key` (or
+/// `KUBEWARD_FINGERPRINT_KEY`) names one.
+static FP_KEY: LazyLock<RwLock<ring::hmac::Key>> = LazyLock::new(|| RwLock::new(random_key()));
+
+fn random_key() -> ring::hmac::Key {
+    ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &ring::rand::SystemRandom::new())
+        .expect("the system random number generator")
+}
+
+/// Sets the fingerprint key for the scans that follow: `Some(passphrase)` for fingerprints
+/// that stay the same from one scan to the next, `None` for a fresh random key.
+pub fn set_fingerprint_key(key: Option<&str>) {
+    let k = match key {
+        Some(k) => ring::hmac::Key::new(ring::hmac::HMAC_SHA256, k.as_bytes()),
+        None => random_key(),
+    };
+    *FP_KEY.write().unwrap_or_else(|e| e.into_inner()) = k;
+}
+
+/// HMAC-SHA256 of the value under the scan's key, cut to 32 bits: the same value gives the same
+/// fingerprint within a scan, and without the key a guess cannot be checked against it.
+pub(crate) fn fingerprint(s: &str) -> u32 {
+    let key = FP_KEY.read().unwrap_or_else(|e| e.into_inner());
+    let tag = ring::hmac::sign(&key, s.as_bytes());
+    let b = tag.as_ref();
+    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// How much of a value the detectors read: credentials sit in values of a few KiB at most
+/// (a PEM key is 3 KiB, a kubeconfig 10); a value of tens of megabytes is checked on its first
+/// MiB, so that its size costs neither time nor memory per rule.
+pub(crate) const MAX_SCAN: usize = 1 << 20;
+
+/// The first [`MAX_SCAN`] bytes of `v` (cut at a character boundary).
+pub(crate) fn scanned(v: &str) -> &str {
+    if v.len() <= MAX_SCAN {
+        return v;
+    }
+    let mut end = MAX_SCAN;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
+/// Classifies a `name: value` pair. `None` when nothing looks like a credential. Only the
+/// first [`MAX_SCAN`] bytes of the value are read.
 pub(crate) fn classify(name: &str, value: &str) -> Option<Detection> {
+    let value = scanned(value);
     if let Some(d) = detect_format(value) {
         return Some(d);
     }
@@ -1110,15 +1163,69 @@ mod tests {
 
     #[test]
     fn redaction_never_contains_the_value() {
+        let _guard = KEY_TEST.lock().unwrap();
         let v = "s3cr3t-Passw0rd!";
         let d = classify("DB_PASSWORD", v).unwrap();
         let r = d.redacted();
         assert!(!r.contains(v) && !r.contains("s3cr"), "{r}");
-        assert!(r.starts_with("[redacted: 16 chars, fp "), "{r}");
+        assert!(r.starts_with("[redacted: 16-31 chars, fp "), "{r}");
         let d = classify("X", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A").unwrap();
-        assert!(d.redacted().starts_with("[redacted: ghp_…, 40 chars"));
+        assert!(
+            d.redacted()
+                .starts_with("[redacted: ghp_…, 32-63 chars, fp ")
+        );
         assert_ne!(fingerprint("a"), fingerprint("b"));
-        assert!(fingerprint("anything") <= 0xff_ffff);
+        assert_eq!(fingerprint("a"), fingerprint("a"));
+    }
+
+    #[test]
+    fn fingerprints_are_keyed() {
+        // The fingerprint is not a function of the value alone: without the key, a guess
+        // cannot be confirmed. Each test thread sees the process key; keys are set here only.
+        let _guard = KEY_TEST.lock().unwrap();
+        set_fingerprint_key(Some("key one"));
+        let one = fingerprint("hunter2");
+        assert_eq!(one, fingerprint("hunter2"));
+        set_fingerprint_key(Some("key two"));
+        let two = fingerprint("hunter2");
+        assert_ne!(one, two);
+        set_fingerprint_key(None);
+        let random = fingerprint("hunter2");
+        set_fingerprint_key(None);
+        assert_ne!(random, fingerprint("hunter2"));
+        // The unkeyed 24-bit FNV-1a of earlier versions is gone.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in "hunter2".bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        let fnv = ((h >> 40) ^ (h & 0xff_ffff)) as u32 & 0xff_ffff;
+        assert_ne!(random & 0xff_ffff, fnv);
+    }
+
+    static KEY_TEST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    #[test]
+    fn very_large_values_are_read_on_a_bounded_prefix() {
+        let key = "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A";
+        let pad = "é".repeat(MAX_SCAN); // two bytes each: the cut falls inside one
+        let early = format!("{key} {pad}");
+        assert!(scanned(&early).len() <= MAX_SCAN);
+        assert!(classify("NOTES", &early).is_some_and(|d| d.what.contains("GitHub")));
+        // Past the first MiB, a value is not read (docs/reliability.md says so).
+        let late = format!("{pad} {key}");
+        assert!(classify("NOTES", &late).is_none());
+        // A credential-named variable with a huge literal is still reported, its length as a
+        // range.
+        let d = classify("DB_PASSWORD", &"x1Y".repeat(MAX_SCAN)).unwrap();
+        assert!(d.redacted().contains("1024 chars or more"));
+    }
+
+    #[test]
+    fn lengths_are_shown_as_ranges() {
+        assert_eq!(length_bucket(7), "under 8 chars");
+        assert_eq!(length_bucket(20), "16-31 chars");
+        assert_eq!(length_bucket(5000), "1024 chars or more");
     }
 
     #[test]

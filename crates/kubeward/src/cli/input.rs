@@ -24,9 +24,14 @@ pub struct InputArgs {
     /// Read Kustomize folders file by file instead of rendering them with `kubectl kustomize`.
     #[arg(long)]
     pub no_kustomize: bool,
-    /// Refuse files larger than this many bytes.
-    #[arg(long, default_value_t = 64 * 1024 * 1024)]
-    pub max_file_size: u64,
+    /// Let Kustomize fetch the remote resources (URLs, git repositories) a kustomization
+    /// names; by default they are refused and rendering is offline.
+    #[arg(long)]
+    pub allow_remote_kustomize: bool,
+    /// Refuse any single input (file, standard input, Kustomize output) larger than this many
+    /// bytes: an error naming the input.
+    #[arg(long, alias = "max-file-size", value_name = "BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_input_size: u64,
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }
@@ -147,8 +152,9 @@ impl InputArgs {
     pub fn load_options(&self) -> LoadOptions {
         LoadOptions {
             default_namespace: self.default_namespace.clone(),
-            max_file_size: self.max_file_size,
+            max_file_size: self.max_input_size,
             kustomize: !self.no_kustomize,
+            allow_remote_kustomize: self.allow_remote_kustomize,
             ..LoadOptions::default()
         }
     }
@@ -188,7 +194,7 @@ impl InputArgs {
             load(&inputs, &self.load_options())
         };
         for p in snapshots {
-            match snapshot::read(Path::new(p)) {
+            match snapshot::read_limited(Path::new(p), self.max_input_size.saturating_mul(4)) {
                 Ok(s) => {
                     first.stats.files += 1;
                     add_to(&mut first, s.cluster, s.objects, Some(Path::new(p)));

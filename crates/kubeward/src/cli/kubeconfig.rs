@@ -9,7 +9,6 @@ use kubeward_core::config::Config;
 use kubeward_core::input::{Diagnostic, InputArg, Level, LoadOptions, load};
 use kubeward_core::{Registry, Severity};
 use kubeward_report::text::TextOptions;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -101,11 +100,7 @@ pub fn run(args: KubeconfigArgs) -> ExitCode {
         Fmt::Sarif => kubeward_report::sarif::render(report, &rules),
         Fmt::Junit => kubeward_report::junit::render(report, &rules),
     };
-    if matches!(args.format, Fmt::Text) {
-        let _ = anstream::stdout().write_all(body.as_bytes());
-    } else {
-        let _ = std::io::stdout().write_all(body.as_bytes());
-    }
+    super::print_stdout(&body, matches!(args.format, Fmt::Text));
     if report.summary.errors > 0 {
         return ExitCode::from(2);
     }

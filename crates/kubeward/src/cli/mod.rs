@@ -90,3 +90,54 @@ pub fn usage_error(msg: impl std::fmt::Display) -> ExitCode {
     let _ = writeln!(anstream::stderr(), "\x1b[1;31merror\x1b[0m: {msg}");
     ExitCode::from(2)
 }
+
+/// What a failed write to standard output means: a reader that went away (`| head`) ends the
+/// command quietly with its usual status; anything else (`> /dev/full`, a closed descriptor)
+/// is an error, as a report that was not written must not pass for a clean run.
+pub fn stdout_result(r: std::io::Result<()>) -> Result<(), ExitCode> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(usage_error(format!(
+            "cannot write the output to standard output: {e}"
+        ))),
+    }
+}
+
+/// Writes `body` to standard output (through `anstream` when `colour`, which strips colour codes
+/// for pipes and files), then flushes. A write error other than a closed pipe prints an error
+/// and ends the process with exit code 2 (see [`stdout_result`]).
+pub fn print_stdout(body: &str, colour: bool) {
+    let r = if colour {
+        let mut out = anstream::stdout();
+        out.write_all(body.as_bytes()).and_then(|_| out.flush())
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(body.as_bytes()).and_then(|_| out.flush())
+    };
+    if stdout_result(r).is_err() {
+        // Only reached after the command's work is done: nothing is left to clean up.
+        std::process::exit(2);
+    }
+}
+
+/// Prints input diagnostics (errors and warnings, each naming its file) to standard error,
+/// in every output format.
+pub fn print_diagnostics(diags: &[kubeward_core::input::Diagnostic]) {
+    let mut err = anstream::stderr();
+    for d in diags {
+        let (style, word) = match d.level {
+            kubeward_core::input::Level::Error => ("\x1b[1;31m", "error"),
+            kubeward_core::input::Level::Warning => ("\x1b[33m", "warning"),
+        };
+        let _ = if d.line > 0 {
+            writeln!(
+                err,
+                "{style}{word}\x1b[0m: {}:{}:{}: {}",
+                d.file, d.line, d.column, d.message
+            )
+        } else {
+            writeln!(err, "{style}{word}\x1b[0m: {}: {}", d.file, d.message)
+        };
+    }
+}

@@ -170,14 +170,10 @@ fn load(common: &Common) -> Result<(Loaded, Model), ExitCode> {
 
 fn print(body: &str) -> ExitCode {
     let mut out = std::io::stdout().lock();
-    if out
-        .write_all(body.as_bytes())
-        .and_then(|_| out.flush())
-        .is_err()
-    {
-        return ExitCode::from(2);
+    match super::stdout_result(out.write_all(body.as_bytes()).and_then(|_| out.flush())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
     }
-    ExitCode::SUCCESS
 }
 
 fn connections(a: ConnectionsArgs) -> ExitCode {

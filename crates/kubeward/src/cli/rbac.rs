@@ -146,9 +146,7 @@ fn warn(msg: &str) {
 }
 
 fn print(body: &str) {
-    let mut out = std::io::stdout();
-    let _ = out.write_all(body.as_bytes());
-    let _ = out.flush();
+    super::print_stdout(body, false);
 }
 
 fn json(v: &serde_json::Value) -> String {

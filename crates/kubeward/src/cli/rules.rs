@@ -3,7 +3,7 @@
 use super::usage_error;
 use clap::{Args, ValueEnum};
 use kubeward::{explain as explain_text, registry, rules_markdown};
-use std::io::Write;
+use std::fmt::Write;
 use std::process::ExitCode;
 
 #[derive(Args)]
@@ -43,7 +43,7 @@ pub fn run(args: RulesArgs) -> ExitCode {
         .filter(|r| layer.is_none_or(|l| r.meta.layer == l))
         .collect();
     match args.format {
-        RulesFormat::Markdown => print!("{}", rules_markdown(&reg)),
+        RulesFormat::Markdown => super::print_stdout(&rules_markdown(&reg), false),
         RulesFormat::Json => {
             let v: Vec<serde_json::Value> = rules
                 .iter()
@@ -56,10 +56,13 @@ pub fn run(args: RulesArgs) -> ExitCode {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&v).expect("json"));
+            super::print_stdout(
+                &(serde_json::to_string_pretty(&v).expect("json") + "\n"),
+                false,
+            );
         }
         RulesFormat::Text => {
-            let mut out = anstream::stdout();
+            let mut out = String::new();
             for r in rules {
                 let m = &r.meta;
                 let _ = writeln!(
@@ -71,6 +74,7 @@ pub fn run(args: RulesArgs) -> ExitCode {
                     m.title
                 );
             }
+            super::print_stdout(&out, true);
         }
     }
     ExitCode::SUCCESS
@@ -79,7 +83,7 @@ pub fn run(args: RulesArgs) -> ExitCode {
 pub fn explain(args: ExplainArgs) -> ExitCode {
     match registry().get(&args.id) {
         Some(r) => {
-            print!("{}", explain_text(&r.meta));
+            super::print_stdout(&explain_text(&r.meta), true);
             ExitCode::SUCCESS
         }
         None => usage_error(format!("no rule `{}` (see `kubeward rules`)", args.id)),

@@ -48,6 +48,10 @@ pub struct ScanArgs {
     /// List suppressed findings in text output.
     #[arg(long)]
     show_suppressed: bool,
+    /// Accept a cluster scan that could not read everything (KW-CP-001): exit with the
+    /// findings' status instead of 2.
+    #[arg(long)]
+    allow_partial: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -254,19 +258,13 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         let filters = &args.filters;
         outcome.report.retain(|f| filters.keeps(f));
     }
-    let report = &outcome.report;
     // The rule list only SARIF and JUnit print.
     let rules = std::cell::OnceCell::new();
     let rules = || rules.get_or_init(|| enabled_rules(&reg, &config));
     let render = |f: Format| -> String {
+        let report = &outcome.report;
         match f {
-            Format::Text => kubeward_report::text::render(
-                report,
-                &outcome.loaded.inventory,
-                TextOptions {
-                    show_suppressed: args.show_suppressed,
-                },
-            ),
+            Format::Text => render_text(&outcome, args.show_suppressed),
             Format::Json => kubeward_report::json::render(report),
             Format::Sarif => kubeward_report::sarif::render(report, rules()),
             Format::Junit => kubeward_report::junit::render(report, rules()),
@@ -279,9 +277,9 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             std::fs::File::create(file).and_then(|f| {
                 let mut w = std::io::BufWriter::new(f);
                 if *fmt == Format::Json {
-                    kubeward_report::json::write(report, &mut w)?;
+                    kubeward_report::json::write(&outcome.report, &mut w)?;
                 } else {
-                    kubeward_report::sarif::write(report, rules(), &mut w)?;
+                    kubeward_report::sarif::write(&outcome.report, rules(), &mut w)?;
                 }
                 w.flush()
             })
@@ -297,58 +295,79 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
     }
     if let Some(p) = &args.write_baseline {
-        let body = serde_json::to_string_pretty(&baseline_json(report)).expect("json") + "\n";
+        let body =
+            serde_json::to_string_pretty(&baseline_json(&outcome.report)).expect("json") + "\n";
         if let Err(e) = std::fs::write(p, body) {
             return usage_error(format!("cannot write {}: {e}", p.display()));
         }
     }
     let stdout_format: Format = args.format.into();
+    // Diagnostics go to standard error in every format (they are in the machine formats'
+    // reports as well); the text report on standard output keeps only its summary count.
+    super::print_diagnostics(&outcome.report.errors);
     let t = std::time::Instant::now();
-    if args.filters.quiet {
+    let written = if args.filters.quiet {
         // Nothing on stdout: the exit code (and stderr) tell.
+        Ok(())
     } else if stdout_format == Format::Json {
         // The findings come in blocks of 12 KiB or more, which a buffer this size passes
         // straight through (a 64 KiB one copied them); it gathers the small writes around.
         let mut out = std::io::BufWriter::with_capacity(8 * 1024, std::io::stdout().lock());
-        let _ = kubeward_report::json::write(report, &mut out);
-        let _ = out.flush();
+        kubeward_report::json::write(&outcome.report, &mut out).and_then(|_| out.flush())
     } else if stdout_format == Format::Sarif {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let _ = kubeward_report::sarif::write(report, rules(), &mut out);
-        let _ = out.flush();
+        kubeward_report::sarif::write(&outcome.report, rules(), &mut out).and_then(|_| out.flush())
     } else if stdout_format == Format::Text {
-        let body = render(stdout_format);
+        let errors = std::mem::take(&mut outcome.report.errors);
+        let body = render_text(&outcome, args.show_suppressed);
+        outcome.report.errors = errors;
         let mut out = anstream::stdout();
-        let _ = out.write_all(body.as_bytes());
-        let _ = out.flush();
+        out.write_all(body.as_bytes()).and_then(|_| out.flush())
     } else {
         // Machine formats never carry colour.
         let body = render(stdout_format);
-        let mut out = std::io::stdout();
-        let _ = out.write_all(body.as_bytes());
-        let _ = out.flush();
+        let mut out = std::io::stdout().lock();
+        out.write_all(body.as_bytes()).and_then(|_| out.flush())
+    };
+    if let Err(code) = super::stdout_result(written) {
+        return code;
     }
 
     kubeward_core::timing("output", t);
-    let code = exit_code(&outcome, &args, stdout_format);
+    let code = exit_code(&outcome, &args);
     // The inventory and report are about to be discarded with the process: freeing a large
     // scan's trees one by one would only add to its run time.
     std::mem::forget(outcome);
     code
 }
 
-fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs, stdout_format: Format) -> ExitCode {
+fn render_text(outcome: &kubeward::ScanOutcome, show_suppressed: bool) -> String {
+    kubeward_report::text::render(
+        &outcome.report,
+        &outcome.loaded.inventory,
+        TextOptions { show_suppressed },
+    )
+}
+
+fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs) -> ExitCode {
     let report = &outcome.report;
     if report.summary.errors > 0 {
-        if stdout_format != Format::Text {
-            let _ = writeln!(
-                anstream::stderr(),
-                "\x1b[1;31merror\x1b[0m: {} input error{} (listed in the report); exit code 2",
-                report.summary.errors,
-                if report.summary.errors == 1 { "" } else { "s" }
-            );
-        }
+        let _ = writeln!(
+            anstream::stderr(),
+            "\x1b[1;31merror\x1b[0m: {} input error{} (listed above); exit code 2",
+            report.summary.errors,
+            if report.summary.errors == 1 { "" } else { "s" }
+        );
         return ExitCode::from(2);
+    }
+    let gaps = report.summary.coverage_gaps;
+    if gaps > 0 && !args.allow_partial {
+        return usage_error(format!(
+            "{gaps} cluster resource{} could not be read (KW-CP-001 lists them), so the scan does \
+             not cover the whole cluster; grant the scanner access, or pass --allow-partial to \
+             accept partial coverage",
+            if gaps == 1 { "" } else { "s" }
+        ));
     }
     if report.summary.objects == 0 {
         return usage_error(format!(
