@@ -4,7 +4,7 @@
 //! The API server writes an encrypted value as `k8s:enc:<provider>:<version>:<key name>:`
 //! followed by the ciphertext, and an unencrypted one as Kubernetes protobuf (`k8s\0`) or JSON.
 //! kubeward lists the keys under `<prefix>/secrets/` and `<prefix>/configmaps/` (a keys-only
-//! range, paged), then reads the values in small batches at the listing's revision and keeps
+//! range, paged), then reads the values in small batches (a few at once) at the listing's revision and keeps
 //! only the first [`classify::PREFIX_BYTES`] bytes of each. etcd's range API cannot return
 //! part of a value, so each value is received whole and truncated at once: no value is kept,
 //! printed or written anywhere.
@@ -34,6 +34,8 @@ pub struct Options {
     pub page: i64,
     /// Values per read.
     pub batch: usize,
+    /// Reads in flight at once.
+    pub in_flight: usize,
     pub timeout: Duration,
 }
 
@@ -48,6 +50,7 @@ impl Default for Options {
             resources: vec!["secrets".into(), "configmaps".into()],
             page: 5000,
             batch: 64,
+            in_flight: 4,
             timeout: Duration::from_secs(30),
         }
     }
@@ -194,16 +197,30 @@ pub async fn verify(opts: &Options) -> Result<Report, Error> {
                 revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             }
             let keys: Vec<Vec<u8>> = resp.kvs().iter().map(|k| k.key().to_vec()).collect();
-            for chunk in keys.chunks(opts.batch.max(1)) {
-                let prefixes = read_prefixes(&mut kv, chunk, revision).await?;
-                for (k, p) in chunk.iter().zip(prefixes) {
-                    let s = match p {
-                        Some(p) => classify(&p),
-                        None => continue, // deleted between listing and reading
-                    };
-                    let ns = namespace_of(&k[key_prefix.len()..]);
-                    rr.counts.add(&s);
-                    rr.namespaces.entry(ns).or_default().add(&s);
+            // Up to `in_flight` batches are read at once, each on its own clone of the client.
+            let chunks: Vec<&[Vec<u8>]> = keys.chunks(opts.batch.max(1)).collect();
+            for group in chunks.chunks(opts.in_flight.max(1)) {
+                let mut set = tokio::task::JoinSet::new();
+                for (i, chunk) in group.iter().enumerate() {
+                    let mut kv = kv.clone();
+                    let chunk = chunk.to_vec();
+                    set.spawn(async move { (i, read_prefixes(&mut kv, &chunk, revision).await) });
+                }
+                let mut results: Vec<Option<Vec<Option<Vec<u8>>>>> = vec![None; group.len()];
+                while let Some(r) = set.join_next().await {
+                    let (i, r) = r.map_err(|e| Error(format!("reading values: {e}")))?;
+                    results[i] = Some(r?);
+                }
+                for (chunk, prefixes) in group.iter().zip(results) {
+                    for (k, p) in chunk.iter().zip(prefixes.unwrap_or_default()) {
+                        let s = match p {
+                            Some(p) => classify(&p),
+                            None => continue, // deleted between listing and reading
+                        };
+                        let ns = namespace_of(&k[key_prefix.len()..]);
+                        rr.counts.add(&s);
+                        rr.namespaces.entry(ns).or_default().add(&s);
+                    }
                 }
             }
             match (resp.more(), keys.last()) {
