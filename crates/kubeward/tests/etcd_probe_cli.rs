@@ -53,8 +53,18 @@ fn scan_checks_encryption_configuration_and_audit_policy_files() {
     ] {
         assert!(ids.contains(&id), "{id} missing: {ids:?}");
     }
-    // The key in the file is never quoted.
+    // The key in the file is never quoted, in JSON or in text (which shows source lines).
     assert!(!String::from_utf8_lossy(&out.stdout).contains("c2VjcmV0"));
+    let text = kubeward()
+        .args(["scan", "--no-config", "--format", "text"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("KW-CP-101") && !text.contains("c2VjcmV0"),
+        "{text}"
+    );
 }
 
 #[test]

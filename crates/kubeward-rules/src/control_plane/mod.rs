@@ -64,4 +64,5 @@ pub static RULES: &[&Rule] = &[
     &encryption_config::kms_v1::RULE,
     &encryption_config::key_rotation::RULE,
     &encryption_config::masked_resources::RULE,
+    &encryption_config::key_length::RULE,
 ];

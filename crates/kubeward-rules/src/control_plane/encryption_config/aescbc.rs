@@ -39,7 +39,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         let Some(p) = e.first() else { continue };
         if p.kind == "aescbc" {
             let names: Vec<&str> = e.resources.iter().map(|(n, _)| *n).collect();
-            out.report(
+            super::report(
+                out,
                 ctx.object,
                 p.pointer.clone(),
                 format!(

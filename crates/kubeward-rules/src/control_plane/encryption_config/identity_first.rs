@@ -63,7 +63,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         } else {
             String::new()
         };
-        let f = out.report(
+        let f = super::report(
+            out,
             ctx.object,
             p.pointer.clone(),
             format!(

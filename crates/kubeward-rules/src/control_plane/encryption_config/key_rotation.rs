@@ -46,7 +46,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             }
             let keys = p.key_names();
             if keys.is_empty() {
-                out.report(
+                super::report(
+                    out,
                     ctx.object,
                     p.pointer.clone(),
                     format!("{} has no keys: the API server refuses this file", p.kind),
@@ -57,7 +58,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             let mut seen = std::collections::HashSet::new();
             for (name, ptr) in &keys {
                 if !seen.insert(name.as_str()) {
-                    out.report(
+                    super::report(out,
                         ctx.object,
                         format!("{ptr}/name"),
                         format!(
@@ -81,7 +82,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
                     .iter()
                     .map(|(n, _)| format!("\"{n}\""))
                     .collect();
-                out.report(
+                super::report(
+                    out,
                     ctx.object,
                     format!("{}/keys", p.pointer),
                     format!(
@@ -102,7 +104,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             .collect();
         if encrypting.len() > 1 {
             if let Some(first) = e.first().filter(|p| p.kind != "identity") {
-                out.report(
+                super::report(
+                    out,
                     ctx.object,
                     format!("{}/providers", e.pointer),
                     format!(

@@ -42,7 +42,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             } else {
                 p.pointer.clone()
             };
-            out.report(
+            super::report(
+                out,
                 ctx.object,
                 pointer,
                 format!(

@@ -61,7 +61,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             } else {
                 continue;
             };
-            out.report(ctx.object, ptr.clone(), msg);
+            super::report(out, ctx.object, ptr.clone(), msg);
         }
         before.extend(e.resources.iter().map(|(n, _)| (e.index, *n)));
     }

@@ -12,12 +12,24 @@
 pub mod aescbc;
 pub mod aesgcm;
 pub mod identity_first;
+pub mod key_length;
 pub mod key_rotation;
 pub mod kms_v1;
 pub mod masked_resources;
 pub mod secrets_not_covered;
 
-use kubeward_core::{Node, Object};
+use kubeward_core::{Emitter, Finding, Node, Object};
+
+/// Reports a finding whose source line is never quoted: the file holds encryption keys, and
+/// a line such as `keys: [{name: k1, secret: ...}]` would show one.
+pub(crate) fn report<'e>(
+    out: &'e mut Emitter<'_>,
+    object: &Object,
+    pointer: impl Into<String>,
+    message: impl Into<String>,
+) -> &'e mut Finding {
+    out.report(object, pointer, message).redact_source()
+}
 
 /// The configuration file kind these rules look at.
 pub const KINDS: &[&str] = &["EncryptionConfiguration"];

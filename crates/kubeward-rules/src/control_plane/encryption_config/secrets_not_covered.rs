@@ -50,7 +50,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     } else {
         ""
     };
-    out.report(
+    super::report(
+        out,
         ctx.object,
         pointer,
         if listed.is_empty() {
