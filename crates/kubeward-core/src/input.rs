@@ -1105,12 +1105,19 @@ impl Extract<'_> {
             None => {
                 match meta.and_then(|m| m.str_at("generateName")) {
                     Some(g) => CompactString::from(format!("{g}*")),
-                    None if kind == "Config" => CompactString::from(
-                        Path::new(self.file)
-                            .file_name()
-                            .and_then(|f| f.to_str())
-                            .unwrap_or(self.file),
-                    ),
+                    None if kind == "Config"
+                        || crate::inventory::is_host_config_kind(
+                            api_version.rsplit_once('/').map_or("", |(g, _)| g),
+                            &kind,
+                        ) =>
+                    {
+                        CompactString::from(
+                            Path::new(self.file)
+                                .file_name()
+                                .and_then(|f| f.to_str())
+                                .unwrap_or(self.file),
+                        )
+                    }
                     None => {
                         self.diag(
                         line,

@@ -354,10 +354,26 @@ pub fn is_builtin_kind(group: &str, kind: &str) -> bool {
         .iter()
         .chain(NAMESPACED)
         .any(|(g, k)| *g == group && *k == kind)
+        || is_host_config_kind(group, kind)
 }
 
 fn builtin_cluster_scoped(group: &str, kind: &str) -> bool {
     CLUSTER_SCOPED
+        .iter()
+        .any(|(g, k)| *g == group && *k == kind)
+        || is_host_config_kind(group, kind)
+}
+
+/// Configuration files of control-plane components that are read from hosts, not served by the
+/// API: they carry no `metadata.name` (the file name stands in for it) and no namespace.
+const HOST_CONFIG_KINDS: &[(&str, &str)] = &[
+    ("apiserver.config.k8s.io", "EncryptionConfiguration"),
+    ("audit.k8s.io", "Policy"),
+];
+
+/// Whether `(group, kind)` is a component configuration file kind (see `HOST_CONFIG_KINDS`).
+pub fn is_host_config_kind(group: &str, kind: &str) -> bool {
+    HOST_CONFIG_KINDS
         .iter()
         .any(|(g, k)| *g == group && *k == kind)
 }

@@ -7,6 +7,7 @@
 pub mod containers;
 pub mod control_plane;
 pub mod data;
+pub mod monitoring;
 pub mod network;
 pub mod nodes;
 pub mod pod_to_node;
@@ -24,6 +25,7 @@ pub fn rules() -> Vec<&'static Rule> {
     v.extend_from_slice(network::RULES);
     v.extend_from_slice(nodes::RULES);
     v.extend_from_slice(control_plane::RULES);
+    v.extend_from_slice(monitoring::RULES);
     v
 }
 

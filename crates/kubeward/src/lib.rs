@@ -14,6 +14,8 @@ pub fn registry() -> Registry {
     r.extend(engine_rules());
     r.extend(kubeward_rules::rules());
     r.extend(kubeward_analysis::rules());
+    r.extend(kubeward_etcd::rules());
+    r.extend(kubeward_probe::rules());
     r
 }
 

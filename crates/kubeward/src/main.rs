@@ -50,6 +50,11 @@ enum Command {
     Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
     Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
+    /// etcd: `verify` that Secrets and ConfigMaps are encrypted at rest (value prefixes only).
+    Etcd(Deferred<cli::etcd::EtcdArgs>),
+    /// Probe named hosts for exposed Kubernetes ports (kubelet, etcd, API server, components,
+    /// NodePorts) and compare with the ports-and-protocols table; opt-in network access.
+    Probe(Deferred<cli::probe::ProbeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +66,8 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cli::rbac::run(a.0),
         Command::Snapshot(a) => cli::snapshot::run(a.0),
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+        Command::Etcd(a) => cli::etcd::run(a.0),
+        Command::Probe(a) => cli::probe::run(a.0),
     }
 }
 

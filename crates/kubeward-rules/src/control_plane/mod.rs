@@ -19,6 +19,7 @@ mod authorization_mode;
 mod bind_address;
 mod coverage;
 mod encryption;
+pub mod encryption_config;
 mod etcd_peer_tls;
 mod etcd_tls;
 mod image_policy;
@@ -56,4 +57,12 @@ pub static RULES: &[&Rule] = &[
     &kubeconfig::cert_expiry::RULE,
     &kubeconfig::system_masters::RULE,
     &kubeconfig::shared_credential::RULE,
+    &encryption_config::identity_first::RULE,
+    &encryption_config::secrets_not_covered::RULE,
+    &encryption_config::aescbc::RULE,
+    &encryption_config::aesgcm::RULE,
+    &encryption_config::kms_v1::RULE,
+    &encryption_config::key_rotation::RULE,
+    &encryption_config::masked_resources::RULE,
+    &encryption_config::key_length::RULE,
 ];

@@ -1,9 +1,11 @@
 //! Subcommands. Shared pieces: [`input::InputArgs`] (what every command reads) and
 //! [`usage_error`].
 
+pub mod etcd;
 pub mod input;
 pub mod kubeconfig;
 pub mod netpol;
+pub mod probe;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
