@@ -153,6 +153,13 @@ fn is_manifest_ext(p: &Path) -> bool {
     )
 }
 
+/// Component configuration files (`KubeletConfiguration`, `EncryptionConfiguration`, an audit
+/// `Policy`, ...) have no `metadata`: like kubeconfigs, they are named after their file.
+pub fn is_component_config(api_version: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    group.ends_with(".config.k8s.io") || group == "audit.k8s.io"
+}
+
 /// Loads everything named by `args`.
 pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
@@ -763,12 +770,14 @@ impl Extract<'_> {
             None => {
                 match meta.and_then(|m| m.str_at("generateName")) {
                     Some(g) => CompactString::from(format!("{g}*")),
-                    None if kind == "Config" => CompactString::from(
-                        Path::new(self.file)
-                            .file_name()
-                            .and_then(|f| f.to_str())
-                            .unwrap_or(self.file),
-                    ),
+                    None if kind == "Config" || is_component_config(&api_version) => {
+                        CompactString::from(
+                            Path::new(self.file)
+                                .file_name()
+                                .and_then(|f| f.to_str())
+                                .unwrap_or(self.file),
+                        )
+                    }
                     None => {
                         self.diag(
                         line,
