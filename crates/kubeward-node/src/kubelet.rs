@@ -188,7 +188,8 @@ pub fn effective(
             .then(|| input.default_config.clone())
             .flatten()
     });
-    let with_file = config_file.is_some();
+    // Drop-ins (`--config-dir`) make the configuration file-based as `--config` does.
+    let with_file = config_file.is_some() || last("config-dir").is_some();
     if let Some(path) = &config_file {
         match read_config(host, path) {
             Ok(mut file) => {
