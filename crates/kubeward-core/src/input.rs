@@ -157,7 +157,7 @@ fn is_manifest_ext(p: &Path) -> bool {
 /// `Policy`, ...) have no `metadata`: like kubeconfigs, they are named after their file.
 pub fn is_component_config(api_version: &str) -> bool {
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
-    group.ends_with(".config.k8s.io") || group == "audit.k8s.io"
+    group.ends_with(".config.k8s.io") || matches!(group, "audit.k8s.io" | "apiserver.k8s.io")
 }
 
 /// Loads everything named by `args`.

@@ -47,6 +47,9 @@ enum Command {
     Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
     Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
+    /// Check this node (or a node filesystem under --root): kubelet settings, static pods,
+    /// control-plane files, file modes and owners, with a CIS summary.
+    Node(Deferred<cli::node::NodeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cli::rbac::run(a.0),
         Command::Snapshot(a) => cli::snapshot::run(a.0),
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+        Command::Node(a) => cli::node::run(a.0),
     }
 }
 

@@ -415,6 +415,24 @@ pub fn check_owner(o: &Object, out: &mut Emitter<'_>, section: Section) {
     }
 }
 
+/// The CIS ID rule `rule_id` (KW-NODE-201..204) checks on the host file `o`, if it applies.
+pub fn cis_id(rule_id: &str, o: &Object) -> Option<&'static str> {
+    let (section, mode) = match rule_id {
+        "KW-NODE-201" => (Section::ControlPlane, true),
+        "KW-NODE-202" => (Section::ControlPlane, false),
+        "KW-NODE-203" => (Section::Node, true),
+        "KW-NODE-204" => (Section::Node, false),
+        _ => return None,
+    };
+    let f = HostFile::of(o, section)?;
+    if mode {
+        f.max_mode()?;
+        f.spec.cis_mode
+    } else {
+        Some(f.spec.cis_owner)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     /// A HostFile fact.

@@ -109,6 +109,9 @@ pub fn section(id: &str) -> (String, &'static str) {
         "4.3" => "kube-proxy",
         "5.1" => "RBAC and Service Accounts",
         "5.2" => "Pod Security Standards",
+        "5.3" => "Network Policies and CNI",
+        "5.4" => "Secrets Management",
+        "5.5" => "Extensible Admission Control",
         _ => "Other",
     };
     (sec, title)

@@ -237,6 +237,78 @@ pub fn go_duration_secs(s: &str) -> Option<f64> {
     (any && num.is_empty()).then_some(total)
 }
 
+/// The common shape of a boolean kubelet check: `path` must be `want`; unset takes `default`.
+pub fn check_bool(
+    o: &Object,
+    out: &mut Emitter<'_>,
+    path: &[&str],
+    check: KubeletCheck,
+    want: bool,
+    default: bool,
+) {
+    let s = Setting::of(o, path);
+    let name = path.join(".");
+    let (value, how) = match s.resolved() {
+        Resolved::Set(n) => match n
+            .as_bool()
+            .or_else(|| n.as_str().and_then(|v| v.parse().ok()))
+        {
+            Some(b) => (b, s.from()),
+            None => {
+                report(
+                    out,
+                    &s,
+                    check,
+                    format!("{}: {name} is not a boolean", describe(o)),
+                )
+                .status(Status::Unknown);
+                return;
+            }
+        },
+        Resolved::Default => (default, format!(" (not set; the default is {default})")),
+        Resolved::Undetermined(r) => {
+            undetermined(out, &s, check, &name, r);
+            return;
+        }
+    };
+    if value != want {
+        report(
+            out,
+            &s,
+            check,
+            format!("{} sets {name} to {value}{how}", describe(o)),
+        );
+    }
+}
+
+/// The check a kubelet rule implements (for CIS summaries that count passes).
+pub fn rule_check(rule_id: &str) -> Option<KubeletCheck> {
+    use KubeletCheck::*;
+    Some(match rule_id {
+        "KW-NODE-101" => AnonymousAuth,
+        "KW-NODE-102" => Authorization,
+        "KW-NODE-103" => ClientCa,
+        "KW-NODE-104" => ReadOnlyPort,
+        "KW-NODE-105" => IdleTimeout,
+        "KW-NODE-106" => ProtectKernelDefaults,
+        "KW-NODE-107" => IptablesChains,
+        "KW-NODE-108" => HostnameOverride,
+        "KW-NODE-109" => EventQps,
+        "KW-NODE-110" => TlsCert,
+        "KW-NODE-111" => RotateCertificates,
+        "KW-NODE-112" => ServerRotation,
+        "KW-NODE-113" => CipherSuites,
+        "KW-NODE-114" => SeccompDefault,
+        _ => return None,
+    })
+}
+
+/// The CIS ID (`4.2.4`) rule `rule_id` checks on the kubelet configuration `o`, in the
+/// benchmark for its version; `None` when that benchmark has no such check.
+pub fn cis_id(rule_id: &str, o: &Object) -> Option<&'static str> {
+    cis::kubelet_id(rule_check(rule_id)?, cis::benchmark(version(o)))
+}
+
 #[cfg(test)]
 pub(crate) mod fixtures {
     /// A KubeletConfiguration file with `body` appended.
@@ -290,49 +362,5 @@ mod tests {
         assert_eq!(go_duration_secs("500ms"), Some(0.5));
         assert_eq!(go_duration_secs("soon"), None);
         assert_eq!(go_duration_secs("5"), None);
-    }
-}
-
-/// The common shape of a boolean kubelet check: `path` must be `want`; unset takes `default`.
-pub fn check_bool(
-    o: &Object,
-    out: &mut Emitter<'_>,
-    path: &[&str],
-    check: KubeletCheck,
-    want: bool,
-    default: bool,
-) {
-    let s = Setting::of(o, path);
-    let name = path.join(".");
-    let (value, how) = match s.resolved() {
-        Resolved::Set(n) => match n
-            .as_bool()
-            .or_else(|| n.as_str().and_then(|v| v.parse().ok()))
-        {
-            Some(b) => (b, s.from()),
-            None => {
-                report(
-                    out,
-                    &s,
-                    check,
-                    format!("{}: {name} is not a boolean", describe(o)),
-                )
-                .status(Status::Unknown);
-                return;
-            }
-        },
-        Resolved::Default => (default, format!(" (not set; the default is {default})")),
-        Resolved::Undetermined(r) => {
-            undetermined(out, &s, check, &name, r);
-            return;
-        }
-    };
-    if value != want {
-        report(
-            out,
-            &s,
-            check,
-            format!("{} sets {name} to {value}{how}", describe(o)),
-        );
     }
 }
