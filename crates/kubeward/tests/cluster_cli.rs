@@ -92,7 +92,8 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("4 objects from context fake"));
+    // 4 listed objects and the node's kubelet configuration (its /configz).
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 objects from context fake"));
     drop(server);
 
     let offline = kubeward()
@@ -164,7 +165,8 @@ async fn all_contexts_scans_each_cluster_on_its_own() {
         .filter_map(|f| f["resource"]["cluster"].as_str())
         .collect();
     assert_eq!(clusters, BTreeSet::from(["fake", "other"]));
-    assert_eq!(report["summary"]["objects"], 5);
+    // 5 listed objects and the kubelet configuration (/configz) of the one node.
+    assert_eq!(report["summary"]["objects"], 6);
 }
 
 const TOKEN: &str = "tok-9f8e7d6c5b4a39281706";
