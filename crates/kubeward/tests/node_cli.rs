@@ -120,3 +120,45 @@ fn not_a_node() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn the_daemonset_passes_its_own_scan_with_every_exception_explained() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/node-daemonset.yaml"
+    );
+    let out = Command::cargo_bin("kubeward")
+        .unwrap()
+        .args(["scan", "--no-config", "--format", "json", path])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{}", v["errors"]);
+    for f in v["findings"].as_array().unwrap() {
+        if f["status"] != "fail" {
+            continue;
+        }
+        let reason = f["suppressed"]["reason"].as_str().unwrap_or_default();
+        assert!(
+            reason.len() > 40,
+            "{} is not suppressed with a reason",
+            f["rule_id"]
+        );
+    }
+    // What the header promises.
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(!text.contains("hostPID: true") && !text.contains("privileged: true"));
+    assert!(!text.contains("/var/lib/etcd\n") && !text.contains("path: /var/lib/kubelet,"));
+    let mounts = text.matches("readOnly: true").count();
+    assert_eq!(
+        mounts,
+        text.matches("hostPath: {path:").count(),
+        "every host mount is read-only"
+    );
+}

@@ -39,6 +39,10 @@ pub struct NodeArgs {
     /// List suppressed findings in text output.
     #[arg(long)]
     show_suppressed: bool,
+    /// Check again every DURATION (`6h`, `30m`) and never exit: for a DaemonSet, whose pods
+    /// must keep running. Each report goes to standard output.
+    #[arg(long, value_name = "DURATION", value_parser = super::input::parse_duration)]
+    every: Option<std::time::Duration>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,6 +63,19 @@ const WORKLOAD_LAYERS: &[&str] = &[
 ];
 
 pub fn run(args: NodeArgs) -> ExitCode {
+    let Some(every) = args.every else {
+        return run_once(&args);
+    };
+    loop {
+        let code = run_once(&args);
+        if code == ExitCode::from(2) && !args.root.is_dir() {
+            return code;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+fn run_once(args: &NodeArgs) -> ExitCode {
     let fail_on = match args.fail_on.as_str() {
         "none" | "never" => None,
         s => match s.parse::<Severity>() {
