@@ -191,6 +191,9 @@ pub struct FakeCluster {
     /// After this many list requests, the server dies: every later request (on open
     /// connections too) is reset and new connections are closed.
     pub die_after_lists: Option<usize>,
+    /// Each node's kubelet configuration, served at `/api/v1/nodes/NAME/proxy/configz` (as
+    /// `{"kubeletconfig": ...}`) unless `nodes/proxy` is forbidden; other nodes answer 404.
+    pub configz: BTreeMap<String, Value>,
 }
 
 impl FakeCluster {
@@ -204,6 +207,7 @@ impl FakeCluster {
             token: "fake-token-0123456789".into(),
             faults: Vec::new(),
             die_after_lists: None,
+            configz: BTreeMap::new(),
         }
     }
 
@@ -223,6 +227,12 @@ impl FakeCluster {
             kind,
             times,
         });
+        self
+    }
+
+    /// Serves `config` as the kubelet configuration of node `node`.
+    pub fn with_configz(mut self, node: &str, config: Value) -> Self {
+        self.configz.insert(node.to_string(), config);
         self
     }
 
@@ -452,6 +462,7 @@ impl FakeApiServer {
                 "/apis/{group}/{version}/namespaces/{ns}/{res}",
                 get(list_group_ns),
             )
+            .route("/api/v1/nodes/{name}/proxy/configz", get(configz))
             .fallback(|| async {
                 status(
                     StatusCode::NOT_FOUND,
@@ -654,6 +665,45 @@ async fn version(State(st): State<Arc<Inner>>, h: HeaderMap, e: Ext) -> Response
         "compiler": "gc", "platform": "linux/amd64"
     }))
     .into_response()
+}
+
+async fn configz(
+    State(st): State<Arc<Inner>>,
+    Path(name): Path<String>,
+    h: HeaderMap,
+    e: Ext,
+) -> Response {
+    let path = format!("/api/v1/nodes/{name}/proxy/configz");
+    let idx = match admit(&st, &h, ext(&e), &path, "") {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    if st
+        .cluster
+        .forbidden
+        .iter()
+        .any(|f| f.group.is_empty() && f.resource == "nodes/proxy")
+    {
+        set_status(&st, idx, 403);
+        return status(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!(
+                "nodes \"{name}\" is forbidden: User \"kubeward-scanner\" cannot get resource \"nodes/proxy\" in API group \"\" at the cluster scope"
+            ),
+        );
+    }
+    match st.cluster.configz.get(&name) {
+        Some(c) => axum::Json(json!({ "kubeletconfig": c })).into_response(),
+        None => {
+            set_status(&st, idx, 404);
+            status(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("nodes \"{name}\" not found"),
+            )
+        }
+    }
 }
 
 fn wants_aggregated(st: &Inner, h: &HeaderMap) -> bool {

@@ -12,6 +12,7 @@
 //! - `fake` (feature `fake-server`): an in-process HTTPS API server for tests.
 
 pub mod collect;
+pub mod configz;
 pub mod discovery;
 mod exec;
 pub mod json;
@@ -51,6 +52,8 @@ pub struct ClusterOptions {
     pub page_size: u32,
     /// Show a progress bar (only drawn when standard error is a terminal).
     pub progress: bool,
+    /// Read each (sampled) node's kubelet configuration through `nodes/proxy/configz`.
+    pub kubelet: Option<configz::KubeletOptions>,
 }
 
 impl Default for ClusterOptions {
@@ -63,6 +66,7 @@ impl Default for ClusterOptions {
             concurrency: 8,
             page_size: 500,
             progress: false,
+            kubelet: None,
         }
     }
 }
@@ -267,7 +271,7 @@ pub async fn read_cluster_async(opts: &ClusterOptions) -> Result<Collected, Clus
         timeout: opts.timeout.saturating_sub(started.elapsed()),
         ..opts.clone()
     };
-    collect::collect(&c.client, &c.context, Some(c.server), &rest)
+    let mut collected = collect::collect(&c.client, &c.context, Some(c.server), &rest)
         .await
         .map_err(|e| match e {
             ClusterError::Timeout { pending, .. } => ClusterError::Timeout {
@@ -275,7 +279,18 @@ pub async fn read_cluster_async(opts: &ClusterOptions) -> Result<Collected, Clus
                 pending,
             },
             other => other,
-        })
+        })?;
+    if let Some(k) = &opts.kubelet {
+        let left = opts.timeout.saturating_sub(started.elapsed());
+        let kubelets = tokio::time::timeout(left, configz::read(&c.client, &collected.objects, k))
+            .await
+            .map_err(|_| ClusterError::Timeout {
+                after: opts.timeout,
+                pending: vec!["kubelet configurations (nodes/proxy/configz)".into()],
+            })??;
+        collected.objects.extend(kubelets);
+    }
+    Ok(collected)
 }
 
 /// The name a cluster source shows in reports.

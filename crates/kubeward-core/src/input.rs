@@ -203,6 +203,13 @@ fn is_kubeconfig_file(p: &Path) -> bool {
     })
 }
 
+/// Component configuration files (`KubeletConfiguration`, `EncryptionConfiguration`, an audit
+/// `Policy`, ...) have no `metadata`: like kubeconfigs, they are named after their file.
+pub fn is_component_config(api_version: &str) -> bool {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    group.ends_with(".config.k8s.io") || matches!(group, "audit.k8s.io" | "apiserver.k8s.io")
+}
+
 /// Loads everything named by `args`.
 pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
@@ -1106,6 +1113,7 @@ impl Extract<'_> {
                 match meta.and_then(|m| m.str_at("generateName")) {
                     Some(g) => CompactString::from(format!("{g}*")),
                     None if kind == "Config"
+                        || is_component_config(&api_version)
                         || crate::inventory::is_host_config_kind(
                             api_version.rsplit_once('/').map_or("", |(g, _)| g),
                             &kind,

@@ -357,6 +357,17 @@ pub fn is_builtin_kind(group: &str, kind: &str) -> bool {
         || is_host_config_kind(group, kind)
 }
 
+/// Groups of files and facts that belong to a host, not to a namespace: component
+/// configuration (`kubelet.config.k8s.io`, `apiserver.config.k8s.io`, `audit.k8s.io`, ...) and
+/// the facts `kubeward node` gathers (`node.kubeward.io`).
+fn is_host_scoped(group: &str) -> bool {
+    group.ends_with(".config.k8s.io")
+        || matches!(
+            group,
+            "audit.k8s.io" | "apiserver.k8s.io" | "node.kubeward.io"
+        )
+}
+
 fn builtin_cluster_scoped(group: &str, kind: &str) -> bool {
     CLUSTER_SCOPED
         .iter()
@@ -556,7 +567,7 @@ impl Inventory {
     /// Whether objects of `(group, kind)` live in a namespace. Unknown custom kinds without a
     /// CRD in the inventory are assumed namespaced, as most are.
     pub fn is_namespaced(&self, group: &str, kind: &str) -> bool {
-        if builtin_cluster_scoped(group, kind) {
+        if builtin_cluster_scoped(group, kind) || is_host_scoped(group) {
             return false;
         }
         self.crd_scopes

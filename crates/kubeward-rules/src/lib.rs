@@ -24,6 +24,8 @@ pub fn rules() -> Vec<&'static Rule> {
     v.extend_from_slice(data::RULES);
     v.extend_from_slice(network::RULES);
     v.extend_from_slice(nodes::RULES);
+    v.extend_from_slice(nodes::kubelet::RULES);
+    v.extend_from_slice(nodes::files::RULES);
     v.extend_from_slice(control_plane::RULES);
     v.extend_from_slice(monitoring::RULES);
     v

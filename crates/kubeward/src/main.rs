@@ -55,6 +55,9 @@ enum Command {
     /// Probe named hosts for exposed Kubernetes ports (kubelet, etcd, API server, components,
     /// NodePorts) and compare with the ports-and-protocols table; opt-in network access.
     Probe(Deferred<cli::probe::ProbeArgs>),
+    /// Check this node (or a node filesystem under --root): kubelet settings, static pods,
+    /// control-plane files, file modes and owners, with a CIS summary.
+    Node(Deferred<cli::node::NodeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
         Command::Etcd(a) => cli::etcd::run(a.0),
         Command::Probe(a) => cli::probe::run(a.0),
+        Command::Node(a) => cli::node::run(a.0),
     }
 }
 

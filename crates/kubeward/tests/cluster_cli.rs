@@ -89,7 +89,7 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
-        text.contains("4 objects from cluster context fake"),
+        text.contains("5 objects from cluster context fake"),
         "{text}"
     );
     assert!(!text.contains("in 0 files"), "{text}");
@@ -108,7 +108,8 @@ async fn scan_a_cluster_snapshot_it_and_scan_the_snapshot_offline() {
         String::from_utf8_lossy(&out.stderr)
     );
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("4 objects from context fake"), "{said}");
+    // 4 listed objects and the node's kubelet configuration (its /configz).
+    assert!(said.contains("5 objects from context fake"), "{said}");
     // A small snapshot's size is shown in a unit that shows it, not as "0.0 MiB".
     assert!(!said.contains("0.0 MiB"), "{said}");
     assert!(said.contains(" KiB)") || said.contains(" bytes)"), "{said}");
@@ -183,7 +184,8 @@ async fn all_contexts_scans_each_cluster_on_its_own() {
         .filter_map(|f| f["resource"]["cluster"].as_str())
         .collect();
     assert_eq!(clusters, BTreeSet::from(["fake", "other"]));
-    assert_eq!(report["summary"]["objects"], 5);
+    // 5 listed objects and the kubelet configuration (/configz) of the one node.
+    assert_eq!(report["summary"]["objects"], 6);
 }
 
 const TOKEN: &str = "tok-9f8e7d6c5b4a39281706";

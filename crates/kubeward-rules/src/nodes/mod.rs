@@ -3,6 +3,8 @@
 
 mod cloud_metadata;
 mod external_ip;
+pub mod files;
+pub mod kubelet;
 mod kubelet_skew;
 mod version_support;
 pub mod versions;

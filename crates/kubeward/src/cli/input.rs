@@ -61,6 +61,14 @@ pub struct ClusterArgs {
     /// Deadline for reading each cluster: seconds, or a number with s/m/h (`90s`, `5m`).
     #[arg(long, value_name = "DURATION", default_value = "120s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Read the kubelet configuration (`/configz`, through `get nodes/proxy`) of at most N nodes
+    /// per node pool (default: every node). Without the permission the kubelet checks say
+    /// UNKNOWN and why.
+    #[arg(long, value_name = "N")]
+    pub kubelet_sample: Option<usize>,
+    /// Do not read kubelet configurations through the API server's node proxy.
+    #[arg(long)]
+    pub no_kubelet_configz: bool,
 }
 
 /// `30`, `30s`, `5m`, `1h`, `500ms`.
@@ -101,6 +109,12 @@ impl ClusterArgs {
             namespaces: self.cluster_namespaces.clone(),
             timeout: self.timeout,
             progress: true,
+            kubelet: (!self.no_kubelet_configz).then(|| {
+                kubeward_cluster::configz::KubeletOptions {
+                    sample: self.kubelet_sample,
+                    ..Default::default()
+                }
+            }),
             ..ClusterOptions::default()
         }
     }

@@ -5,6 +5,7 @@ pub mod etcd;
 pub mod input;
 pub mod kubeconfig;
 pub mod netpol;
+pub mod node;
 pub mod probe;
 pub mod rbac;
 pub mod rules;
