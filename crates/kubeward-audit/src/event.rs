@@ -95,8 +95,9 @@ pub struct Event<'a> {
     #[serde(borrow, default)]
     pub(crate) message: Option<Cow<'a, str>>,
     /// GKE: the entry's time and labels (authorization decision) beside `protoPayload`.
+    /// A string for GKE, a number of milliseconds for CloudWatch.
     #[serde(borrow, default)]
-    pub(crate) timestamp: Option<Cow<'a, str>>,
+    pub(crate) timestamp: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub(crate) labels: Option<&'a RawValue>,
 }

@@ -272,7 +272,10 @@ fn dispatch(mut ev: Event<'_>, at: Location<'_>, sink: &mut dyn Sink, depth: u32
         return;
     }
     if let Some(p) = ev.proto_payload {
-        match envelope::gke(p, ev.timestamp.as_deref(), ev.labels) {
+        let time = ev
+            .timestamp
+            .and_then(|t| serde_json::from_str::<String>(t.get()).ok());
+        match envelope::gke(p, time.as_deref(), ev.labels) {
             Ok(e) => sink.event(&e, at),
             Err(m) => sink.bad(at, &m),
         }
