@@ -477,3 +477,36 @@ pub async fn serve_tls(
         });
     }
 }
+
+/// Runs the receiver as its own HTTPS server until the process ends (`kubeward audit
+/// webhook`): the webhook router plus `GET /metrics` (Prometheus text) and `GET /healthz`.
+/// Builds its own Tokio runtime.
+pub fn serve_blocking(
+    listen: std::net::SocketAddr,
+    tls: rustls::ServerConfig,
+    cfg: WebhookConfig,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let (router, handle) = webhook_router(cfg);
+        let metrics = Arc::clone(&handle.metrics);
+        let router = router
+            .route(
+                "/metrics",
+                axum::routing::get(move || {
+                    let m = Arc::clone(&metrics);
+                    async move { m.prometheus() }
+                }),
+            )
+            .route("/healthz", axum::routing::get(|| async { "ok" }));
+        ready(listener.local_addr()?);
+        serve_tls(listener, router, tls).await;
+        drop(handle);
+        Ok(())
+    })
+}

@@ -47,6 +47,8 @@ enum Command {
     Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
     Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
+    /// Audit logs: analyze files (`audit analyze`) or receive the API server's audit webhook.
+    Audit(Deferred<cli::audit::AuditArgs>),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cli::rbac::run(a.0),
         Command::Snapshot(a) => cli::snapshot::run(a.0),
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+        Command::Audit(a) => cli::audit::run(a.0),
     }
 }
 
