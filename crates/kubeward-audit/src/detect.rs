@@ -306,11 +306,7 @@ impl Ctx<'_, '_, '_> {
         self.source_ip();
         self.user_agent();
 
-        if let Some((k, v)) = e
-            .annotations
-            .iter()
-            .find(|(k, _)| k.ends_with("image-policy.k8s.io/failed-open"))
-        {
+        if let Some((k, v)) = &e.annotations.failed_open {
             if v == "true" && self.on(&rules::IMAGE_POLICY_FAILED_OPEN) {
                 let m = format!(
                     "ImagePolicyWebhook failed open (`{k}`); {} admitted without an image check",
@@ -463,8 +459,8 @@ impl Ctx<'_, '_, '_> {
 
     fn anonymous(&mut self, ok: bool) {
         let e = self.e;
-        let anon = e.user.username == "system:anonymous"
-            || e.user.groups.iter().any(|g| g == "system:unauthenticated");
+        let anon =
+            e.user.username == "system:anonymous" || e.user.in_group("system:unauthenticated");
         if !anon || !self.on(&rules::ANONYMOUS) {
             return;
         }
@@ -487,7 +483,7 @@ impl Ctx<'_, '_, '_> {
         }
         let reason = e
             .annotations
-            .get("authorization.k8s.io/reason")
+            .reason()
             .map(|r| format!(" ({r})"))
             .unwrap_or_default();
         let m = format!(

@@ -12,11 +12,10 @@
 //!   `events[]` of `aws logs filter-log-events` or `logEvents[]` of a subscription delivery.
 //!   Handled in `reader`.
 
-use crate::event::{Event, ObjectRef, ResponseStatus, UserInfo};
+use crate::event::{Annotations, Event, ObjectRef, ResponseStatus, UserInfo};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
@@ -90,9 +89,9 @@ pub(crate) fn gke<'a>(
         .next()
         .unwrap_or_default()
         .to_string();
-    let annotations: BTreeMap<Cow<'a, str>, Cow<'a, str>> = match labels {
+    let annotations: Annotations<'a> = match labels {
         Some(l) => serde_json::from_str(l.get()).unwrap_or_default(),
-        None => BTreeMap::new(),
+        None => Annotations::default(),
     };
     let code = p
         .status
@@ -103,7 +102,7 @@ pub(crate) fn gke<'a>(
         verb: Cow::Owned(verb),
         user: UserInfo {
             username: p.authentication_info.principal_email,
-            groups: Vec::new(),
+            groups: None,
         },
         source_ips: p.request_metadata.caller_ip.into_iter().collect(),
         user_agent: p.request_metadata.caller_supplied_user_agent,

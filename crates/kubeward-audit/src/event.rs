@@ -5,9 +5,84 @@
 //! need them.
 
 use serde::Deserialize;
+use serde::de::{MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::fmt;
+
+/// A string borrowed from the input when it has no escapes.
+struct CowStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = CowStr<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(V(std::marker::PhantomData))
+    }
+}
+
+/// The annotations the detections read; the others are skipped without being kept.
+#[derive(Debug, Default, Clone)]
+pub struct Annotations<'a> {
+    /// `authorization.k8s.io/decision`: `allow` or `forbid`.
+    pub decision: Option<Cow<'a, str>>,
+    /// `authorization.k8s.io/reason`, kept as written (JSON) and decoded when shown.
+    pub reason: Option<&'a RawValue>,
+    /// An annotation whose key ends in `image-policy.k8s.io/failed-open`: (key, value).
+    pub failed_open: Option<(Cow<'a, str>, Cow<'a, str>)>,
+}
+
+impl<'a> Annotations<'a> {
+    pub fn reason(&self) -> Option<String> {
+        self.reason
+            .and_then(|r| serde_json::from_str::<String>(r.get()).ok())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Annotations<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Annotations<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of annotations")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Annotations::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut a = Annotations::default();
+                while let Some(CowStr(k)) = map.next_key::<CowStr<'a>>()? {
+                    match &*k {
+                        "authorization.k8s.io/decision" => {
+                            a.decision = Some(map.next_value::<CowStr<'a>>()?.0)
+                        }
+                        "authorization.k8s.io/reason" => a.reason = Some(map.next_value()?),
+                        k2 if k2.ends_with("image-policy.k8s.io/failed-open") => {
+                            a.failed_open = Some((k, map.next_value::<CowStr<'a>>()?.0))
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(a)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
 
 /// The user (or impersonated user) of an event.
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -15,8 +90,9 @@ use std::collections::BTreeMap;
 pub struct UserInfo<'a> {
     #[serde(borrow, default)]
     pub username: Cow<'a, str>,
+    /// Kept as written: only searched for `system:unauthenticated`.
     #[serde(borrow, default)]
-    pub groups: Vec<Cow<'a, str>>,
+    pub groups: Option<&'a RawValue>,
 }
 
 /// What the request was about.
@@ -75,7 +151,7 @@ pub struct Event<'a> {
     #[serde(borrow, default)]
     pub stage_timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub annotations: BTreeMap<Cow<'a, str>, Cow<'a, str>>,
+    pub annotations: Annotations<'a>,
     /// Envelope fields: read so that one parse of a line tells an event from the documents
     /// that carry events (see `reader`). Never set on an event handed to detections.
     #[serde(borrow, default)]
@@ -100,6 +176,16 @@ pub struct Event<'a> {
     pub(crate) timestamp: Option<&'a RawValue>,
     #[serde(borrow, default)]
     pub(crate) labels: Option<&'a RawValue>,
+}
+
+impl UserInfo<'_> {
+    /// Whether `groups` lists `group`.
+    pub fn in_group(&self, group: &str) -> bool {
+        self.groups.is_some_and(|g| {
+            serde_json::from_str::<Vec<CowStr<'_>>>(g.get())
+                .is_ok_and(|v| v.iter().any(|x| x.0 == group))
+        })
+    }
 }
 
 impl<'a> Event<'a> {
@@ -151,9 +237,7 @@ impl<'a> Event<'a> {
     }
 
     pub fn decision(&self) -> Option<&str> {
-        self.annotations
-            .get("authorization.k8s.io/decision")
-            .map(|c| c.as_ref())
+        self.annotations.decision.as_deref()
     }
 
     /// Whether the request went through: a 2xx/3xx response, or (without a response code,

@@ -19,6 +19,8 @@ pub mod output;
 pub mod reader;
 pub mod rules;
 pub mod settings;
+#[doc(hidden)]
+pub mod synth;
 pub mod webhook;
 pub mod workload;
 

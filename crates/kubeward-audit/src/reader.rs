@@ -96,6 +96,31 @@ pub fn read_stream(
     let mut line_no = 0u64;
     let mut first_value = true;
     loop {
+        // Fast path, after the first value: a whole line already in the reader's buffer is
+        // processed where it is, without copying it.
+        if !first_value {
+            let chunk = match input.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if let Some(i) = memchr::memchr(b'\n', chunk).filter(|&i| i <= opts.max_line_bytes) {
+                line_no += 1;
+                stats.lines += 1;
+                stats.bytes += i as u64 + 1;
+                let text = trim(&chunk[..i]);
+                if !text.is_empty() {
+                    let at = Location {
+                        file,
+                        line: line_no,
+                        item: None,
+                    };
+                    process_line(text, at, sink);
+                }
+                input.consume(i + 1);
+                continue;
+            }
+        }
         line.clear();
         let (read, overflow) = read_line_bounded(&mut input, &mut line, opts.max_line_bytes)?;
         if read == 0 {
@@ -218,14 +243,19 @@ pub(crate) fn process_line(text: &[u8], at: Location<'_>, sink: &mut dyn Sink) {
 const MAX_DEPTH: u32 = 3;
 
 pub(crate) fn process_json(text: &[u8], at: Location<'_>, sink: &mut dyn Sink, depth: u32) {
-    if text.first() == Some(&b'[') {
-        match serde_json::from_slice::<Vec<&RawValue>>(text) {
+    // Validated once here, so the parser does not validate each string again.
+    let Ok(text) = std::str::from_utf8(text) else {
+        sink.bad(at, "not UTF-8");
+        return;
+    };
+    if text.starts_with('[') {
+        match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(items) => each_item(&items, at, sink, depth),
             Err(e) => sink.bad(at, &format!("invalid JSON: {e}")),
         }
         return;
     }
-    let ev: Event<'_> = match serde_json::from_slice(text) {
+    let ev: Event<'_> = match serde_json::from_str(text) {
         Ok(e) => e,
         Err(e) => {
             sink.bad(at, &json_error(&e));
