@@ -1,5 +1,6 @@
 //! `cargo bench -p kubeward-audit --bench audit`: events per second (one core) for the audit
-//! analyzer on a generated realistic mix, in memory (no disk, no gzip).
+//! analyzer on a generated realistic mix, in memory (no disk, no gzip). Wall clock: on a busy
+//! machine `--bench stream` gives the per-core figure from CPU time.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use kubeward_audit::{Analyzer, AnalyzerSink, AuditSettings};
