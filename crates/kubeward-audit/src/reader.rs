@@ -154,7 +154,12 @@ pub fn read_stream(
             // A document spread over lines: its first line is an incomplete JSON value.
             if matches!(text[0], b'{' | b'[') {
                 if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(text) {
-                    if e.is_eof() {
+                    // Only a pretty-printed document (next line indented or closing), not a
+                    // JSON-lines file whose first line is cut short: that one is a bad line.
+                    let next = input.fill_buf().ok().and_then(|b| b.first().copied());
+                    let pretty = text.iter().all(|c| matches!(c, b'{' | b'[' | b' ' | b'\t'))
+                        || matches!(next, Some(b' ' | b'\t' | b'}' | b']' | b'"'));
+                    if e.is_eof() && pretty {
                         let head = std::mem::take(&mut line);
                         let rest = io::Cursor::new(head).chain(&mut input);
                         read_document(file, line_no, rest, sink);

@@ -54,6 +54,16 @@ fn json_lines_with_bad_lines_counted_and_located() {
 }
 
 #[test]
+fn a_cut_first_line_is_a_bad_line_not_a_document() {
+    let good = exec_event().to_string();
+    let text = format!("{{\"verb\": \"get\", \"user\":\n{good}\n{good}\n");
+    let c = read(text.as_bytes());
+    assert_eq!(c.events.len(), 2, "{:?}", c.bad);
+    assert_eq!(c.bad.len(), 1);
+    assert_eq!(c.bad[0].0, 1);
+}
+
+#[test]
 fn over_long_lines_are_skipped_with_an_error() {
     let good = exec_event().to_string();
     let long = format!("{{\"verb\":\"get\",\"pad\":\"{}\"}}", "x".repeat(5000));
