@@ -213,3 +213,57 @@ async fn full_queue_drops_and_counts_batches() {
     assert!(handle.wait_idle(Duration::from_secs(20)).await);
     assert_eq!(handle.metrics.events_analyzed.load(Relaxed), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_server_serves_metrics_and_health() {
+    let tls = cert();
+    let mut cfg = WebhookConfig::new(analyzer());
+    cfg.stdout = false;
+    let server_cfg = server_tls(tls.cert_pem.as_bytes(), tls.key_pem.as_bytes()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // The server runs its own runtime on its own thread until the test process ends.
+    std::thread::spawn(move || {
+        kubeward_audit::webhook::serve_blocking(
+            "127.0.0.1:0".parse().unwrap(),
+            server_cfg,
+            cfg,
+            |a| tx.send(a).unwrap(),
+        )
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("server started");
+    let url = format!("https://{addr}");
+    let c = client(&tls.cert_pem);
+    assert_eq!(post(&c, &format!("{url}/audit"), batch(2)).await, 202);
+    let get = |path: &str| {
+        let req = hyper::Request::get(format!("{url}{path}"))
+            .body(http_body_util::Full::new(Bytes::new()))
+            .unwrap();
+        c.request(req)
+    };
+    let mut text = String::new();
+    for _ in 0..200 {
+        let res = tokio::time::timeout(Duration::from_secs(10), get("/metrics"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        use http_body_util::BodyExt;
+        text = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
+            .unwrap();
+        if text.contains("kubeward_audit_webhook_events_analyzed_total 2") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        text.contains("kubeward_audit_webhook_alerts_total 2"),
+        "{text}"
+    );
+    let res = tokio::time::timeout(Duration::from_secs(10), get("/healthz"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
