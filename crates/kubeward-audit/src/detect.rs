@@ -4,13 +4,16 @@ use crate::alert::{Alert, BAD_SAMPLES, Summary, Suppressed};
 use crate::event::Event;
 use crate::reader::{Location, Sink};
 use crate::rules;
-use crate::settings::{AuditSettings, UserAgentMatch};
+use crate::settings::AuditSettings;
 use crate::workload;
 use kubeward_core::config::{Config, Ignore, Settings, today};
 use kubeward_core::{Registry, Rule, Severity};
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
-use std::net::IpAddr;
+
+mod stateful;
+mod text;
+use text::exec_message;
 
 /// Reasons a detection could not decide (summary `undecided`).
 const NO_BODY: &str =
@@ -784,137 +787,6 @@ impl Ctx<'_, '_, '_> {
             self.alert(&rules::EXPOSED_SERVICE, m);
         }
     }
-
-    fn auth_failures(&mut self) {
-        let e = self.e;
-        let Some(code) = e.auth_failure() else { return };
-        if !self.on(&rules::AUTH_FAILURE_BURST) {
-            return;
-        }
-        let Some(t) = e.time_micros() else {
-            self.undecided(&rules::AUTH_FAILURE_BURST, NO_TIME);
-            return;
-        };
-        let _ = code;
-        let window = self.a.settings.auth_failure_window_micros;
-        let threshold = self.a.settings.auth_failure_threshold as usize;
-        let mut keys = vec![format!("user {}", e.subject())];
-        for ip in &e.source_ips {
-            keys.push(format!("source IP {ip}"));
-        }
-        for key in keys {
-            let cap = self.a.settings.max_tracked_keys;
-            let map = &mut self.a.state.failures;
-            if !map.contains_key(&key) && map.len() >= cap {
-                // Forget keys whose window has passed, then give up on this one.
-                map.retain(|_, (q, _)| q.back().is_some_and(|last| *last > t - window));
-                if map.len() >= cap {
-                    self.a.summary.state_evictions += 1;
-                    continue;
-                }
-            }
-            let (q, last_alert) = map
-                .entry(key.clone())
-                .or_insert((VecDeque::new(), i64::MIN));
-            while q.front().is_some_and(|f| *f <= t - window) {
-                q.pop_front();
-            }
-            q.push_back(t);
-            while q.len() > threshold {
-                q.pop_front();
-            }
-            if q.len() >= threshold && *last_alert <= t - window {
-                *last_alert = t;
-                let secs = window / 1_000_000;
-                let m = format!("{threshold} or more 401/403 responses for {key} within {secs}s");
-                self.alert(&rules::AUTH_FAILURE_BURST, m);
-            }
-        }
-    }
-
-    fn source_ip(&mut self) {
-        if self.a.settings.allowed_source_ranges.is_empty() || !self.on(&rules::SOURCE_IP) {
-            return;
-        }
-        let e = self.e;
-        for ip in &e.source_ips {
-            let Ok(addr) = ip.parse::<IpAddr>() else {
-                continue;
-            };
-            if self
-                .a
-                .settings
-                .allowed_source_ranges
-                .iter()
-                .any(|c| c.contains(addr))
-            {
-                continue;
-            }
-            let key = (e.subject().to_string(), ip.to_string());
-            let cap = self.a.settings.max_tracked_keys;
-            let seen = &mut self.a.state.outside;
-            if seen.contains(&key) {
-                return;
-            }
-            if seen.len() < cap {
-                seen.insert(key);
-            } else {
-                self.a.summary.state_evictions += 1;
-            }
-            let m = format!(
-                "{} sent {} {} from {ip}, outside audit.allowed_source_ranges",
-                e.subject(),
-                e.verb,
-                if e.object_ref.is_some() {
-                    self.target()
-                } else {
-                    e.request_uri.to_string()
-                }
-            );
-            self.alert(&rules::SOURCE_IP, m);
-            return;
-        }
-    }
-
-    fn user_agent(&mut self) {
-        let e = self.e;
-        let user = e.subject();
-        if !user.starts_with("system:serviceaccount:")
-            || e.user_agent.is_empty()
-            || !self.on(&rules::SA_USER_AGENT)
-        {
-            return;
-        }
-        let key: &str = match self.a.settings.user_agent_match {
-            UserAgentMatch::Full => &e.user_agent,
-            UserAgentMatch::Product => e.user_agent.split(['/', ' ']).next().unwrap_or(""),
-        };
-        let cap = self.a.settings.max_tracked_keys;
-        let map = &mut self.a.state.agents;
-        let seen = match map.get_mut(user) {
-            Some(v) => v,
-            None => {
-                if map.len() >= cap {
-                    self.a.summary.state_evictions += 1;
-                    return;
-                }
-                map.insert(user.to_string(), vec![key.to_string()]);
-                return;
-            }
-        };
-        if seen.iter().any(|k| k == key) {
-            return;
-        }
-        let before = seen.join(", ");
-        if seen.len() < 8 {
-            seen.push(key.to_string());
-        }
-        let m = format!(
-            "{user} was used by a new client `{}` (seen before: {before})",
-            e.user_agent
-        );
-        self.alert(&rules::SA_USER_AGENT, m);
-    }
 }
 
 fn csr_approved(body: &Value) -> bool {
@@ -924,65 +796,6 @@ fn csr_approved(body: &Value) -> bool {
             c.iter()
                 .any(|c| c.get("type").and_then(Value::as_str) == Some("Approved"))
         })
-}
-
-/// `alice ran `sh -c id` in pods default/web (container app)`.
-fn exec_message(e: &Event<'_>, sub: &str) -> String {
-    let mut command = Vec::new();
-    let mut container = None;
-    if let Some((_, query)) = e.request_uri.split_once('?') {
-        for pair in query.split('&') {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match k {
-                "command" => command.push(percent_decode(v)),
-                "container" => container = Some(percent_decode(v)),
-                _ => {}
-            }
-        }
-    }
-    let target = match (e.namespace(), e.name()) {
-        (Some(ns), Some(n)) => format!("{ns}/{n}"),
-        (_, Some(n)) => n.to_string(),
-        _ => "a pod".into(),
-    };
-    let container = container
-        .map(|c| format!(" (container {c})"))
-        .unwrap_or_default();
-    if sub == "attach" {
-        format!("{} attached to pod {target}{container}", e.subject())
-    } else if command.is_empty() {
-        format!("{} ran a command in pod {target}{container}", e.subject())
-    } else {
-        format!(
-            "{} ran `{}` in pod {target}{container}",
-            e.subject(),
-            command.join(" ")
-        )
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Feeds a reader into an analyzer, collecting alerts through `out`.
