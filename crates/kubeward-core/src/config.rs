@@ -12,6 +12,8 @@
 //!     name: "node-exporter*"
 //!     reason: the exporter reads host metrics
 //!     expires: 2027-03-31                  # optional; after it, the ignore stops applying
+//! audit:                                   # `kubeward audit` (see docs/audit.md)
+//!   allowed_source_ranges: [10.0.0.0/8]
 //! settings:
 //!   pod_security: restricted:latest
 //!   allowed_registries: [registry.example.com/, ghcr.io/acme/]
@@ -180,6 +182,9 @@ struct RawConfig {
     rules: RawRules,
     ignore: Vec<RawIgnore>,
     settings: Option<serde_json::Value>,
+    /// Read by `kubeward audit` (kubeward-audit validates it with locations).
+    #[allow(dead_code)]
+    audit: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -303,6 +308,8 @@ pub struct Config {
     pub severity: BTreeMap<String, Severity>,
     pub ignores: Vec<Ignore>,
     pub settings: Settings,
+    /// The `audit:` block as written (located), for `kubeward audit`, which validates it.
+    pub audit: Option<Node>,
 }
 
 /// A configuration error, located in the config file.
@@ -418,7 +425,10 @@ impl Config {
             err(l, c, m)
         })?;
 
-        let mut cfg = Config::default();
+        let mut cfg = Config {
+            audit: root.get("audit").filter(|n| !n.is_null()).cloned(),
+            ..Config::default()
+        };
         if let Some(s) = raw.settings {
             cfg.settings = serde_path_to_error::deserialize(s).map_err(|e| {
                 let pointer = format!("/settings{}", path_to_pointer(e.path()));

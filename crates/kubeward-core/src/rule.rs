@@ -88,7 +88,9 @@ pub enum Check {
         run: ObjectCheck,
     },
     Inventory(InventoryCheck),
-    /// Findings produced by the engine itself while reading input (duplicate keys).
+    /// Evaluated outside the per-object engine: findings the engine makes itself while reading
+    /// input (duplicate keys), and detections run by a streaming engine of their own (the
+    /// audit-log analyzer of kubeward-audit, one event at a time).
     Engine,
 }
 

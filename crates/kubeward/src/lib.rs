@@ -16,14 +16,21 @@ pub fn registry() -> Registry {
     r.extend(kubeward_analysis::rules());
     r.extend(kubeward_etcd::rules());
     r.extend(kubeward_probe::rules());
+    r.extend(kubeward_audit::rules());
     r
 }
 
-/// Metadata of the rules that `config` enables.
+/// Metadata of the rules that `config` enables for a scan (the audit-log detections run only
+/// in `kubeward audit`, so scan reports do not list them as passed).
 pub fn enabled_rules(registry: &Registry, config: &Config) -> Vec<&'static RuleMeta> {
     registry
         .iter()
         .filter(|r| config.rule_enabled(r.meta.id, r.meta.layer, r.meta.default_enabled))
+        .filter(|r| {
+            !kubeward_audit::rules::ALL
+                .iter()
+                .any(|a| std::ptr::eq(*a, *r))
+        })
         .map(|r| &r.meta)
         .collect()
 }

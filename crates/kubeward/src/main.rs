@@ -58,6 +58,8 @@ enum Command {
     /// Check this node (or a node filesystem under --root): kubelet settings, static pods,
     /// control-plane files, file modes and owners, with a CIS summary.
     Node(Deferred<cli::node::NodeArgs>),
+    /// Audit logs: analyze files (`audit analyze`) or receive the API server's audit webhook.
+    Audit(Deferred<cli::audit::AuditArgs>),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
         Command::Etcd(a) => cli::etcd::run(a.0),
         Command::Probe(a) => cli::probe::run(a.0),
         Command::Node(a) => cli::node::run(a.0),
+        Command::Audit(a) => cli::audit::run(a.0),
     }
 }
 

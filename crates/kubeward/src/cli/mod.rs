@@ -1,6 +1,7 @@
 //! Subcommands. Shared pieces: [`input::InputArgs`] (what every command reads) and
 //! [`usage_error`].
 
+pub mod audit;
 pub mod etcd;
 pub mod input;
 pub mod kubeconfig;

@@ -1,6 +1,6 @@
 //! KW-KCFG-004: kubeconfig readable by others or owned by someone else.
 
-use super::is_kubeconfig;
+use super::{entries, is_kubeconfig};
 use kubeward_core::inventory::SourceKind;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets};
 
@@ -46,21 +46,42 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         return;
     };
     if let Some(mode) = meta.mode {
-        if mode & 0o077 != 0 {
+        let who = |bits: u32| {
+            if mode & bits & 0o007 != 0 {
+                "every local user"
+            } else {
+                "the file's group"
+            }
+        };
+        if mode & 0o022 != 0 {
+            // Whoever can write it can point kubectl (or the API server) at their own server.
             out.report(
                 o,
                 "",
                 format!(
-                    "{} has mode {:04o}: {} can read it (want 0600 or stricter)",
+                    "{} has mode {:04o}: {} can rewrite it (want 0600 or stricter)",
                     source.name,
                     mode & 0o7777,
-                    if mode & 0o007 != 0 {
-                        "every local user"
-                    } else {
-                        "the file's group"
-                    }
+                    who(0o022)
                 ),
             );
+        } else if mode & 0o044 != 0 {
+            // Server addresses and CA paths are not secrets: a kubeconfig whose users hold no
+            // credential of their own (the API server's webhook configurations, templates)
+            // may be readable.
+            if let Some(what) = inline_credential(o) {
+                out.report(
+                    o,
+                    "",
+                    format!(
+                        "{} has mode {:04o}: {} can read it, and with it {what} \
+                         (want 0600 or stricter)",
+                        source.name,
+                        mode & 0o7777,
+                        who(0o044)
+                    ),
+                );
+            }
         }
     }
     if let (Some(owner), Some(reader)) = (meta.owner_uid, meta.reader_uid) {
@@ -78,6 +99,24 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// The first credential held in the file itself (not a path to one), described.
+fn inline_credential(o: &kubeward_core::Object) -> Option<String> {
+    const HELD: &[(&str, &str)] = &[
+        ("token", "a bearer token"),
+        ("client-key-data", "a client private key"),
+        ("password", "a password"),
+        (
+            "auth-provider",
+            "an auth-provider configuration (often refresh tokens)",
+        ),
+    ];
+    entries(o, "users", "user").find_map(|(_, name, user)| {
+        HELD.iter()
+            .find(|(field, _)| user.get(field).is_some_and(|n| !n.is_null()))
+            .map(|(_, what)| format!("user `{name}`'s {what}"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::harness::run_with_meta;
@@ -85,7 +124,9 @@ mod tests {
     use kubeward_core::Status;
     use kubeward_core::inventory::FileMeta;
 
-    const KC: &str = "apiVersion: v1\nkind: Config\nusers: []\n";
+    const KC: &str = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: t\n";
+    const NO_CREDENTIAL: &str =
+        "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    client-key: /etc/k.pem\n";
 
     #[test]
     fn modes_and_owner() {
@@ -100,6 +141,24 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("0644") && f[0].message.contains("every local user"));
+        assert!(f[0].message.contains("bearer token"), "{}", f[0].message);
+        let meta = |mode| {
+            Some(FileMeta {
+                mode: Some(mode),
+                owner_uid: Some(1000),
+                reader_uid: Some(1000),
+            })
+        };
+        // Readable, but it holds only paths and addresses: nothing to steal.
+        assert!(run_with_meta(&RULE, NO_CREDENTIAL, meta(0o644)).is_empty());
+        // Writable by the group: it can be pointed elsewhere, credential or not.
+        let f = run_with_meta(&RULE, NO_CREDENTIAL, meta(0o664));
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.contains("the file's group can rewrite it"),
+            "{}",
+            f[0].message
+        );
         let f = run_with_meta(
             &RULE,
             KC,
