@@ -175,6 +175,9 @@ struct RawConfig {
     rules: RawRules,
     ignore: Vec<RawIgnore>,
     settings: Option<serde_json::Value>,
+    /// The admission server's block (`kubeward serve`), validated by kubeward-server.
+    #[allow(dead_code)]
+    admission: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
