@@ -348,3 +348,61 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     )
         .into_response()
 }
+
+/// How `kubeward serve` runs.
+pub struct ServeOptions {
+    pub listen: std::net::SocketAddr,
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+    pub reload_every: Duration,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Runs the server until SIGTERM or Ctrl-C. `routes` are mounted beside the admission ones.
+pub fn run(policy: Policy, opts: ServeOptions, routes: Option<Router>) -> Result<(), String> {
+    let cert = ReloadingCert::new(&opts.cert, &opts.key)?;
+    let log = DecisionLog::open(&policy.admission.decision_log)
+        .map_err(|e| format!("decision log {}: {e}", policy.admission.decision_log))?;
+    let state = AppState::new(policy, log, Some(cert))?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if opts.threads > 0 {
+        rt.worker_threads(opts.threads);
+    }
+    let rt = rt.build().map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = TcpListener::bind(opts.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+        eprintln!("kubeward serve: listening on https://{}", opts.listen);
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            let term = async {
+                #[cfg(unix)]
+                {
+                    if let Ok(mut s) =
+                        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        s.recv().await;
+                        return;
+                    }
+                }
+                std::future::pending::<()>().await
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term => {}
+            }
+            let _ = tx.send(true);
+        });
+        let mut server = Server::new(state);
+        if let Some(r) = routes {
+            server = server.with_routes(r);
+        }
+        server
+            .serve(listener, rx, opts.reload_every)
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

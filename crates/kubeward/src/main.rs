@@ -47,6 +47,9 @@ enum Command {
     Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
     Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
+    /// Run the admission server: validating and mutating (digest pinning) webhooks and the
+    /// ImagePolicyWebhook backend, over HTTPS (see docs/admission.md).
+    Serve(Deferred<cli::serve::ServeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cli::rbac::run(a.0),
         Command::Snapshot(a) => cli::snapshot::run(a.0),
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+        Command::Serve(a) => cli::serve::run_serve(a.0),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod netpol;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod snapshot;
 
 use std::io::Write;
