@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-type Stamp = Option<(SystemTime, u64)>;
+/// Modification time, length and inode: a Secret volume swaps files by renaming a symlinked
+/// folder, so any of them may be what changes.
+type Stamp = Option<(SystemTime, u64, u64)>;
 
 #[derive(Debug)]
 pub struct ReloadingCert {
@@ -24,7 +26,11 @@ pub struct ReloadingCert {
 
 fn stamp(p: &Path) -> Stamp {
     let m = std::fs::metadata(p).ok()?;
-    Some((m.modified().ok()?, m.len()))
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((m.modified().ok()?, m.len(), ino))
 }
 
 /// Reads a certificate chain and key pair from PEM files.
