@@ -253,7 +253,15 @@ async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
         Err(e) => return bad_request(e),
     };
     let policy = state.policy();
-    let mut out = crate::validate::validate(&policy, &req);
+    // The rules are CPU work: run them on the rayon pool (where the engine's own parallel
+    // iterators run inline) and keep the async workers free for TLS and I/O.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(crate::validate::validate(&policy, &req));
+    });
+    let Ok(mut out) = rx.await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "validation failed").into_response();
+    };
     for f in &out.findings {
         state
             .metrics

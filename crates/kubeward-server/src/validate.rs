@@ -31,10 +31,14 @@ pub struct Evaluated {
 
 /// Reads one object (the JSON text of `request.object`) into a one-object inventory.
 pub fn load_object(text: &str, namespace: Option<&str>) -> Result<Loaded, String> {
-    let opts = LoadOptions {
-        default_namespace: namespace.unwrap_or("default").to_string(),
+    static BASE: std::sync::OnceLock<LoadOptions> = std::sync::OnceLock::new();
+    let base = BASE.get_or_init(|| LoadOptions {
         kustomize: false,
         ..LoadOptions::default()
+    });
+    let opts = LoadOptions {
+        default_namespace: namespace.unwrap_or("default").to_string(),
+        ..base.clone()
     };
     let loaded = load_text("admission-request.json", text, &opts);
     if let Some(d) = loaded.diagnostics.iter().find(|d| d.level == Level::Error) {
