@@ -107,6 +107,16 @@ pub struct WebhookMetrics {
 impl WebhookMetrics {
     /// The counters in the Prometheus text exposition format.
     pub fn prometheus(&self) -> String {
+        self.families(false)
+    }
+
+    /// The counters as OpenMetrics families (no `# EOF`), for a server that serves
+    /// OpenMetrics (`kubeward serve --audit-webhook`).
+    pub fn openmetrics(&self) -> String {
+        self.families(true)
+    }
+
+    fn families(&self, openmetrics: bool) -> String {
         let mut o = String::new();
         for (name, help, v) in [
             (
@@ -161,9 +171,12 @@ impl WebhookMetrics {
                 &self.alerts_buffer_dropped,
             ),
         ] {
-            let n = format!("kubeward_audit_webhook_{name}_total");
+            // OpenMetrics names the family without the `_total` of its sample.
+            let family = format!("kubeward_audit_webhook_{name}");
+            let n = format!("{family}_total");
+            let described = if openmetrics { &family } else { &n };
             o.push_str(&format!(
-                "# HELP {n} {help}.\n# TYPE {n} counter\n{n} {}\n",
+                "# HELP {described} {help}.\n# TYPE {described} counter\n{n} {}\n",
                 v.load(Relaxed)
             ));
         }

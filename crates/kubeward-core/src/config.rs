@@ -185,6 +185,9 @@ struct RawConfig {
     /// Read by `kubeward audit` (kubeward-audit validates it with locations).
     #[allow(dead_code)]
     audit: Option<serde_json::Value>,
+    /// The admission server's block (`kubeward serve`), validated by kubeward-server.
+    #[allow(dead_code)]
+    admission: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

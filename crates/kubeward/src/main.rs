@@ -60,6 +60,9 @@ enum Command {
     Node(Deferred<cli::node::NodeArgs>),
     /// Audit logs: analyze files (`audit analyze`) or receive the API server's audit webhook.
     Audit(Deferred<cli::audit::AuditArgs>),
+    /// Run the admission server: validating and mutating (digest pinning) webhooks and the
+    /// ImagePolicyWebhook backend, over HTTPS (see docs/admission.md).
+    Serve(Deferred<cli::serve::ServeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Probe(a) => cli::probe::run(a.0),
         Command::Node(a) => cli::node::run(a.0),
         Command::Audit(a) => cli::audit::run(a.0),
+        Command::Serve(a) => cli::serve::run_serve(a.0),
     }
 }
 

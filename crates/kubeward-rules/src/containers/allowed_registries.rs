@@ -41,7 +41,7 @@ const DOCKER_HUB: &[&str] = &["docker.io", "index.docker.io", "registry-1.docker
 
 /// `registry/repository` as the runtime resolves it: Docker Hub spelled `docker.io`, official
 /// images under `library/`, the registry host lower-cased.
-pub(crate) fn normalized_name(r: &ImageRef<'_>) -> String {
+pub fn normalized_name(r: &ImageRef<'_>) -> String {
     let reg = r
         .registry
         .map(str::to_ascii_lowercase)
@@ -57,7 +57,7 @@ pub(crate) fn normalized_name(r: &ImageRef<'_>) -> String {
 /// A configured prefix in the same normal form, without a trailing `/`. `None` for an empty
 /// entry. `nginx` means the official image `docker.io/library/nginx`; an organisation on Docker
 /// Hub is written `docker.io/bitnami/` or `bitnami/`.
-pub(crate) fn normalized_prefix(p: &str) -> Option<String> {
+pub fn normalized_prefix(p: &str) -> Option<String> {
     let p = p.trim();
     let p = p
         .strip_prefix("https://")
@@ -97,7 +97,7 @@ pub(crate) fn normalized_prefix(p: &str) -> Option<String> {
 }
 
 /// Whether `name` is `prefix` or lies below it at a path-component boundary.
-pub(crate) fn prefix_matches(prefix: &str, name: &str) -> bool {
+pub fn prefix_matches(prefix: &str, name: &str) -> bool {
     name == prefix || (name.starts_with(prefix) && name.as_bytes().get(prefix.len()) == Some(&b'/'))
 }
 

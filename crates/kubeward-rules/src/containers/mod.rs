@@ -3,6 +3,8 @@
 //! service-account tokens).
 
 mod allowed_registries;
+/// KW-IMG-004's matching, shared with the ImagePolicyWebhook backend (kubeward-server).
+pub use allowed_registries::{normalized_name, normalized_prefix, prefix_matches};
 mod apparmor;
 mod automount_token;
 pub(crate) mod common;

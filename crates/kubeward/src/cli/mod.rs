@@ -11,6 +11,7 @@ pub mod probe;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod snapshot;
 
 use std::io::Write;
