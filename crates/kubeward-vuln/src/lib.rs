@@ -11,8 +11,12 @@ pub mod db;
 pub mod import;
 pub mod matching;
 pub mod osv;
+pub mod reports;
 pub mod version;
 
 pub use cvss::Level;
 pub use db::Database;
 pub use matching::{Match, Outcome, PackageQuery};
+pub mod rules;
+
+pub use rules::{Facts, attach, rules};
