@@ -14,6 +14,7 @@ pub fn registry() -> Registry {
     r.extend(engine_rules());
     r.extend(kubeward_rules::rules());
     r.extend(kubeward_analysis::rules());
+    r.extend(kubeward_vuln::rules());
     r
 }
 

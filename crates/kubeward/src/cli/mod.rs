@@ -8,6 +8,7 @@ pub mod rbac;
 pub mod rules;
 pub mod scan;
 pub mod snapshot;
+pub mod vuln;
 
 use std::io::Write;
 use std::process::ExitCode;
