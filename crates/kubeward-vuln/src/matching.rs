@@ -340,7 +340,7 @@ impl Database {
         }
         let mut seen = std::collections::HashSet::new();
         for name in names {
-            for e in self.lookup(base, name) {
+            for e in &self.lookup(base, name) {
                 if !ecosystem_applies(&e.ecosystem, &q.ecosystem) {
                     continue;
                 }
@@ -350,7 +350,7 @@ impl Database {
                 if !seen.insert(e.vuln) {
                     continue;
                 }
-                let v = &self.vulns[e.vuln as usize];
+                let v = self.vuln(e.vuln);
                 out.matches.push(Match {
                     id: v.id.clone(),
                     aliases: v.aliases.clone(),

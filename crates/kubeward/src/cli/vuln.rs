@@ -114,7 +114,7 @@ pub fn run(args: VulnArgs) -> ExitCode {
                 println!("{}", d.describe());
                 println!(
                     "{} affected-package entries; {} withdrawn records left out",
-                    d.entries.len(),
+                    d.entry_count(),
                     d.meta.withdrawn
                 );
                 ExitCode::SUCCESS
