@@ -54,12 +54,6 @@ impl PackageQuery {
             left.rsplit_once(':')
                 .ok_or_else(|| format!("`{spec}`: expected ECOSYSTEM:NAME@VERSION"))?
         };
-        // Go module paths hold `/` and `@` never; npm scoped names start with `@`.
-        let (eco, name) = if name.is_empty() && left.ends_with(':') {
-            return Err(format!("`{spec}`: empty package name"));
-        } else {
-            (eco, name)
-        };
         if eco.is_empty() || name.is_empty() || version.is_empty() {
             return Err(format!("`{spec}`: expected ECOSYSTEM:NAME@VERSION"));
         }

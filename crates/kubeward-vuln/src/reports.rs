@@ -113,6 +113,19 @@ pub struct ImageReport {
     pub findings: Vec<ImageFinding>,
 }
 
+impl ImageReport {
+    /// Matches of kubeward's own database for the packages of one image, as a report: `image`
+    /// is the reference the inventory was taken of (tag and/or digest), `origin` says which
+    /// database (for example [`crate::Database::describe`]), shown in every finding.
+    pub fn from_matches(image: &str, origin: String, matches: &[Match]) -> Option<ImageReport> {
+        Some(ImageReport {
+            image: ImageIdentity::from_refs([image])?,
+            origin,
+            findings: matches.iter().map(ImageFinding::from_match).collect(),
+        })
+    }
+}
+
 /// A VEX statement: the state of one vulnerability, for some packages (all when empty), in
 /// some image (every image when `None`).
 #[derive(Clone, Debug, PartialEq)]

@@ -374,3 +374,31 @@ fn image_identity_and_purls() {
     );
     assert_eq!(Level::from_label("Negligible"), Level::Negligible);
 }
+
+#[test]
+fn database_matches_become_image_reports() {
+    let m = kubeward_vuln::Match {
+        id: "KWT-1".into(),
+        aliases: vec!["CVE-2099-7000".into()],
+        summary: "s".into(),
+        ecosystem: "Debian:12".into(),
+        package: "libssl3".into(),
+        record_package: "openssl".into(),
+        installed: "3.0.11-1~deb12u1".into(),
+        fixed: Some("3.0.11-1~deb12u2".into()),
+        severity: Level::High,
+        score: Some(7.5),
+        severity_source: kubeward_vuln::db::SevSource::CvssV3,
+        url: String::new(),
+    };
+    let r =
+        reports::ImageReport::from_matches("nginx:1.25", "OSV database imported X".into(), &[m])
+            .unwrap();
+    assert_eq!(r.findings[0].source_package.as_deref(), Some("openssl"));
+    assert_eq!(r.findings[0].fixed.as_deref(), Some("3.0.11-1~deb12u2"));
+    assert!(
+        r.image
+            .runs(&kubeward_core::image::ImageRef::parse("docker.io/library/nginx:1.25").unwrap())
+    );
+    assert!(reports::ImageReport::from_matches("", String::new(), &[]).is_none());
+}
