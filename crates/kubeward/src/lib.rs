@@ -17,6 +17,7 @@ pub fn registry() -> Registry {
     r.extend(kubeward_etcd::rules());
     r.extend(kubeward_probe::rules());
     r.extend(kubeward_audit::rules());
+    r.extend(kubeward_vuln::rules());
     r
 }
 

@@ -63,6 +63,8 @@ enum Command {
     /// Run the admission server: validating and mutating (digest pinning) webhooks and the
     /// ImagePolicyWebhook backend, over HTTPS (see docs/admission.md).
     Serve(Deferred<cli::serve::ServeArgs>),
+    /// Known vulnerabilities: the offline OSV database (`db import`, `db update`) and `match`.
+    Vuln(Deferred<cli::vuln::VulnArgs>),
 }
 
 fn main() -> ExitCode {
@@ -79,6 +81,7 @@ fn main() -> ExitCode {
         Command::Node(a) => cli::node::run(a.0),
         Command::Audit(a) => cli::audit::run(a.0),
         Command::Serve(a) => cli::serve::run_serve(a.0),
+        Command::Vuln(a) => cli::vuln::run(a.0),
     }
 }
 

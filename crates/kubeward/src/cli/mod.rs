@@ -13,6 +13,7 @@ pub mod rules;
 pub mod scan;
 pub mod serve;
 pub mod snapshot;
+pub mod vuln;
 
 use std::io::Write;
 use std::process::ExitCode;

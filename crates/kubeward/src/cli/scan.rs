@@ -55,6 +55,10 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Vulnerability report of an image (Trivy `--format json`, Grype JSON) or CycloneDX VEX,
+    /// attached to the workloads that run the image (repeatable).
+    #[arg(long, value_name = "FILE")]
+    vuln_report: Vec<PathBuf>,
     #[command(flatten)]
     filters: FilterArgs,
 }
@@ -234,6 +238,10 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         None => None,
     };
 
+    let vuln = match super::vuln::scan_reports(&args.vuln_report) {
+        Ok(v) => v,
+        Err(e) => return usage_error(e),
+    };
     // One inventory per cluster context (--all-contexts), so analyses never mix clusters.
     let loads = args.input.load_each();
     if args.threads.is_none() && std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -246,7 +254,12 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     }
     let mut outcomes: Vec<_> = loads
         .into_iter()
-        .map(|l| scan_loaded(l, &reg, &config, baseline.as_ref()))
+        .map(|l| {
+            if let Some(v) = &vuln {
+                kubeward_vuln::attach(&l.inventory, v.clone());
+            }
+            scan_loaded(l, &reg, &config, baseline.as_ref())
+        })
         .collect();
     let mut outcome = outcomes.remove(0);
     if !outcomes.is_empty() {
