@@ -89,6 +89,11 @@ pub struct Options {
     pub limits: Limits,
 }
 
+/// `sha256:<hex>` of `bytes` (for tools and tests that build images).
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    digest::Digest::of(bytes)
+}
+
 /// Reads the image and lists its contents.
 pub fn inventory(source: &Source, opts: &Options) -> Result<Inventory, Error> {
     let mut image = source::open(source, opts)?;

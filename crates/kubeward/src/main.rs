@@ -47,6 +47,8 @@ enum Command {
     Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
     Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
+    /// Container images: list what is installed (`image inventory`).
+    Image(Deferred<cli::image::ImageArgs>),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cli::rbac::run(a.0),
         Command::Snapshot(a) => cli::snapshot::run(a.0),
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+        Command::Image(a) => cli::image::run(a.0),
     }
 }
 

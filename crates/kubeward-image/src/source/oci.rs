@@ -201,7 +201,10 @@ pub fn open_files<F: Files + 'static>(
     Ok(Opened {
         info: SourceInfo {
             kind: kind.into(),
-            reference: what,
+            reference: match tag {
+                Some(t) => format!("{what}:{t}"),
+                None => what,
+            },
             manifest_digest,
             config_digest: config_desc.digest.clone(),
             platform: config.platform(),

@@ -1,6 +1,7 @@
 //! Subcommands. Shared pieces: [`input::InputArgs`] (what every command reads) and
 //! [`usage_error`].
 
+pub mod image;
 pub mod input;
 pub mod kubeconfig;
 pub mod netpol;
