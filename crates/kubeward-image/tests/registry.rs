@@ -172,3 +172,134 @@ fn basic_auth_with_docker_config_credentials() {
     opts.registry.docker_config = Some(good);
     check_sample(&inventory(&src(&r), &opts).unwrap());
 }
+
+/// Signs registry tokens (ES256 JWTs with the issuer certificate in `x5c`), as a token
+/// service does for Docker's token authentication.
+struct Issuer {
+    key: ring::signature::EcdsaKeyPair,
+    cert_der: Vec<u8>,
+    cert_pem: String,
+}
+
+impl Issuer {
+    fn new() -> Issuer {
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let kp = rcgen::KeyPair::try_from(pkcs8.as_ref()).unwrap();
+        let mut params =
+            rcgen::CertificateParams::new(vec!["kubeward-token-issuer".to_string()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::KeyCertSign,
+        ];
+        let cert = params.self_signed(&kp).unwrap();
+        Issuer {
+            key,
+            cert_der: cert.der().to_vec(),
+            cert_pem: cert.pem(),
+        }
+    }
+
+    fn token(&self, repo: &str, actions: &[&str]) -> String {
+        use base64::Engine;
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let std = base64::engine::general_purpose::STANDARD;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let header =
+            serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [std.encode(&self.cert_der)]});
+        let claims = serde_json::json!({
+            "iss": "kubeward-test-issuer", "sub": "ci", "aud": "kubeward-registry",
+            "exp": now + 600, "nbf": now - 60, "iat": now - 60, "jti": format!("{now}-{repo}"),
+            "access": [{"type": "repository", "name": repo, "actions": actions}],
+        });
+        let msg = format!(
+            "{}.{}",
+            url.encode(header.to_string()),
+            url.encode(claims.to_string())
+        );
+        let sig = self
+            .key
+            .sign(&ring::rand::SystemRandom::new(), msg.as_bytes())
+            .unwrap();
+        format!("{msg}.{}", url.encode(sig.as_ref()))
+    }
+}
+
+#[test]
+fn bearer_token_flow() {
+    use std::io::{BufRead, BufReader, Write};
+    let issuer = std::sync::Arc::new(Issuer::new());
+    // The token service: answers GET /token?service=..&scope=.. with a pull token for the
+    // scope's repository, and records each request line.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let realm = format!("http://{}/token", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    {
+        let (issuer, seen) = (issuer.clone(), seen.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().take(20) {
+                let Ok(mut s) = conn else { continue };
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                seen.lock().unwrap().push(line.clone());
+                let scope = line
+                    .split(['?', '&', ' '])
+                    .find_map(|p| p.strip_prefix("scope="))
+                    .unwrap_or("");
+                let scope = scope.replace("%3A", ":").replace("%2F", "/");
+                let repo = scope.split(':').nth(1).unwrap_or("").to_string();
+                let body =
+                    serde_json::json!({"token": issuer.token(&repo, &["pull"]), "expires_in": 600})
+                        .to_string();
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+    }
+    let Some(reg) = start_registry_with(Some(Auth::Token {
+        realm: realm.clone(),
+        service: "kubeward-registry".into(),
+        issuer: "kubeward-test-issuer".into(),
+        cert_pem: issuer.cert_pem.clone(),
+    })) else {
+        return;
+    };
+    let mut push = Pusher::new(&reg.addr, None);
+    push.auth = Some(format!(
+        "Bearer {}",
+        issuer.token("tok/shop", &["pull", "push"])
+    ));
+    let img = sample_image(Compression::Gzip, Compression::Gzip);
+    push.image("tok/shop", "1", &img);
+    let inv = inventory(
+        &src(&format!("{}/tok/shop:1", reg.addr)),
+        &Options::default(),
+    )
+    .unwrap();
+    check_sample(&inv);
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty(), "the token service was not asked");
+    assert!(
+        seen[0].contains("service=kubeward-registry")
+            && seen[0].contains("scope=repository%3Atok%2Fshop%3Apull"),
+        "{}",
+        seen[0]
+    );
+}

@@ -566,6 +566,26 @@ pub const REGISTRY_BIN: &str = "/usr/bin/docker-registry";
 /// Starts the registry, or returns None (after printing why) when the binary is missing and
 /// KUBEWARD_REQUIRE_SERVICES is not set.
 pub fn start_registry(htpasswd: Option<(&str, &str)>) -> Option<Registry> {
+    start_registry_with(htpasswd.map(|(user, password)| {
+        let hash = bcrypt::hash(password, 5).unwrap();
+        Auth::Htpasswd(format!("{user}:{hash}\n"))
+    }))
+}
+
+/// How the test registry authenticates.
+pub enum Auth {
+    /// htpasswd file contents.
+    Htpasswd(String),
+    /// Token auth: realm URL, service, issuer, root certificate PEM.
+    Token {
+        realm: String,
+        service: String,
+        issuer: String,
+        cert_pem: String,
+    },
+}
+
+pub fn start_registry_with(auth: Option<Auth>) -> Option<Registry> {
     let bin =
         std::env::var("KUBEWARD_DOCKER_REGISTRY").unwrap_or_else(|_| REGISTRY_BIN.to_string());
     if !Path::new(&bin).exists() {
@@ -588,14 +608,29 @@ pub fn start_registry(htpasswd: Option<(&str, &str)>) -> Option<Registry> {
         "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
         dir.path().join("data").display()
     );
-    if let Some((user, password)) = htpasswd {
-        let hash = bcrypt::hash(password, 5).unwrap();
-        let hp = dir.path().join("htpasswd");
-        std::fs::write(&hp, format!("{user}:{hash}\n")).unwrap();
-        cfg.push_str(&format!(
-            "auth:\n  htpasswd:\n    realm: kubeward-test\n    path: {}\n",
-            hp.display()
-        ));
+    match auth {
+        Some(Auth::Htpasswd(contents)) => {
+            let hp = dir.path().join("htpasswd");
+            std::fs::write(&hp, contents).unwrap();
+            cfg.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: kubeward-test\n    path: {}\n",
+                hp.display()
+            ));
+        }
+        Some(Auth::Token {
+            realm,
+            service,
+            issuer,
+            cert_pem,
+        }) => {
+            let cp = dir.path().join("issuer.pem");
+            std::fs::write(&cp, cert_pem).unwrap();
+            cfg.push_str(&format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {}\n",
+                cp.display()
+            ));
+        }
+        None => {}
     }
     let cfg_path = dir.path().join("config.yml");
     std::fs::write(&cfg_path, cfg).unwrap();
