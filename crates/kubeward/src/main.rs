@@ -65,6 +65,8 @@ enum Command {
     Serve(Deferred<cli::serve::ServeArgs>),
     /// Known vulnerabilities: the offline OSV database (`db import`, `db update`) and `match`.
     Vuln(Deferred<cli::vuln::VulnArgs>),
+    /// Container images: list what is installed (`image inventory`).
+    Image(Deferred<cli::image::ImageArgs>),
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         Command::Audit(a) => cli::audit::run(a.0),
         Command::Serve(a) => cli::serve::run_serve(a.0),
         Command::Vuln(a) => cli::vuln::run(a.0),
+        Command::Image(a) => cli::image::run(a.0),
     }
 }
 

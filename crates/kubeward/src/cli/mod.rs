@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod etcd;
+pub mod image;
 pub mod input;
 pub mod kubeconfig;
 pub mod netpol;
