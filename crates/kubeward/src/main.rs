@@ -47,6 +47,11 @@ enum Command {
     Snapshot(Deferred<cli::snapshot::SnapshotArgs>),
     /// Check kubeconfig files (default: $KUBECONFIG or ~/.kube/config) for leaked or weak credentials.
     Kubeconfig(Deferred<cli::kubeconfig::KubeconfigArgs>),
+    /// Attack paths across the layers (entry point → workload → node, token, cloud →
+    /// target), the changes that break the most paths first (same inputs as `scan`).
+    ///
+    /// Exit codes: 0 no path, 1 at least one path, 2 usage or input error.
+    Paths(Deferred<cli::paths::PathsArgs>),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         Command::Rbac(a) => cli::rbac::run(a.0),
         Command::Snapshot(a) => cli::snapshot::run(a.0),
         Command::Kubeconfig(a) => cli::kubeconfig::run(a.0),
+        Command::Paths(a) => cli::paths::run(a.0),
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod input;
 pub mod kubeconfig;
 pub mod netpol;
+pub mod paths;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
