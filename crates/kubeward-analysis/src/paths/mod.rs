@@ -9,6 +9,7 @@
 
 pub mod entries;
 pub mod footholds;
+pub mod generate;
 pub mod graph;
 pub mod mincut;
 pub mod ranking;
