@@ -160,6 +160,9 @@ pub fn render(report: &Report, rules: &[&'static RuleMeta]) -> String {
             if let Some(i) = index.get(f.rule_id) {
                 r["ruleIndex"] = json!(i);
             }
+            if let Some(n) = f.paths {
+                r["properties"]["attack-paths"] = json!(n);
+            }
             let mut location = json!({});
             if let Some(phys) = f.location.as_ref().and_then(artifact) {
                 location["physicalLocation"] = phys;

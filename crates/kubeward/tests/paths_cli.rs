@@ -81,3 +81,96 @@ fn hardened_example_has_none() {
 fn bad_input_is_exit_2() {
     kw().args(["paths", "does/not/exist"]).assert().code(2);
 }
+
+#[test]
+fn scan_sort_risk_counts_paths_and_orders_by_them() {
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let out = kw()
+            .args([
+                "scan",
+                "examples/insecure-app",
+                "-f",
+                "json",
+                "--fail-on",
+                "none",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let plain = json(&[]);
+    assert!(
+        plain["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f.get("paths").is_none())
+    );
+    let risk = json(&["--sort", "risk"]);
+    let counts: Vec<u64> = risk["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["paths"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.len(), plain["findings"].as_array().unwrap().len());
+    assert!(counts[0] > 0);
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    // The privileged container of the exposed API is on paths.
+    assert!(risk["findings"].as_array().unwrap().iter().any(|f| {
+        f["rule_id"] == "KW-PSS-003"
+            && f["resource"]["name"] == "orders-api"
+            && f["paths"].as_u64().unwrap() > 0
+    }));
+    // `--sort file` is the default order, byte for byte.
+    let a = kw()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "-f",
+            "sarif",
+            "--fail-on",
+            "none",
+        ])
+        .output()
+        .unwrap();
+    let b = kw()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "-f",
+            "sarif",
+            "--fail-on",
+            "none",
+            "--sort",
+            "file",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(a.stdout, b.stdout);
+    let sarif = kw()
+        .args([
+            "scan",
+            "examples/insecure-app",
+            "-f",
+            "sarif",
+            "--fail-on",
+            "none",
+            "--sort",
+            "risk",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    assert!(
+        v["runs"][0]["results"][0]["properties"]["attack-paths"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    kw().args(["scan", "examples/insecure-app", "--sort", "risk"])
+        .assert()
+        .stdout(predicate::str::contains("━━ on attack paths"))
+        .stdout(predicate::str::contains("on 8 attack paths"));
+}

@@ -117,3 +117,41 @@ impl Paths {
         best
     }
 }
+
+/// Sets every finding's `paths` count from the attack paths of `inv` and sorts the findings
+/// by it, most paths first (stable: ties keep the report's file, line, rule order). A finding
+/// counts the paths of its own rule on its object or on one of its related objects (RBAC
+/// findings sit on the role and name the binding and the workload as related).
+pub fn annotate(report: &mut kubeward_core::report::Report, inv: &Inventory) {
+    let p = analyze(inv);
+    let by_id = p.counts();
+    // Report findings name resources, not object ids.
+    let mut counts: HashMap<(&str, String, Option<String>, String), usize> = HashMap::new();
+    for ((rule, id), n) in by_id {
+        let o = inv.object(id);
+        let k = (
+            rule,
+            o.kind.to_string(),
+            o.namespace().map(str::to_string),
+            o.name.to_string(),
+        );
+        let e = counts.entry(k).or_default();
+        *e = (*e).max(n);
+    }
+    let get = |rule: &str, r: &kubeward_core::report::ResourceOut| {
+        counts
+            .get(&(rule, r.kind.clone(), r.namespace.clone(), r.name.clone()))
+            .copied()
+            .unwrap_or(0)
+    };
+    for f in &mut report.findings {
+        let mut n = f.resource.as_ref().map_or(0, |r| get(f.rule_id, r));
+        for r in &f.related {
+            n = n.max(get(f.rule_id, &r.resource));
+        }
+        f.paths = Some(n);
+    }
+    report
+        .findings
+        .sort_by_key(|f| std::cmp::Reverse(f.paths.unwrap_or(0)));
+}

@@ -51,6 +51,20 @@ pub struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Order of the findings. `risk`: compute attack paths (`kubeward paths`), give every
+    /// finding a `paths` count (JSON `paths`, SARIF property `attack-paths`, text "on N attack
+    /// paths") and list those on the most paths first. Without it the order is file, line,
+    /// rule and no count is written.
+    #[arg(long, value_enum)]
+    sort: Option<SortBy>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortBy {
+    /// File, line, rule (the default order).
+    File,
+    /// Findings on the most attack paths first.
+    Risk,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -158,11 +172,24 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         .into_iter()
         .map(|l| scan_loaded(l, &reg, &config, baseline.as_ref()))
         .collect();
+    if args.sort == Some(SortBy::Risk) {
+        let t = std::time::Instant::now();
+        for o in &mut outcomes {
+            kubeward_analysis::paths::annotate(&mut o.report, &o.loaded.inventory);
+        }
+        kubeward_core::timing("paths", t);
+    }
     let mut outcome = outcomes.remove(0);
     if !outcomes.is_empty() {
         let mut reports = vec![outcome.report];
         reports.extend(outcomes.into_iter().map(|o| o.report));
         outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
+        if args.sort == Some(SortBy::Risk) {
+            outcome
+                .report
+                .findings
+                .sort_by_key(|f| std::cmp::Reverse(f.paths.unwrap_or(0)));
+        }
     }
     let report = &outcome.report;
     // The rule list only SARIF and JUnit print.
