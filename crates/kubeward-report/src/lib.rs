@@ -2,6 +2,7 @@
 //! JUnit for CI test tabs. Each takes the resolved [`Report`](kubeward_core::report::Report);
 //! none of them decides anything about findings.
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -14,6 +15,8 @@ pub enum Format {
     Json,
     Sarif,
     Junit,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -24,8 +27,9 @@ impl std::str::FromStr for Format {
             "json" => Ok(Format::Json),
             "sarif" => Ok(Format::Sarif),
             "junit" => Ok(Format::Junit),
+            "html" => Ok(Format::Html),
             _ => Err(format!(
-                "unknown format `{s}` (expected text, json, sarif or junit)"
+                "unknown format `{s}` (expected text, json, sarif, junit or html)"
             )),
         }
     }

@@ -73,6 +73,8 @@ enum OutFormat {
     Json,
     Sarif,
     Junit,
+    /// One self-contained HTML page (summary, attack paths, filters; works offline).
+    Html,
 }
 
 #[derive(Clone, Copy)]
@@ -96,6 +98,7 @@ impl From<OutFormat> for Format {
             OutFormat::Json => Format::Json,
             OutFormat::Sarif => Format::Sarif,
             OutFormat::Junit => Format::Junit,
+            OutFormat::Html => Format::Html,
         }
     }
 }
@@ -207,6 +210,11 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             Format::Json => kubeward_report::json::render(report),
             Format::Sarif => kubeward_report::sarif::render(report, rules()),
             Format::Junit => kubeward_report::junit::render(report, rules()),
+            Format::Html => kubeward_report::html::render(
+                report,
+                &outcome.loaded.inventory,
+                &html_options(&outcome.loaded.inventory),
+            ),
         }
     };
     for (fmt, file) in &outputs {
@@ -261,6 +269,47 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     // scan's trees one by one would only add to its run time.
     std::mem::forget(outcome);
     code
+}
+
+/// The top attack paths drawn for the HTML page.
+fn html_options(inv: &kubeward_core::Inventory) -> kubeward_report::html::HtmlOptions {
+    let p = kubeward_analysis::paths::analyze(inv);
+    let m = kubeward_analysis::paths::render::model(&p, inv, 5);
+    let drawn = m
+        .paths
+        .iter()
+        .map(|path| {
+            let mut vertices = vec![path.entry.clone()];
+            vertices.extend(path.hops.iter().map(|h| h.to.clone()));
+            let hops = path
+                .hops
+                .iter()
+                .map(|h| {
+                    let mut rules: Vec<&str> = h
+                        .steps
+                        .iter()
+                        .filter_map(|id| m.steps.iter().find(|s| &s.id == id))
+                        .flat_map(|s| s.findings.iter().map(|f| f.rule_id))
+                        .collect();
+                    rules.sort_unstable();
+                    rules.dedup();
+                    rules.join(", ")
+                })
+                .collect();
+            kubeward_report::html::DrawnPath {
+                title: format!(
+                    "#{} score {}: {} → {}",
+                    path.rank, path.score, path.entry, path.target
+                ),
+                vertices,
+                hops,
+            }
+        })
+        .collect();
+    kubeward_report::html::HtmlOptions {
+        paths: Some(drawn),
+        total_paths: m.total_paths,
+    }
 }
 
 fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs, stdout_format: Format) -> ExitCode {
