@@ -2,6 +2,7 @@
 //! JUnit for CI test tabs. Each takes the resolved [`Report`](kubeward_core::report::Report);
 //! none of them decides anything about findings.
 
+pub mod compliance;
 pub mod html;
 pub mod json;
 pub mod junit;

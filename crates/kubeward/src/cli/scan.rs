@@ -57,6 +57,22 @@ pub struct ScanArgs {
     /// rule and no count is written.
     #[arg(long, value_enum)]
     sort: Option<SortBy>,
+    /// Print a compliance view instead of the findings: every control of the framework as
+    /// failed, passed or not checked (and why), from the rules' references. Text or JSON.
+    #[arg(long, value_enum)]
+    framework: Option<FrameworkArg>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FrameworkArg {
+    /// CIS Kubernetes Benchmark.
+    Cis,
+    /// NSA/CISA Kubernetes Hardening Guide.
+    Nsa,
+    /// Pod Security Standards.
+    Pss,
+    /// MITRE ATT&CK for Containers.
+    Mitre,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -244,7 +260,28 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     }
     let stdout_format: Format = args.format.into();
     let t = std::time::Instant::now();
-    if stdout_format == Format::Json {
+    if let Some(fw) = args.framework {
+        use kubeward_report::compliance::{self, Framework};
+        let fw = match fw {
+            FrameworkArg::Cis => Framework::Cis,
+            FrameworkArg::Nsa => Framework::Nsa,
+            FrameworkArg::Pss => Framework::Pss,
+            FrameworkArg::Mitre => Framework::Mitre,
+        };
+        let view = compliance::evaluate(fw, report, rules(), evidence(&outcome.loaded.inventory));
+        let body = match stdout_format {
+            Format::Text => compliance::text(&view),
+            Format::Json => compliance::json(&view),
+            _ => {
+                return usage_error(
+                    "--framework prints text or json (use --output for other formats)",
+                );
+            }
+        };
+        let mut out = std::io::stdout();
+        let _ = out.write_all(body.as_bytes());
+        let _ = out.flush();
+    } else if stdout_format == Format::Json {
         // The findings come in blocks of 12 KiB or more, which a buffer this size passes
         // straight through (a 64 KiB one copied them); it gathers the small writes around.
         let mut out = std::io::BufWriter::with_capacity(8 * 1024, std::io::stdout().lock());
@@ -269,6 +306,31 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     // scan's trees one by one would only add to its run time.
     std::mem::forget(outcome);
     code
+}
+
+/// What the input lets the compliance view see.
+fn evidence(inv: &kubeward_core::Inventory) -> kubeward_report::compliance::Evidence {
+    let components = [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+    ];
+    let cluster = inv.clusters().next().is_some();
+    kubeward_report::compliance::Evidence {
+        objects: !inv.is_empty(),
+        workloads: inv
+            .objects()
+            .iter()
+            .any(|o| kubeward_core::PodSpec::of(o).is_some()),
+        control_plane: cluster
+            || inv.of_kind("Pod").any(|p| {
+                p.label("component")
+                    .is_some_and(|c| components.contains(&c))
+                    || components.iter().any(|c| p.name.starts_with(c))
+            }),
+        cluster,
+    }
 }
 
 /// The top attack paths drawn for the HTML page.
