@@ -6,6 +6,7 @@ pub mod compliance;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod policyreport;
 pub mod sarif;
 pub mod text;
 
@@ -18,6 +19,8 @@ pub enum Format {
     Junit,
     /// One self-contained HTML page.
     Html,
+    /// wg-policy PolicyReports (one per namespace) and a ClusterPolicyReport, as a List.
+    PolicyReport,
 }
 
 impl std::str::FromStr for Format {
@@ -29,8 +32,9 @@ impl std::str::FromStr for Format {
             "sarif" => Ok(Format::Sarif),
             "junit" => Ok(Format::Junit),
             "html" => Ok(Format::Html),
+            "policyreport" => Ok(Format::PolicyReport),
             _ => Err(format!(
-                "unknown format `{s}` (expected text, json, sarif, junit or html)"
+                "unknown format `{s}` (expected text, json, sarif, junit, html or policyreport)"
             )),
         }
     }

@@ -91,6 +91,8 @@ enum OutFormat {
     Junit,
     /// One self-contained HTML page (summary, attack paths, filters; works offline).
     Html,
+    /// wg-policy PolicyReport per namespace + ClusterPolicyReport (a JSON v1 List).
+    Policyreport,
 }
 
 #[derive(Clone, Copy)]
@@ -115,6 +117,7 @@ impl From<OutFormat> for Format {
             OutFormat::Sarif => Format::Sarif,
             OutFormat::Junit => Format::Junit,
             OutFormat::Html => Format::Html,
+            OutFormat::Policyreport => Format::PolicyReport,
         }
     }
 }
@@ -226,6 +229,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             Format::Json => kubeward_report::json::render(report),
             Format::Sarif => kubeward_report::sarif::render(report, rules()),
             Format::Junit => kubeward_report::junit::render(report, rules()),
+            Format::PolicyReport => kubeward_report::policyreport::render(report),
             Format::Html => kubeward_report::html::render(
                 report,
                 &outcome.loaded.inventory,
