@@ -78,3 +78,62 @@ fn one_report_per_namespace_and_one_for_the_cluster() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_reports_writes_them_to_the_cluster() {
+    use kubeward_cluster::fake::{FakeApiServer, FakeAuth, FakeCluster};
+    let pod = serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"containers": [{"name": "a", "image": "nginx", "securityContext": {"privileged": true}}]},
+    });
+    let server = FakeApiServer::start(FakeCluster::new(vec![pod])).await;
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(&kc, server.kubeconfig(FakeAuth::Token)).unwrap();
+    let out = Command::cargo_bin("kubeward")
+        .unwrap()
+        .args(["scan", "--kubeconfig"])
+        .arg(&kc)
+        .args([
+            "--apply-reports",
+            "--fail-on",
+            "none",
+            "--timeout",
+            "30s",
+            "-f",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("applied "), "{stderr}");
+    let applied = server.applied();
+    let (path, report) = applied
+        .iter()
+        .find(|(p, _)| p.ends_with("/namespaces/shop/policyreports/kubeward"))
+        .expect("shop report applied");
+    assert!(path.starts_with("/apis/wgpolicyk8s.io/v1alpha2/"));
+    assert!(
+        report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["policy"] == "KW-PSS-003" && r["result"] == "fail")
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .all(|r| r.query.contains("fieldManager=kubeward") && r.status == 200)
+    );
+    // Without a cluster there is nothing to write to.
+    Command::cargo_bin("kubeward")
+        .unwrap()
+        .current_dir(root())
+        .args(["scan", "examples/insecure-app", "--apply-reports"])
+        .assert()
+        .code(2);
+}

@@ -61,6 +61,11 @@ pub struct ScanArgs {
     /// failed, passed or not checked (and why), from the rules' references. Text or JSON.
     #[arg(long, value_enum)]
     framework: Option<FrameworkArg>,
+    /// Write the results to the cluster as wg-policy PolicyReports (one per namespace) and a
+    /// ClusterPolicyReport, by server-side apply with field manager `kubeward` (needs
+    /// --cluster, one context; RBAC in deploy/).
+    #[arg(long)]
+    apply_reports: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -169,6 +174,11 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
         config.settings.pod_security = ps.clone();
     }
+    if args.apply_reports && (!args.input.cluster.wanted() || args.input.cluster.all_contexts) {
+        return usage_error(
+            "--apply-reports writes to one cluster: use it with --cluster (and not --all-contexts)",
+        );
+    }
     let baseline = match &args.baseline {
         Some(p) => match std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
@@ -254,6 +264,22 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         };
         if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", file.display()));
+        }
+    }
+    if args.apply_reports {
+        let objects = kubeward_report::policyreport::objects(report);
+        let opts = args.input.cluster.options(None);
+        match kubeward_cluster::apply::apply(&opts, &objects) {
+            Ok(done) => {
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "applied {} report{} (field manager kubeward): {}",
+                    done.len(),
+                    if done.len() == 1 { "" } else { "s" },
+                    done.join(", ")
+                );
+            }
+            Err(e) => return usage_error(format!("--apply-reports: {e}")),
         }
     }
     if let Some(p) = &args.write_baseline {
