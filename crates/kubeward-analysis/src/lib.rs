@@ -8,6 +8,7 @@ pub mod rbac;
 use kubeward_core::Rule;
 
 pub mod netpol;
+pub mod paths;
 
 /// `A, B, C and 4 more`: the first `shown` items, for messages that would otherwise grow with
 /// the inventory.

@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
 };
@@ -281,6 +281,8 @@ struct Inner {
     fault_hits: Mutex<Vec<usize>>,
     lists: std::sync::atomic::AtomicUsize,
     dead: std::sync::atomic::AtomicBool,
+    /// Objects written by server-side apply, by path.
+    applied: Mutex<BTreeMap<String, Value>>,
 }
 
 /// A running fake API server; stops when dropped.
@@ -448,6 +450,7 @@ impl FakeApiServer {
             log: Mutex::new(Vec::new()),
             lists: Default::default(),
             dead: Default::default(),
+            applied: Mutex::new(BTreeMap::new()),
         });
         let router = Router::new()
             .route("/version", get(version))
@@ -463,6 +466,11 @@ impl FakeApiServer {
                 get(list_group_ns),
             )
             .route("/api/v1/nodes/{name}/proxy/configz", get(configz))
+            .route("/apis/{group}/{version}/{res}/{name}", patch(apply_cluster))
+            .route(
+                "/apis/{group}/{version}/namespaces/{ns}/{res}/{name}",
+                patch(apply_ns),
+            )
             .fallback(|| async {
                 status(
                     StatusCode::NOT_FOUND,
@@ -562,6 +570,18 @@ impl FakeApiServer {
     }
 
     /// Every request received so far.
+    /// Objects written by server-side apply (PATCH with `application/apply-patch+yaml`),
+    /// by request path, in path order.
+    pub fn applied(&self) -> Vec<(String, Value)> {
+        self.inner
+            .applied
+            .lock()
+            .expect("applied")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.inner.log.lock().expect("log").clone()
     }
@@ -1096,4 +1116,120 @@ async fn list(
     };
     axum::Json(json!({"kind": kind, "apiVersion": api_version, "metadata": meta, "items": page}))
         .into_response()
+}
+
+/// Kinds the fake accepts server-side apply for: (group, plural, namespaced).
+const APPLY_KINDS: &[(&str, &str, bool)] = &[
+    ("wgpolicyk8s.io", "policyreports", true),
+    ("wgpolicyk8s.io", "clusterpolicyreports", false),
+];
+
+async fn apply_cluster(
+    State(st): State<Arc<Inner>>,
+    Path((group, version, res, name)): Path<(String, String, String, String)>,
+    q: Query<HashMap<String, String>>,
+    h: HeaderMap,
+    e: Ext,
+    body: axum::body::Bytes,
+) -> Response {
+    apply(st, group, version, None, res, name, q.0, h, e, body)
+}
+
+async fn apply_ns(
+    State(st): State<Arc<Inner>>,
+    Path((group, version, ns, res, name)): Path<(String, String, String, String, String)>,
+    q: Query<HashMap<String, String>>,
+    h: HeaderMap,
+    e: Ext,
+    body: axum::body::Bytes,
+) -> Response {
+    apply(st, group, version, Some(ns), res, name, q.0, h, e, body)
+}
+
+/// Server-side apply as the API server checks it: the apply content type, a field manager,
+/// a body naming the object of the URL; only for [`APPLY_KINDS`].
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    st: Arc<Inner>,
+    group: String,
+    version: String,
+    ns: Option<String>,
+    res: String,
+    name: String,
+    q: HashMap<String, String>,
+    h: HeaderMap,
+    e: Ext,
+    body: axum::body::Bytes,
+) -> Response {
+    let path = match &ns {
+        Some(n) => format!("/apis/{group}/{version}/namespaces/{n}/{res}/{name}"),
+        None => format!("/apis/{group}/{version}/{res}/{name}"),
+    };
+    let mut query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    query.sort();
+    let idx = match admit(&st, &h, ext(&e), &path, &query.join("&")) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    if let Some(r) = st.log.lock().expect("log").get_mut(idx) {
+        r.method = "PATCH".into();
+    }
+    let fail = |code: StatusCode, reason: &str, msg: String| {
+        set_status(&st, idx, code.as_u16());
+        status(code, reason, msg)
+    };
+    if !APPLY_KINDS
+        .iter()
+        .any(|(g, p, namespaced)| *g == group && *p == res && *namespaced == ns.is_some())
+        || version != "v1alpha2"
+    {
+        return fail(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+        );
+    }
+    let ct = h
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if ct != "application/apply-patch+yaml" {
+        return fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/apply-patch+yaml (got {ct})"
+            ),
+        );
+    }
+    if q.get("fieldManager").is_none_or(|m| m.is_empty()) {
+        return fail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(),
+        );
+    }
+    // JSON is YAML: clients send JSON.
+    let Ok(obj) = serde_json::from_slice::<Value>(&body) else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "error decoding the apply patch".into(),
+        );
+    };
+    let body_ns = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+    if obj.pointer("/metadata/name").and_then(Value::as_str) != Some(name.as_str())
+        || (ns.is_some() && body_ns.is_some() && body_ns != ns.as_deref())
+    {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the name or namespace of the object does not match the URL".into(),
+        );
+    }
+    st.applied
+        .lock()
+        .expect("applied")
+        .insert(path, obj.clone());
+    (StatusCode::OK, axum::Json(obj)).into_response()
 }

@@ -11,6 +11,7 @@
 //! - [`kubeconfig`]: kubeconfig files located the way kubectl does, and their file facts.
 //! - `fake` (feature `fake-server`): an in-process HTTPS API server for tests.
 
+pub mod apply;
 pub mod collect;
 pub mod configz;
 pub mod discovery;

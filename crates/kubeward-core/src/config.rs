@@ -61,9 +61,9 @@ pub struct Settings {
     /// KW-RBAC-036: a namespace whose RoleBindings name more distinct subjects than this is
     /// reported.
     pub rbac_max_subjects_per_namespace: usize,
-    /// Key of the fingerprints shown with redacted credentials (`fp 3a9c1e07`). Unset: a
-    /// random key for each scan, so fingerprints tell values apart within one report only; set
-    /// it (or `KUBEWARD_FINGERPRINT_KEY`) to compare reports. Keep it as secret as the values.
+    /// Key of the fingerprints shown with redacted credentials (`fp 3a9c1e07`), which tell
+    /// values apart within and across reports. Unset (and `KUBEWARD_FINGERPRINT_KEY` unset): no
+    /// fingerprint is shown. Keep it as secret as the values.
     pub fingerprint_key: Option<String>,
 }
 

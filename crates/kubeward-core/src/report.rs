@@ -80,6 +80,10 @@ pub struct ReportFinding {
     pub suppressed: Option<Suppression>,
     /// Stable identity used by baselines and SARIF partial fingerprints.
     pub fingerprint: String,
+    /// How many attack paths the finding is a step of; only set when paths were computed
+    /// (`scan --sort risk`), and only then written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths: Option<usize>,
     /// The source line at `location` may hold a secret value (the rule said so, or the object
     /// is a Secret): renderers show the location but never the line.
     #[serde(skip)]
@@ -345,6 +349,7 @@ pub fn build(
                 related,
                 suppressed: f.suppressed,
                 fingerprint,
+                paths: None,
                 redact_source: f.redact_source
                     || f.object
                         .is_some_and(|id| inventory.object(id).is("", "Secret")),

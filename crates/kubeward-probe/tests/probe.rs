@@ -155,16 +155,22 @@ async fn nodeport_range_and_only_named_targets() {
     assert_eq!(plan.len(), 20);
     assert!(plan.iter().all(|(t, _, _)| t == "127.0.0.1"));
     let answers = probe(&opts).await;
+    let mut want = vec![base];
+    if l2.is_some() {
+        want.push(base + 5);
+    }
+    // Tests running beside this one may listen on a port of the window too: ours must be
+    // found open, and only ours are kept for the findings below.
     let open: Vec<u16> = answers
         .iter()
         .filter(|a| a.is_open())
         .map(|a| a.port)
         .collect();
-    let mut want = vec![base];
-    if l2.is_some() {
-        want.push(base + 5);
-    }
-    assert_eq!(open, want);
+    assert!(want.iter().all(|p| open.contains(p)), "{open:?} {want:?}");
+    let answers: Vec<_> = answers
+        .into_iter()
+        .filter(|a| !a.is_open() || want.contains(&a.port))
+        .collect();
     // NodePorts on a control-plane node are unexpected; on a worker they are the table.
     assert_eq!(
         ids(&findings(

@@ -193,6 +193,9 @@ fn write_finding(
     }
     buf.extend_from_slice(b",\"fingerprint\":");
     write_str(buf, &f.fingerprint);
+    if let Some(n) = f.paths {
+        buf.extend_from_slice(format!(",\"paths\":{n}").as_bytes());
+    }
     buf.push(b'}');
     Ok(())
 }

@@ -2,8 +2,11 @@
 //! JUnit for CI test tabs. Each takes the resolved [`Report`](kubeward_core::report::Report);
 //! none of them decides anything about findings.
 
+pub mod compliance;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod policyreport;
 pub mod sarif;
 pub mod summary;
 pub mod text;
@@ -17,6 +20,10 @@ pub enum Format {
     Junit,
     /// Only the summary tables (per rule and per namespace, with scores).
     Summary,
+    /// One self-contained HTML page.
+    Html,
+    /// wg-policy PolicyReports (one per namespace) and a ClusterPolicyReport, as a List.
+    PolicyReport,
 }
 
 impl std::str::FromStr for Format {
@@ -28,8 +35,11 @@ impl std::str::FromStr for Format {
             "sarif" => Ok(Format::Sarif),
             "junit" => Ok(Format::Junit),
             "summary" => Ok(Format::Summary),
+            "html" => Ok(Format::Html),
+            "policyreport" => Ok(Format::PolicyReport),
             _ => Err(format!(
-                "unknown format `{s}` (expected text, json, sarif, junit or summary)"
+                "unknown format `{s}` (expected text, json, sarif, junit, summary, html or \
+                 policyreport)"
             )),
         }
     }

@@ -244,6 +244,9 @@ fn result(f: &ReportFinding, index: &HashMap<&str, usize>) -> Value {
             "security-severity": f.severity.security_score(),
         }
     });
+    if let Some(n) = f.paths {
+        r["properties"]["attack-paths"] = json!(n);
+    }
     if let Some(i) = index.get(f.rule_id) {
         r["ruleIndex"] = json!(i);
     }

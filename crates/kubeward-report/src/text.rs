@@ -50,8 +50,26 @@ pub fn render(report: &Report, inventory: &Inventory, opts: TextOptions) -> Stri
         .filter(|f| f.suppressed.is_none())
         .collect();
 
+    // With attack paths computed (`scan --sort risk`), the findings on paths come first, in
+    // report order (most paths first).
+    let on_paths: Vec<&&ReportFinding> = shown
+        .iter()
+        .filter(|f| f.paths.is_some_and(|n| n > 0))
+        .collect();
+    if !on_paths.is_empty() {
+        let _ = writeln!(
+            o,
+            "{BOLD}{BLUE}━━ on attack paths {RESET}{DIM}(fixing one breaks every path it is on; `kubeward paths` shows them){RESET}\n"
+        );
+        for f in &on_paths {
+            finding(&mut o, f, &mut texts);
+        }
+    }
     for layer in Layer::ALL {
-        let in_layer: Vec<&&ReportFinding> = shown.iter().filter(|f| f.layer == layer).collect();
+        let in_layer: Vec<&&ReportFinding> = shown
+            .iter()
+            .filter(|f| f.layer == layer && f.paths.is_none_or(|n| n == 0))
+            .collect();
         if in_layer.is_empty() {
             continue;
         }
@@ -172,6 +190,13 @@ fn finding(o: &mut String, f: &ReportFinding, texts: &mut TextCache<'_>) {
     };
     let _ = writeln!(o, "  {label} {BOLD}{}{RESET}  {}", f.rule_id, f.title);
     let _ = writeln!(o, "  {}: {}", resource_name(f), f.message);
+    if let Some(n) = f.paths.filter(|n| *n > 0) {
+        let _ = writeln!(
+            o,
+            "   {BOLD}on {n} attack path{}{RESET}",
+            if n == 1 { "" } else { "s" }
+        );
+    }
     let w = where_(f);
     if !w.is_empty() {
         let _ = writeln!(o, "   {BLUE}-->{RESET} {w}");

@@ -67,6 +67,11 @@ enum Command {
     Vuln(Deferred<cli::vuln::VulnArgs>),
     /// Container images: list what is installed (`image inventory`).
     Image(Deferred<cli::image::ImageArgs>),
+    /// Attack paths across the layers (entry point → workload → node, token, cloud →
+    /// target), the changes that break the most paths first (same inputs as `scan`).
+    ///
+    /// Exit codes: 0 no path, 1 at least one path, 2 usage or input error.
+    Paths(Deferred<cli::paths::PathsArgs>),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cli::serve::run_serve(a.0),
         Command::Vuln(a) => cli::vuln::run(a.0),
         Command::Image(a) => cli::image::run(a.0),
+        Command::Paths(a) => cli::paths::run(a.0),
     }
 }
 

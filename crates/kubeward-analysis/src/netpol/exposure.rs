@@ -384,3 +384,63 @@ mod tests {
         assert!(web.egress.entire_cluster);
     }
 }
+
+/// A policy rule that lets traffic in from far away (for attack paths).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opener {
+    pub policy: kubeward_core::ObjectId,
+    pub pointer: String,
+    /// Admits addresses outside the cluster (an `ipBlock`, or every peer).
+    pub outside: bool,
+    /// Admits every pod of every namespace.
+    pub entire_cluster: bool,
+}
+
+/// Who may open connections to a class, for attack paths: `None` when no NetworkPolicy
+/// isolates it for ingress (everyone may), else the allow rules (NetworkPolicy and admin
+/// tier) that admit the outside or every pod.
+pub fn ingress_openers(m: &Model, class: u32) -> Option<Vec<Opener>> {
+    let cr = &m.per_class[class as usize];
+    // Admin-tier denies are not modelled here: an unisolated class is open.
+    if !m.isolated(Dir::Ingress, class) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let tiers: [&[u32]; 2] = [&cr.admin_in, &cr.np_in_rules];
+    for rules in tiers {
+        for &r in rules {
+            let rule = &m.rules[r as usize];
+            if rule.action != Action::Allow {
+                continue;
+            }
+            let p = &m.policies[rule.policy as usize];
+            let (mut outside, mut cluster) = (false, false);
+            match &rule.peers {
+                None => (outside, cluster) = (true, true),
+                Some(peers) => {
+                    for peer in peers {
+                        match &peer.kind {
+                            PeerKind::Pods(scope)
+                                if matches!(&scope.ns, NsScope::Select(s) if s.is_empty())
+                                    && scope.all_pods() =>
+                            {
+                                cluster = true;
+                            }
+                            PeerKind::Block { .. } => outside = true,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            if outside || cluster {
+                out.push(Opener {
+                    policy: p.object,
+                    pointer: rule.pointer.clone(),
+                    outside,
+                    entire_cluster: cluster,
+                });
+            }
+        }
+    }
+    Some(out)
+}

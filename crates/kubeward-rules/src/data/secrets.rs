@@ -65,8 +65,9 @@ pub(crate) struct Detection {
     /// Length of the detected credential (the whole value for name-based detections); shown
     /// only as a range ([`length_bucket`]).
     pub len: usize,
-    /// Keyed fingerprint of the detected credential ([`fingerprint`]), to tell values apart.
-    pub fp: u32,
+    /// Keyed fingerprint of the detected credential ([`fingerprint`]), to tell values apart;
+    /// none without a configured key.
+    pub fp: Option<u32>,
 }
 
 impl Detection {
@@ -85,13 +86,14 @@ impl Detection {
         }
     }
 
-    /// `[redacted: ghp_…, 32-63 chars, fp 3a9c1e07]`: never the value itself, nor its exact
-    /// length.
+    /// `[redacted: ghp_…, 32-63 chars]`, with `, fp 3a9c1e07` when a fingerprint key is set:
+    /// never the value itself, nor its exact length.
     pub fn redacted(&self) -> String {
         let len = length_bucket(self.len);
+        let fp = self.fp.map(|f| format!(", fp {f:08x}")).unwrap_or_default();
         match self.public_prefix {
-            Some(p) => format!("[redacted: {p}…, {len}, fp {:08x}]", self.fp),
-            None => format!("[redacted: {len}, fp {:08x}]", self.fp),
+            Some(p) => format!("[redacted: {p}…, {len}{fp}]"),
+            None => format!("[redacted: {len}{fp}]"),
         }
     }
 }
@@ -110,32 +112,27 @@ pub(crate) fn length_bucket(len: usize) -> &'static str {
     }
 }
 
-/// The key of [`fingerprint`]: random for each scan unless `settings.fingerprint_key` (or
-/// `KUBEWARD_FINGERPRINT_KEY`) names one.
-static FP_KEY: LazyLock<RwLock<ring::hmac::Key>> = LazyLock::new(|| RwLock::new(random_key()));
-
-fn random_key() -> ring::hmac::Key {
-    ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &ring::rand::SystemRandom::new())
-        .expect("the system random number generator")
-}
+/// The key of [`fingerprint`], from `settings.fingerprint_key` (or
+/// `KUBEWARD_FINGERPRINT_KEY`). Without one, redacted values carry no fingerprint: an unkeyed
+/// hash would let anyone holding a report confirm a guessed password, and a random key per
+/// scan would make the same input give a different report each time.
+static FP_KEY: LazyLock<RwLock<Option<ring::hmac::Key>>> = LazyLock::new(|| RwLock::new(None));
 
 /// Sets the fingerprint key for the scans that follow: `Some(passphrase)` for fingerprints
-/// that stay the same from one scan to the next, `None` for a fresh random key.
+/// that tell values apart (and stay the same from one scan to the next), `None` for none.
 pub fn set_fingerprint_key(key: Option<&str>) {
-    let k = match key {
-        Some(k) => ring::hmac::Key::new(ring::hmac::HMAC_SHA256, k.as_bytes()),
-        None => random_key(),
-    };
+    let k = key.map(|k| ring::hmac::Key::new(ring::hmac::HMAC_SHA256, k.as_bytes()));
     *FP_KEY.write().unwrap_or_else(|e| e.into_inner()) = k;
 }
 
-/// HMAC-SHA256 of the value under the scan's key, cut to 32 bits: the same value gives the same
-/// fingerprint within a scan, and without the key a guess cannot be checked against it.
-pub(crate) fn fingerprint(s: &str) -> u32 {
+/// HMAC-SHA256 of the value under the configured key, cut to 32 bits: the same value gives the
+/// same fingerprint, and without the key a guess cannot be checked against it. `None` when no
+/// key is configured.
+pub(crate) fn fingerprint(s: &str) -> Option<u32> {
     let key = FP_KEY.read().unwrap_or_else(|e| e.into_inner());
-    let tag = ring::hmac::sign(&key, s.as_bytes());
+    let tag = ring::hmac::sign(key.as_ref()?, s.as_bytes());
     let b = tag.as_ref();
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// How much of a value the detectors read: credentials sit in values of a few KiB at most
@@ -1164,6 +1161,7 @@ mod tests {
     #[test]
     fn redaction_never_contains_the_value() {
         let _guard = KEY_TEST.lock().unwrap();
+        set_fingerprint_key(Some("test key"));
         let v = "s3cr3t-Passw0rd!";
         let d = classify("DB_PASSWORD", v).unwrap();
         let r = d.redacted();
@@ -1176,6 +1174,11 @@ mod tests {
         );
         assert_ne!(fingerprint("a"), fingerprint("b"));
         assert_eq!(fingerprint("a"), fingerprint("a"));
+        // Without a key: no fingerprint, and the same text every time.
+        set_fingerprint_key(None);
+        assert_eq!(d.redacted(), d.redacted());
+        let d = classify("X", "ghp_aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A").unwrap();
+        assert_eq!(d.redacted(), "[redacted: ghp_…, 32-63 chars]");
     }
 
     #[test]
@@ -1190,9 +1193,8 @@ mod tests {
         let two = fingerprint("hunter2");
         assert_ne!(one, two);
         set_fingerprint_key(None);
-        let random = fingerprint("hunter2");
-        set_fingerprint_key(None);
-        assert_ne!(random, fingerprint("hunter2"));
+        assert_eq!(fingerprint("hunter2"), None);
+        let one = one.unwrap();
         // The unkeyed 24-bit FNV-1a of earlier versions is gone.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for b in "hunter2".bytes() {
@@ -1200,7 +1202,7 @@ mod tests {
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
         }
         let fnv = ((h >> 40) ^ (h & 0xff_ffff)) as u32 & 0xff_ffff;
-        assert_ne!(random & 0xff_ffff, fnv);
+        assert_ne!(one & 0xff_ffff, fnv);
     }
 
     static KEY_TEST: std::sync::Mutex<()> = std::sync::Mutex::new(());

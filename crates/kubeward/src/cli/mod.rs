@@ -8,6 +8,7 @@ pub mod input;
 pub mod kubeconfig;
 pub mod netpol;
 pub mod node;
+pub mod paths;
 pub mod probe;
 pub mod rbac;
 pub mod rules;

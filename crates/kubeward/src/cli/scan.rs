@@ -59,8 +59,43 @@ pub struct ScanArgs {
     /// attached to the workloads that run the image (repeatable).
     #[arg(long, value_name = "FILE")]
     vuln_report: Vec<PathBuf>,
+    /// Order of the findings. `risk`: compute attack paths (`kubeward paths`), give every
+    /// finding a `paths` count (JSON `paths`, SARIF property `attack-paths`, text "on N attack
+    /// paths") and list those on the most paths first. Without it the order is file, line,
+    /// rule and no count is written.
+    #[arg(long, value_enum)]
+    sort: Option<SortBy>,
+    /// Print a compliance view instead of the findings: every control of the framework as
+    /// failed, passed or not checked (and why), from the rules' references. Text or JSON.
+    #[arg(long, value_enum)]
+    framework: Option<FrameworkArg>,
+    /// Write the results to the cluster as wg-policy PolicyReports (one per namespace) and a
+    /// ClusterPolicyReport, by server-side apply with field manager `kubeward` (needs
+    /// --cluster, one context; RBAC in deploy/).
+    #[arg(long)]
+    apply_reports: bool,
     #[command(flatten)]
     filters: FilterArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FrameworkArg {
+    /// CIS Kubernetes Benchmark.
+    Cis,
+    /// NSA/CISA Kubernetes Hardening Guide.
+    Nsa,
+    /// Pod Security Standards.
+    Pss,
+    /// MITRE ATT&CK for Containers.
+    Mitre,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SortBy {
+    /// File, line, rule (the default order).
+    File,
+    /// Findings on the most attack paths first.
+    Risk,
 }
 
 /// Which findings are shown (and counted for the exit code). Rules still run; input errors
@@ -144,6 +179,10 @@ enum OutFormat {
     Junit,
     /// Only the tables: findings per rule and per namespace, with a score per namespace.
     Summary,
+    /// One self-contained HTML page (summary, attack paths, filters; works offline).
+    Html,
+    /// wg-policy PolicyReport per namespace + ClusterPolicyReport (a JSON v1 List).
+    Policyreport,
 }
 
 #[derive(Clone, Copy)]
@@ -168,6 +207,8 @@ impl From<OutFormat> for Format {
             OutFormat::Sarif => Format::Sarif,
             OutFormat::Junit => Format::Junit,
             OutFormat::Summary => Format::Summary,
+            OutFormat::Html => Format::Html,
+            OutFormat::Policyreport => Format::PolicyReport,
         }
     }
 }
@@ -227,6 +268,11 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         }
         config.settings.pod_security = ps.clone();
     }
+    if args.apply_reports && (!args.input.cluster.wanted() || args.input.cluster.all_contexts) {
+        return usage_error(
+            "--apply-reports writes to one cluster: use it with --cluster (and not --all-contexts)",
+        );
+    }
     let baseline = match &args.baseline {
         Some(p) => match std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
@@ -261,11 +307,24 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             scan_loaded(l, &reg, &config, baseline.as_ref())
         })
         .collect();
+    if args.sort == Some(SortBy::Risk) {
+        let t = std::time::Instant::now();
+        for o in &mut outcomes {
+            kubeward_analysis::paths::annotate(&mut o.report, &o.loaded.inventory);
+        }
+        kubeward_core::timing("paths", t);
+    }
     let mut outcome = outcomes.remove(0);
     if !outcomes.is_empty() {
         let mut reports = vec![outcome.report];
         reports.extend(outcomes.into_iter().map(|o| o.report));
         outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
+        if args.sort == Some(SortBy::Risk) {
+            outcome
+                .report
+                .findings
+                .sort_by_key(|f| std::cmp::Reverse(f.paths.unwrap_or(0)));
+        }
     }
     if args.filters.active() {
         let filters = &args.filters;
@@ -282,6 +341,12 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             Format::Sarif => kubeward_report::sarif::render(report, rules()),
             Format::Junit => kubeward_report::junit::render(report, rules()),
             Format::Summary => kubeward_report::summary::render(report),
+            Format::PolicyReport => kubeward_report::policyreport::render(report),
+            Format::Html => kubeward_report::html::render(
+                report,
+                &outcome.loaded.inventory,
+                &html_options(&outcome.loaded.inventory),
+            ),
         }
     };
     for (fmt, file) in &outputs {
@@ -307,6 +372,22 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             return usage_error(format!("cannot write {}: {e}", file.display()));
         }
     }
+    if args.apply_reports {
+        let objects = kubeward_report::policyreport::objects(&outcome.report);
+        let opts = args.input.cluster.options(None);
+        match kubeward_cluster::apply::apply(&opts, &objects) {
+            Ok(done) => {
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "applied {} report{} (field manager kubeward): {}",
+                    done.len(),
+                    if done.len() == 1 { "" } else { "s" },
+                    done.join(", ")
+                );
+            }
+            Err(e) => return usage_error(format!("--apply-reports: {e}")),
+        }
+    }
     if let Some(p) = &args.write_baseline {
         let body =
             serde_json::to_string_pretty(&baseline_json(&outcome.report)).expect("json") + "\n";
@@ -322,6 +403,31 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     let written = if args.filters.quiet {
         // Nothing on stdout: the exit code (and stderr) tell.
         Ok(())
+    } else if let Some(fw) = args.framework {
+        use kubeward_report::compliance::{self, Framework};
+        let fw = match fw {
+            FrameworkArg::Cis => Framework::Cis,
+            FrameworkArg::Nsa => Framework::Nsa,
+            FrameworkArg::Pss => Framework::Pss,
+            FrameworkArg::Mitre => Framework::Mitre,
+        };
+        let view = compliance::evaluate(
+            fw,
+            &outcome.report,
+            rules(),
+            evidence(&outcome.loaded.inventory),
+        );
+        let body = match stdout_format {
+            Format::Text => compliance::text(&view),
+            Format::Json => compliance::json(&view),
+            _ => {
+                return usage_error(
+                    "--framework prints text or json (use --output for other formats)",
+                );
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        out.write_all(body.as_bytes()).and_then(|_| out.flush())
     } else if stdout_format == Format::Json {
         // The findings come in blocks of 12 KiB or more, which a buffer this size passes
         // straight through (a 64 KiB one copied them); it gathers the small writes around.
@@ -360,6 +466,72 @@ fn render_text(outcome: &kubeward::ScanOutcome, show_suppressed: bool) -> String
         &outcome.loaded.inventory,
         TextOptions { show_suppressed },
     )
+}
+
+/// What the input lets the compliance view see.
+fn evidence(inv: &kubeward_core::Inventory) -> kubeward_report::compliance::Evidence {
+    let components = [
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "etcd",
+    ];
+    let cluster = inv.clusters().next().is_some();
+    kubeward_report::compliance::Evidence {
+        objects: !inv.is_empty(),
+        workloads: inv
+            .objects()
+            .iter()
+            .any(|o| kubeward_core::PodSpec::of(o).is_some()),
+        control_plane: cluster
+            || inv.of_kind("Pod").any(|p| {
+                p.label("component")
+                    .is_some_and(|c| components.contains(&c))
+                    || components.iter().any(|c| p.name.starts_with(c))
+            }),
+        cluster,
+    }
+}
+
+/// The top attack paths drawn for the HTML page.
+fn html_options(inv: &kubeward_core::Inventory) -> kubeward_report::html::HtmlOptions {
+    let p = kubeward_analysis::paths::analyze(inv);
+    let m = kubeward_analysis::paths::render::model(&p, inv, 5);
+    let drawn = m
+        .paths
+        .iter()
+        .map(|path| {
+            let mut vertices = vec![path.entry.clone()];
+            vertices.extend(path.hops.iter().map(|h| h.to.clone()));
+            let hops = path
+                .hops
+                .iter()
+                .map(|h| {
+                    let mut rules: Vec<&str> = h
+                        .steps
+                        .iter()
+                        .filter_map(|id| m.steps.iter().find(|s| &s.id == id))
+                        .flat_map(|s| s.findings.iter().map(|f| f.rule_id))
+                        .collect();
+                    rules.sort_unstable();
+                    rules.dedup();
+                    rules.join(", ")
+                })
+                .collect();
+            kubeward_report::html::DrawnPath {
+                title: format!(
+                    "#{} score {}: {} → {}",
+                    path.rank, path.score, path.entry, path.target
+                ),
+                vertices,
+                hops,
+            }
+        })
+        .collect();
+    kubeward_report::html::HtmlOptions {
+        paths: Some(drawn),
+        total_paths: m.total_paths,
+    }
 }
 
 fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs) -> ExitCode {
