@@ -65,6 +65,9 @@ pub struct Settings {
     /// values apart within and across reports. Unset (and `KUBEWARD_FINGERPRINT_KEY` unset): no
     /// fingerprint is shown. Keep it as secret as the values.
     pub fingerprint_key: Option<String>,
+    /// Folder of the offline vulnerability database (`kubeward vuln db import`) that
+    /// `scan --images` matches image contents against; `--vuln-db` overrides it.
+    pub vuln_db: Option<String>,
 }
 
 impl Default for Settings {
@@ -81,6 +84,7 @@ impl Default for Settings {
             rbac_max_roles_per_subject: 10,
             rbac_max_subjects_per_namespace: 25,
             fingerprint_key: None,
+            vuln_db: None,
         }
     }
 }

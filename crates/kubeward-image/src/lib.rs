@@ -94,6 +94,12 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
     digest::Digest::of(bytes)
 }
 
+/// Reads only the image's manifest and config: what it is (digests, platform), for caches
+/// keyed by digest. No layer is fetched.
+pub fn resolve(source: &Source, opts: &Options) -> Result<SourceInfo, Error> {
+    Ok(source::open(source, opts)?.info)
+}
+
 /// Reads the image and lists its contents.
 pub fn inventory(source: &Source, opts: &Options) -> Result<Inventory, Error> {
     let mut image = source::open(source, opts)?;

@@ -20,6 +20,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
     pub reports: Reports,
+    /// Images kubeward tried to read itself (`scan --images`) and could not, with the reason:
+    /// their containers are UNKNOWN with that reason.
+    pub unreadable: Vec<(crate::reports::ImageIdentity, String)>,
 }
 
 #[derive(Default)]
@@ -96,7 +99,7 @@ fn compute(inv: &Inventory) -> Computed {
         return Computed::default();
     };
     let reports = &facts.reports;
-    if reports.images.is_empty() {
+    if reports.images.is_empty() && facts.unreadable.is_empty() {
         return Computed::default();
     }
     let analysis = Analysis::of(inv);
@@ -114,14 +117,17 @@ fn compute(inv: &Inventory) -> Computed {
             let pointer = c.ptr(&["image"]);
             let matching: Vec<_> = reports.images.iter().filter(|i| i.image.runs(&r)).collect();
             if matching.is_empty() {
-                out.uncovered.push((
-                    w.object,
-                    pointer,
-                    format!(
+                let message = match facts.unreadable.iter().find(|(i, _)| i.runs(&r)) {
+                    Some((_, why)) => format!(
+                        "{}: image `{text}` could not be read ({why}), so its known vulnerabilities are unknown",
+                        c.describe()
+                    ),
+                    None => format!(
                         "{}: no vulnerability report covers image `{text}`, so its known vulnerabilities are unknown",
                         c.describe()
                     ),
-                ));
+                };
+                out.uncovered.push((w.object, pointer, message));
                 continue;
             }
             let why = workload_why

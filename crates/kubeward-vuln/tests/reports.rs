@@ -155,7 +155,13 @@ fn scan(texts: &[(&str, String)]) -> Vec<Finding> {
         all.vex.extend(r.vex);
     }
     let loaded = testing::load(YAML);
-    assert!(attach(&loaded.inventory, Arc::new(Facts { reports: all })));
+    assert!(attach(
+        &loaded.inventory,
+        Arc::new(Facts {
+            reports: all,
+            ..Default::default()
+        })
+    ));
     let mut registry = Registry::new();
     registry.extend(kubeward_vuln::rules());
     let config = Config::default();

@@ -8,6 +8,8 @@ use kubeward_core::report::{self, Report};
 use kubeward_core::{Registry, RuleMeta};
 use std::fmt::Write;
 
+pub mod images;
+
 /// Every rule kubeward knows, engine rules first.
 pub fn registry() -> Registry {
     let mut r = Registry::new();

@@ -59,6 +59,27 @@ pub struct ScanArgs {
     /// attached to the workloads that run the image (repeatable).
     #[arg(long, value_name = "FILE")]
     vuln_report: Vec<PathBuf>,
+    /// Read the images the workloads run from their registries (the one network access of a
+    /// file scan, to the registries the manifests name) and match what they hold against the
+    /// offline vulnerability database (KW-VULN-001..003).
+    #[arg(long)]
+    images: bool,
+    /// Vulnerability database folder for --images (default: settings.vuln_db, else
+    /// $KUBEWARD_VULN_DB, else $XDG_CACHE_HOME/kubeward/vuln).
+    #[arg(long, value_name = "DIR", requires = "images")]
+    vuln_db: Option<PathBuf>,
+    /// Where --images caches image contents by digest (default:
+    /// $XDG_CACHE_HOME/kubeward/images); `none` turns the cache off.
+    #[arg(long, value_name = "DIR", requires = "images")]
+    image_cache: Option<PathBuf>,
+    /// Platform read from multi-platform images (default: linux and this machine's
+    /// architecture).
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", requires = "images")]
+    image_platform: Option<String>,
+    /// Docker config with registry credentials for --images (default: $DOCKER_CONFIG/config.json,
+    /// else ~/.docker/config.json).
+    #[arg(long, value_name = "FILE", requires = "images")]
+    docker_config: Option<PathBuf>,
     /// Order of the findings. `risk`: compute attack paths (`kubeward paths`), give every
     /// finding a `paths` count (JSON `paths`, SARIF property `attack-paths`, text "on N attack
     /// paths") and list those on the most paths first. Without it the order is file, line,
@@ -288,6 +309,10 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         Ok(v) => v,
         Err(e) => return usage_error(e),
     };
+    let images = match image_scan(&args, &config) {
+        Ok(i) => i,
+        Err(e) => return usage_error(e),
+    };
     // One inventory per cluster context (--all-contexts), so analyses never mix clusters.
     let loads = args.input.load_each();
     if args.threads.is_none() && std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -301,8 +326,30 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     let mut outcomes: Vec<_> = loads
         .into_iter()
         .map(|l| {
-            if let Some(v) = &vuln {
-                kubeward_vuln::attach(&l.inventory, v.clone());
+            let mut facts = vuln.clone();
+            if let Some((db, opts)) = &images {
+                let t = std::time::Instant::now();
+                let wanted = kubeward::images::workload_images(&l.inventory);
+                let scanned = kubeward::images::scan_images(&wanted, db, opts);
+                kubeward_core::timing("images", t);
+                eprintln!(
+                    "images: {} of {} read ({} from the cache), {} packages matched against {}",
+                    scanned.read,
+                    wanted.len(),
+                    scanned.cached,
+                    scanned.packages,
+                    db.describe()
+                );
+                for (id, why) in &scanned.facts.unreadable {
+                    eprintln!("images: cannot read {}: {why}", id.display);
+                }
+                let mut merged = facts.as_deref().cloned().unwrap_or_default();
+                merged.reports.images.extend(scanned.facts.reports.images);
+                merged.unreadable.extend(scanned.facts.unreadable);
+                facts = Some(std::sync::Arc::new(merged));
+            }
+            if let Some(v) = facts {
+                kubeward_vuln::attach(&l.inventory, v);
             }
             scan_loaded(l, &reg, &config, baseline.as_ref())
         })
@@ -532,6 +579,47 @@ fn html_options(inv: &kubeward_core::Inventory) -> kubeward_report::html::HtmlOp
         paths: Some(drawn),
         total_paths: m.total_paths,
     }
+}
+
+/// The database and image options of `--images`, or `None` without it.
+fn image_scan(
+    args: &ScanArgs,
+    config: &kubeward_core::config::Config,
+) -> Result<Option<(kubeward_vuln::Database, kubeward::images::ImageScanOptions)>, String> {
+    if !args.images {
+        return Ok(None);
+    }
+    let dir = args
+        .vuln_db
+        .clone()
+        .or_else(|| config.settings.vuln_db.as_ref().map(PathBuf::from))
+        .unwrap_or_else(super::vuln::default_db_dir);
+    let db = kubeward_vuln::Database::load(&dir)
+        .map_err(|e| format!("--images needs the vulnerability database: {e}"))?;
+    let platform = args
+        .image_platform
+        .as_deref()
+        .map(kubeward_image::Platform::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let cache_dir = match &args.image_cache {
+        Some(p) if p.as_os_str() == "none" => None,
+        Some(p) => Some(p.clone()),
+        None => Some(super::vuln::cache_dir().join("images")),
+    };
+    let opts = kubeward::images::ImageScanOptions {
+        image: kubeward_image::Options {
+            platform,
+            registry: kubeward_image::RegistryOptions {
+                docker_config: args.docker_config.clone(),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        cache_dir,
+        parallel: 4,
+    };
+    Ok(Some((db, opts)))
 }
 
 fn exit_code(outcome: &kubeward::ScanOutcome, args: &ScanArgs) -> ExitCode {

@@ -26,17 +26,10 @@ struct DbDir {
 
 impl DbDir {
     fn dir(&self) -> PathBuf {
-        if let Some(d) = &self.vuln_db {
-            return d.clone();
+        match &self.vuln_db {
+            Some(d) => d.clone(),
+            None => default_db_dir(),
         }
-        if let Some(d) = std::env::var_os("KUBEWARD_VULN_DB") {
-            return d.into();
-        }
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(|| PathBuf::from("."));
-        cache.join("kubeward").join("vuln")
     }
 }
 
@@ -317,10 +310,30 @@ fn match_packages(m: MatchArgs) -> ExitCode {
 }
 
 /// Reads `--vuln-report` files for `scan`; `None` when none were given.
+/// $KUBEWARD_VULN_DB, else $XDG_CACHE_HOME/kubeward/vuln, else ~/.cache/kubeward/vuln.
+pub fn default_db_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("KUBEWARD_VULN_DB") {
+        return d.into();
+    }
+    cache_dir().join("vuln")
+}
+
+/// $XDG_CACHE_HOME/kubeward, else ~/.cache/kubeward.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("kubeward")
+}
+
 pub fn scan_reports(paths: &[PathBuf]) -> Result<Option<Arc<kubeward_vuln::Facts>>, String> {
     if paths.is_empty() {
         return Ok(None);
     }
     let reports = kubeward_vuln::reports::read_files(paths)?;
-    Ok(Some(Arc::new(kubeward_vuln::Facts { reports })))
+    Ok(Some(Arc::new(kubeward_vuln::Facts {
+        reports,
+        ..Default::default()
+    })))
 }
