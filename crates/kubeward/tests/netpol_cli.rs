@@ -166,9 +166,21 @@ fn suggest_round_trip_through_the_binary() {
         .assert()
         .success()
         .stdout(predicate::str::contains("KW-NET-112"));
-    // Without flows: Services decide; the result scans without any finding.
-    let sg = kw()
+    // Without flows: refused, with what to give instead.
+    let refused = kw()
         .args(["netpol", "suggest", "examples/hardened-app"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--flows"));
+    // --from-services: Services decide; the result scans without any finding.
+    let sg = kw()
+        .args([
+            "netpol",
+            "suggest",
+            "examples/hardened-app",
+            "--from-services",
+        ])
         .output()
         .unwrap();
     assert!(sg.status.success());
@@ -214,4 +226,50 @@ fn ipblock_matches_pods_from_flag_or_config() {
         .assert()
         .success()
         .stdout(predicate::str::contains(line));
+}
+
+#[test]
+fn suggest_from_services_never_opens_a_closed_connection() {
+    // api and web share a namespace with a Service for each; the input's policy lets only web
+    // reach api. Deriving from Services would add api -> web: it must stay closed.
+    let dir = tempfile::tempdir().unwrap();
+    let dep = |name: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: s}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec: {{containers: [{{name: c, image: i, ports: [{{containerPort: 8080}}]}}]}}\n---\napiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: s}}\nspec: {{selector: {{app: {name}}}, ports: [{{port: 80, targetPort: 8080}}]}}\n---\n"
+        )
+    };
+    let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: only-web-to-api, namespace: s}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n";
+    std::fs::write(
+        dir.path().join("m.yaml"),
+        format!("{}{}{policy}", dep("api"), dep("web")),
+    )
+    .unwrap();
+    let out = kw()
+        .args(["netpol", "suggest", "--no-config", "--from-services"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("never opens a closed connection"), "{err}");
+    assert!(err.contains("exactly the 1 wanted connection"), "{err}");
+    // The suggestion, in place of the input's policy, allows web -> api only.
+    let inv = dir.path().join("after");
+    std::fs::create_dir(&inv).unwrap();
+    std::fs::write(inv.join("m.yaml"), format!("{}{}", dep("api"), dep("web"))).unwrap();
+    std::fs::write(inv.join("suggested.yaml"), &out.stdout).unwrap();
+    let conns = kw()
+        .args(["netpol", "connections", "--no-config"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&conns.stdout);
+    assert!(
+        text.contains("s/web[Deployment] => s/api[Deployment] : TCP 8080"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s/api[Deployment] => s/web[Deployment]"),
+        "{text}"
+    );
 }

@@ -81,6 +81,39 @@ fn parse_range(r: &str) -> Result<IpRange, String> {
     })
 }
 
+/// Derived flows past this many pairs are refused: list them with `--flows` instead (every
+/// workload of a namespace to every Service of it grows with the square of the namespace).
+pub const MAX_DERIVED_FLOWS: usize = 100_000;
+
+/// Keeps of `flows` only what the input's policies allow today, so that derived flows never
+/// open a connection that is closed now; says how many were narrowed.
+pub fn within_current(m: &Model, flows: &mut Flows, notes: &mut Vec<String>) {
+    use super::eval::Side;
+    let mut narrowed = 0usize;
+    flows.retain(|(s, d), conn| {
+        let (FlowEnd::Workload(s), FlowEnd::Workload(d)) = (s, d) else {
+            return true;
+        };
+        let now = m.allowed(
+            Side::Class(m.endpoints[*s as usize].class),
+            Side::Class(m.endpoints[*d as usize].class),
+        );
+        let kept = conn.intersect(&now);
+        if kept != *conn {
+            narrowed += 1;
+        }
+        *conn = kept;
+        !conn.is_empty()
+    });
+    if narrowed > 0 {
+        notes.push(format!(
+            "{narrowed} Service-derived connection{} left out or narrowed: the input's policies close {} today, and a suggestion never opens a closed connection",
+            if narrowed == 1 { " was" } else { "s were" },
+            if narrowed == 1 { "it" } else { "them" }
+        ));
+    }
+}
+
 /// Wanted connections from Services: every other workload of the namespace may reach the
 /// Service's pods on the target ports.
 pub fn flows_from_services(m: &Model, inv: &Inventory, notes: &mut Vec<String>) -> Flows {

@@ -26,7 +26,7 @@ enum NetpolCommand {
     /// what it can reach.
     Exposure(ExposureArgs),
     /// Least-privilege NetworkPolicies: default deny per namespace, DNS, and allow rules for
-    /// exactly the wanted connections (from --flows, or from Services).
+    /// exactly the wanted connections (from --flows, or --from-services).
     Suggest(SuggestArgs),
 }
 
@@ -57,9 +57,15 @@ struct SuggestArgs {
     #[command(flatten)]
     common: Common,
     /// Wanted connections, in the JSON format of `connections --format json` (for example
-    /// observed traffic). Without it: same-namespace clients of each Service on its ports.
-    #[arg(long, value_name = "FILE")]
+    /// observed traffic exported from Hubble or a flow log). Required unless --from-services.
+    #[arg(long, value_name = "FILE", required_unless_present = "from_services")]
     flows: Option<std::path::PathBuf>,
+    /// Without flows, derive them from Services: the other workloads of a Service's namespace
+    /// reach its pods on its ports, limited to what the input's policies allow today (a
+    /// suggestion never opens a closed connection). Cross-namespace clients and traffic
+    /// through Ingress controllers are not derived: give --flows for those.
+    #[arg(long, conflicts_with = "flows")]
+    from_services: bool,
     /// Do not add DNS egress (UDP and TCP 53 to kube-dns).
     #[arg(long)]
     no_dns: bool,
@@ -244,7 +250,19 @@ fn suggest(a: SuggestArgs) -> ExitCode {
                 Err(e) => return usage_error(format!("{}: {e}", p.display())),
             }
         }
-        None => sg::flows_from_services(&model, &loaded.inventory, &mut notes),
+        None => {
+            let mut f = sg::flows_from_services(&model, &loaded.inventory, &mut notes);
+            if f.len() > sg::MAX_DERIVED_FLOWS {
+                return usage_error(format!(
+                    "--from-services derives {} connections (more than {}): give the wanted \
+                     connections with --flows instead",
+                    f.len(),
+                    sg::MAX_DERIVED_FLOWS
+                ));
+            }
+            sg::within_current(&model, &mut f, &mut notes);
+            f
+        }
     };
     let mut out = sg::suggest(&model, &flows, !a.no_dns);
     out.notes.splice(0..0, notes);
