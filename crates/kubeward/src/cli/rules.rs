@@ -65,9 +65,20 @@ pub fn run(args: RulesArgs) -> ExitCode {
             let mut out = String::new();
             for r in rules {
                 let m = &r.meta;
+                // Where a rule does not run in a default `scan`, the list says so.
+                let note = if kubeward_audit::rules::ALL
+                    .iter()
+                    .any(|a| std::ptr::eq(*a, r))
+                {
+                    "  (audit logs only: kubeward audit)"
+                } else if !m.default_enabled {
+                    "  (off by default: enable it in .kubeward.yaml)"
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
-                    "\x1b[1m{:<12}\x1b[0m {:<14} {:<9} {}",
+                    "\x1b[1m{:<12}\x1b[0m {:<14} {:<9} {}{note}",
                     m.id,
                     m.layer.as_str(),
                     m.severity.as_str(),
