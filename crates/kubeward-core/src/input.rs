@@ -777,6 +777,29 @@ fn remote_refusal(file: &Path, line: u32, field: &str, what: &str) -> String {
 }
 
 fn render_kustomize(dir: &Path, opts: &LoadOptions) -> Result<String, String> {
+    // Rendered through a wrapper kustomization that asks for origin and transformer
+    // annotations, so findings can point at the files a user edits
+    // ([`crate::kustomize_origin`]). Where the wrapper cannot be made or rendered (an unusual
+    // folder name, a component), the folder is rendered as it is.
+    let wrapped = (|| {
+        let target = dir.canonicalize().ok()?;
+        let wrapper = tempfile::tempdir().ok()?;
+        let wrapper_dir = wrapper.path().canonicalize().ok()?;
+        let k = crate::kustomize_origin::wrapper_kustomization(&wrapper_dir, &target)?;
+        std::fs::write(wrapper_dir.join("kustomization.yaml"), k).ok()?;
+        let text = run_kustomize(&wrapper_dir, opts).ok()?;
+        Some(crate::kustomize_origin::absolutize_annotation_paths(
+            &text,
+            &wrapper_dir,
+        ))
+    })();
+    match wrapped {
+        Some(text) => Ok(text),
+        None => run_kustomize(dir, opts),
+    }
+}
+
+fn run_kustomize(dir: &Path, opts: &LoadOptions) -> Result<String, String> {
     let kubectl = opts.kubectl.as_path();
     let mut cmd = std::process::Command::new(kubectl);
     cmd.arg("kustomize").arg(dir);

@@ -20,6 +20,7 @@ pub mod image;
 pub mod input;
 pub mod inventory;
 pub mod json;
+pub mod kustomize_origin;
 pub mod node;
 pub mod platform;
 pub mod podspec;

@@ -50,8 +50,9 @@ pub struct LocationOut {
     pub column: Option<u32>,
     /// JSON pointer in the document (List items start with `/items/N`).
     pub pointer: String,
-    /// What `file` is: `file`, `stdin`, `kustomize` (lines are in the rendered output),
-    /// `cluster`, `snapshot` or `runtime`.
+    /// What `file` is: `file`, `stdin`, `kustomize` (lines are in the rendered output; a
+    /// finding whose field is written in a file of the kustomization points at that file, as
+    /// `file`), `cluster`, `snapshot` or `runtime`.
     pub origin: &'static str,
 }
 

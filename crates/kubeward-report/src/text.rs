@@ -177,7 +177,15 @@ impl TextCache<'_> {
         let text = self
             .texts
             .entry(file.to_string())
-            .or_insert_with(|| sources.get(file).and_then(|s| s.read_text()));
+            .or_insert_with(|| match sources.get(file) {
+                Some(s) => s.read_text(),
+                // A file a finding was moved to (the origin of a Kustomize-rendered object).
+                None => std::fs::metadata(file)
+                    .ok()
+                    .filter(|m| m.is_file() && m.len() <= 16 << 20)
+                    .and_then(|_| std::fs::read_to_string(file).ok())
+                    .map(std::sync::Arc::from),
+            });
         kubeward_core::inventory::line_of(text.as_deref()?, line).map(str::to_string)
     }
 }

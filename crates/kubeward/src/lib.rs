@@ -76,13 +76,15 @@ pub fn scan_loaded(
     let t = std::time::Instant::now();
     let mut errors: Vec<Diagnostic> = loaded.diagnostics.clone();
     errors.extend(out.diagnostics);
-    let report = report::build(
+    let mut report = report::build(
         &loaded.inventory,
         out.findings,
         errors,
         loaded.skipped.clone(),
         &loaded.stats,
     );
+    // Findings on Kustomize output point at the files the objects and fields come from.
+    kubeward_core::kustomize_origin::remap(&mut report, &loaded.inventory);
     kubeward_core::timing("report", t);
     ScanOutcome { loaded, report }
 }

@@ -690,7 +690,12 @@ fn kustomize_folders_are_rendered() {
     write(
         d.path(),
         "overlay/kustomization.yaml",
-        "resources: [../base]\nnamespace: prod\nnamePrefix: prod-\n",
+        "resources: [../base]\nnamespace: prod\nnamePrefix: prod-\npatches:\n- path: host.yaml\n",
+    );
+    write(
+        d.path(),
+        "overlay/host.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  hostPID: true\n",
     );
     let overlay = d.path().join("overlay");
     if !kubectl_ok {
@@ -702,10 +707,31 @@ fn kustomize_folders_are_rendered() {
     } else {
         let (code, report, stderr) = scan_json(&[overlay.to_str().unwrap()]);
         assert_eq!(code, 1, "{stderr}");
-        let f = &report["findings"][0];
+        let findings = report["findings"].as_array().unwrap();
+        let of = |id: &str| {
+            findings
+                .iter()
+                .find(|f| f["rule_id"] == id)
+                .unwrap_or_else(|| panic!("no {id}: {findings:#?}"))
+        };
+        let f = of("KW-PSS-003");
         assert_eq!(f["resource"]["name"], "prod-p");
         assert_eq!(f["resource"]["namespace"], "prod");
-        assert_eq!(f["location"]["origin"], "kustomize");
+        // Findings point at the file a user edits: the base for what the base writes...
+        assert_eq!(f["location"]["origin"], "file");
+        let file = f["location"]["file"].as_str().unwrap();
+        assert!(file.ends_with("base/pod.yaml"), "{file}");
+        let base = std::fs::read_to_string(d.path().join("base/pod.yaml")).unwrap();
+        let line = f["location"]["line"].as_u64().unwrap() as usize;
+        assert!(
+            base.lines().nth(line - 1).unwrap().contains("privileged"),
+            "{base} line {line}"
+        );
+        // ... and the overlay's patch for the field it adds.
+        let f = of("KW-PSS-002");
+        let file = f["location"]["file"].as_str().unwrap();
+        assert!(file.ends_with("overlay/host.yaml"), "{f}");
+        assert_eq!(f["location"]["line"], 6, "{f}");
         // Walking the parent renders both roots instead of reading their files raw.
         let (_, report, _) = scan_json(&[d.path().to_str().unwrap()]);
         assert_eq!(report["summary"]["objects"], 2);
@@ -729,10 +755,10 @@ fn kustomize_folders_are_rendered() {
         msg.contains("install kubectl") && msg.contains("--no-kustomize"),
         "{msg}"
     );
-    // --no-kustomize reads the files as they are.
+    // --no-kustomize reads the files as they are (the patch file is a Pod of its own).
     let (code, report, _) = scan_json(&[d.path().to_str().unwrap(), "--no-kustomize"]);
     assert_eq!(code, 1);
-    assert_eq!(report["summary"]["objects"], 1);
+    assert_eq!(report["summary"]["objects"], 2);
 }
 
 #[test]
