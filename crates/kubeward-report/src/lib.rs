@@ -11,19 +11,72 @@ pub mod sarif;
 pub mod summary;
 pub mod text;
 
-/// The output formats.
+use kubeward_core::RuleMeta;
+use kubeward_core::inventory::Inventory;
+use kubeward_core::report::Report;
+use std::io::Write;
+
+/// The output formats (the command line's `--format` values).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Format {
+    /// Grouped by layer, with the source line of each finding and the summary tables.
     Text,
+    /// The report as JSON (docs/report.schema.json), streamed.
     Json,
+    /// SARIF 2.1.0 for code scanning, streamed.
     Sarif,
+    /// JUnit XML: one test case per rule and resource.
     Junit,
-    /// Only the summary tables (per rule and per namespace, with scores).
+    /// Only the tables: findings per rule and per namespace, with a score per namespace.
     Summary,
-    /// One self-contained HTML page.
+    /// One self-contained HTML page (summary, attack paths, filters; works offline).
     Html,
-    /// wg-policy PolicyReports (one per namespace) and a ClusterPolicyReport, as a List.
+    /// wg-policy PolicyReport per namespace + ClusterPolicyReport (a JSON v1 List).
+    #[cfg_attr(feature = "clap", value(name = "policyreport"))]
     PolicyReport,
+}
+
+impl Format {
+    /// Whether the format lists the rules that ran (passed ones too).
+    pub fn needs_rules(self) -> bool {
+        matches!(self, Format::Sarif | Format::Junit)
+    }
+}
+
+/// What the renderers may need besides the report.
+pub struct RenderContext<'a> {
+    /// The scanned objects (source lines for text, objects for HTML).
+    pub inventory: &'a Inventory,
+    /// The rules that ran; read only by formats that [`Format::needs_rules`].
+    pub rules: &'a [&'static RuleMeta],
+    pub text: text::TextOptions,
+    /// The attack paths drawn in HTML (`None`: the page says they were not computed).
+    pub html: Option<&'a html::HtmlOptions>,
+}
+
+/// Renders `report` in `format` to `w`: the one entry to every renderer. JSON and SARIF are
+/// streamed; the others are built and written whole. Text carries ANSI styles: give an
+/// `anstream` writer to strip them where colour is off.
+pub fn render(
+    format: Format,
+    report: &Report,
+    ctx: &RenderContext<'_>,
+    mut w: &mut dyn Write,
+) -> std::io::Result<()> {
+    let body = match format {
+        Format::Json => return json::write(report, &mut w),
+        Format::Sarif => return sarif::write(report, ctx.rules, &mut w),
+        Format::Text => text::render(report, ctx.inventory, ctx.text),
+        Format::Junit => junit::render(report, ctx.rules),
+        Format::Summary => summary::render(report),
+        Format::PolicyReport => policyreport::render(report),
+        Format::Html => {
+            let none = html::HtmlOptions::default();
+            html::render(report, ctx.inventory, ctx.html.unwrap_or(&none))
+        }
+    };
+    w.write_all(body.as_bytes())
 }
 
 impl std::str::FromStr for Format {

@@ -3,12 +3,13 @@
 //! among the inputs. Keys, tokens and passwords are never printed.
 
 use super::usage_error;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use kubeward::scan_loaded;
 use kubeward_core::config::Config;
 use kubeward_core::input::{Diagnostic, InputArg, Level, LoadOptions, load};
 use kubeward_core::{Registry, Severity};
 use kubeward_report::text::TextOptions;
+use kubeward_report::{Format, RenderContext};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,22 +18,14 @@ pub struct KubeconfigArgs {
     /// Kubeconfig files (default: every file in $KUBECONFIG, else ~/.kube/config).
     files: Vec<PathBuf>,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Fmt::Text)]
-    format: Fmt,
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Exit 1 when a finding has at least this severity.
     #[arg(long, default_value = "high")]
     fail_on: Severity,
     /// Warn about client certificates expiring within this many days.
     #[arg(long, value_name = "DAYS")]
     expiry_warning_days: Option<i64>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Fmt {
-    Text,
-    Json,
-    Sarif,
-    Junit,
 }
 
 pub fn run(args: KubeconfigArgs) -> ExitCode {
@@ -92,15 +85,17 @@ pub fn run(args: KubeconfigArgs) -> ExitCode {
     let outcome = scan_loaded(loaded, &reg, &config, None);
     let report = &outcome.report;
     let rules: Vec<_> = reg.iter().map(|r| &r.meta).collect();
-    let body = match args.format {
-        Fmt::Text => {
-            kubeward_report::text::render(report, &outcome.loaded.inventory, TextOptions::default())
-        }
-        Fmt::Json => kubeward_report::json::render(report),
-        Fmt::Sarif => kubeward_report::sarif::render(report, &rules),
-        Fmt::Junit => kubeward_report::junit::render(report, &rules),
+    let ctx = RenderContext {
+        inventory: &outcome.loaded.inventory,
+        rules: &rules,
+        text: TextOptions::default(),
+        html: None,
     };
-    super::print_stdout(&body, matches!(args.format, Fmt::Text));
+    let mut body = Vec::new();
+    if let Err(e) = kubeward_report::render(args.format, report, &ctx, &mut body) {
+        return usage_error(e.to_string());
+    }
+    super::print_stdout(&String::from_utf8_lossy(&body), args.format == Format::Text);
     if report.summary.errors > 0 {
         return ExitCode::from(2);
     }

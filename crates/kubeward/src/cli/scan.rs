@@ -8,8 +8,8 @@ use kubeward_core::Severity;
 use kubeward_core::config::Config;
 use kubeward_core::engine::Baseline;
 use kubeward_core::report::baseline_json;
-use kubeward_report::Format;
 use kubeward_report::text::TextOptions;
+use kubeward_report::{Format, RenderContext};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,8 +22,8 @@ pub struct ScanArgs {
     #[arg(short = 'n', long)]
     namespace: Option<String>,
     /// Output format on standard output.
-    #[arg(short, long, value_enum, default_value_t = OutFormat::Text)]
-    format: OutFormat,
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Also write FORMAT to FILE (repeatable), e.g. `--output sarif=kubeward.sarif`.
     #[arg(short, long, value_name = "FORMAT=FILE")]
     output: Vec<String>,
@@ -192,20 +192,6 @@ impl FilterArgs {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum OutFormat {
-    Text,
-    Json,
-    Sarif,
-    Junit,
-    /// Only the tables: findings per rule and per namespace, with a score per namespace.
-    Summary,
-    /// One self-contained HTML page (summary, attack paths, filters; works offline).
-    Html,
-    /// wg-policy PolicyReport per namespace + ClusterPolicyReport (a JSON v1 List).
-    Policyreport,
-}
-
 #[derive(Clone, Copy)]
 enum FailOn {
     At(Severity),
@@ -217,20 +203,6 @@ fn parse_fail_on(s: &str) -> Result<FailOn, String> {
         Ok(FailOn::Never)
     } else {
         s.parse().map(FailOn::At)
-    }
-}
-
-impl From<OutFormat> for Format {
-    fn from(f: OutFormat) -> Format {
-        match f {
-            OutFormat::Text => Format::Text,
-            OutFormat::Json => Format::Json,
-            OutFormat::Sarif => Format::Sarif,
-            OutFormat::Junit => Format::Junit,
-            OutFormat::Summary => Format::Summary,
-            OutFormat::Html => Format::Html,
-            OutFormat::Policyreport => Format::PolicyReport,
-        }
     }
 }
 
@@ -377,44 +349,38 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         let filters = &args.filters;
         outcome.report.retain(|f| filters.keeps(f));
     }
-    // The rule list only SARIF and JUnit print.
-    let rules = std::cell::OnceCell::new();
-    let rules = || rules.get_or_init(|| enabled_rules(&reg, &config));
-    let render = |f: Format| -> String {
-        let report = &outcome.report;
-        match f {
-            Format::Text => render_text(&outcome, args.show_suppressed),
-            Format::Json => kubeward_report::json::render(report),
-            Format::Sarif => kubeward_report::sarif::render(report, rules()),
-            Format::Junit => kubeward_report::junit::render(report, rules()),
-            Format::Summary => kubeward_report::summary::render(report),
-            Format::PolicyReport => kubeward_report::policyreport::render(report),
-            Format::Html => kubeward_report::html::render(
-                report,
-                &outcome.loaded.inventory,
-                &html_options(&outcome.loaded.inventory),
-            ),
-        }
-    };
-    for (fmt, file) in &outputs {
-        let written = if *fmt == Format::Json || *fmt == Format::Sarif {
-            // JSON and SARIF are streamed: a large scan's report is not built twice in memory.
-            std::fs::File::create(file).and_then(|f| {
-                let mut w = std::io::BufWriter::new(f);
-                if *fmt == Format::Json {
-                    kubeward_report::json::write(&outcome.report, &mut w)?;
-                } else {
-                    kubeward_report::sarif::write(&outcome.report, rules(), &mut w)?;
-                }
-                w.flush()
-            })
+    let stdout_format = args.format;
+    // The rule list (only SARIF, JUnit and the compliance view read it) and the HTML page's
+    // attack paths are made only for a format that needs them.
+    let wants = |f: Format| f == stdout_format || outputs.iter().any(|(o, _)| *o == f);
+    let rules: Vec<&'static kubeward_core::RuleMeta> =
+        if args.framework.is_some() || wants(Format::Sarif) || wants(Format::Junit) {
+            enabled_rules(&reg, &config)
         } else {
-            let mut body = render(*fmt);
-            if *fmt == Format::Text {
-                body = anstream::adapter::strip_str(&body).to_string();
-            }
-            std::fs::write(file, body)
+            Vec::new()
         };
+    let html = wants(Format::Html).then(|| html_options(&outcome.loaded.inventory));
+    for (fmt, file) in &outputs {
+        let ctx = RenderContext {
+            inventory: &outcome.loaded.inventory,
+            rules: &rules,
+            text: TextOptions {
+                show_suppressed: args.show_suppressed,
+            },
+            html: html.as_ref(),
+        };
+        let written = std::fs::File::create(file).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            if *fmt == Format::Text {
+                // A file never carries colour.
+                let mut w = anstream::StripStream::new(Box::new(w) as Box<dyn Write>);
+                kubeward_report::render(*fmt, &outcome.report, &ctx, &mut w)?;
+                w.flush()
+            } else {
+                kubeward_report::render(*fmt, &outcome.report, &ctx, &mut w)?;
+                w.flush()
+            }
+        });
         if let Err(e) = written {
             return usage_error(format!("cannot write {}: {e}", file.display()));
         }
@@ -442,7 +408,6 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
             return usage_error(format!("cannot write {}: {e}", p.display()));
         }
     }
-    let stdout_format: Format = args.format.into();
     // Diagnostics go to standard error in every format (they are in the machine formats'
     // reports as well); the text report on standard output keeps only its summary count.
     super::print_diagnostics(&outcome.report.errors);
@@ -461,7 +426,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         let view = compliance::evaluate(
             fw,
             &outcome.report,
-            rules(),
+            &rules,
             evidence(&outcome.loaded.inventory),
         );
         let body = match stdout_format {
@@ -475,25 +440,35 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
         };
         let mut out = std::io::stdout().lock();
         out.write_all(body.as_bytes()).and_then(|_| out.flush())
-    } else if stdout_format == Format::Json {
-        // The findings come in blocks of 12 KiB or more, which a buffer this size passes
-        // straight through (a 64 KiB one copied them); it gathers the small writes around.
-        let mut out = std::io::BufWriter::with_capacity(8 * 1024, std::io::stdout().lock());
-        kubeward_report::json::write(&outcome.report, &mut out).and_then(|_| out.flush())
-    } else if stdout_format == Format::Sarif {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        kubeward_report::sarif::write(&outcome.report, rules(), &mut out).and_then(|_| out.flush())
-    } else if stdout_format == Format::Text {
-        let errors = std::mem::take(&mut outcome.report.errors);
-        let body = render_text(&outcome, args.show_suppressed);
-        outcome.report.errors = errors;
-        let mut out = anstream::stdout();
-        out.write_all(body.as_bytes()).and_then(|_| out.flush())
     } else {
-        // Machine formats never carry colour.
-        let body = render(stdout_format);
-        let mut out = std::io::stdout().lock();
-        out.write_all(body.as_bytes()).and_then(|_| out.flush())
+        let errors = if stdout_format == Format::Text {
+            // Listed on standard error above; the text report keeps only their count.
+            std::mem::take(&mut outcome.report.errors)
+        } else {
+            Vec::new()
+        };
+        let ctx = RenderContext {
+            inventory: &outcome.loaded.inventory,
+            rules: &rules,
+            text: TextOptions {
+                show_suppressed: args.show_suppressed,
+            },
+            html: html.as_ref(),
+        };
+        let written = if stdout_format == Format::Text {
+            // Colour only where the terminal and the settings allow it.
+            let mut out = anstream::stdout();
+            kubeward_report::render(stdout_format, &outcome.report, &ctx, &mut out)
+                .and_then(|_| out.flush())
+        } else {
+            // JSON findings come in blocks of 12 KiB or more, which a buffer this size passes
+            // straight through (a 64 KiB one copied them); it gathers the small writes around.
+            let mut out = std::io::BufWriter::with_capacity(8 * 1024, std::io::stdout().lock());
+            kubeward_report::render(stdout_format, &outcome.report, &ctx, &mut out)
+                .and_then(|_| out.flush())
+        };
+        outcome.report.errors = errors;
+        written
     };
     if let Err(code) = super::stdout_result(written) {
         return code;
@@ -505,14 +480,6 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     // scan's trees one by one would only add to its run time.
     std::mem::forget(outcome);
     code
-}
-
-fn render_text(outcome: &kubeward::ScanOutcome, show_suppressed: bool) -> String {
-    kubeward_report::text::render(
-        &outcome.report,
-        &outcome.loaded.inventory,
-        TextOptions { show_suppressed },
-    )
 }
 
 /// What the input lets the compliance view see.
