@@ -336,7 +336,7 @@ fn spawn_forwarder(
     metrics: Arc<WebhookMetrics>,
 ) -> tokio::sync::mpsc::Sender<Alert> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Alert>(target.buffer.max(1));
-    tokio::spawn(async move {
+    let forward = async move {
         let client = match alert_client(target.ca_pem.as_deref()) {
             Ok(c) => c,
             Err(e) => {
@@ -389,7 +389,30 @@ fn spawn_forwarder(
                 metrics.alerts_post_failed.fetch_add(n, Relaxed);
             }
         }
-    });
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn(forward);
+        }
+        // Built before the server's runtime exists (`kubeward serve --audit-webhook` makes its
+        // routes first): the forwarder gets a small runtime of its own, which ends when the
+        // receiver, and with it every sender, is dropped.
+        Err(_) => {
+            let spawned = std::thread::Builder::new()
+                .name("kubeward-audit-alerts".into())
+                .spawn(move || {
+                    if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    {
+                        rt.block_on(forward);
+                    }
+                });
+            if let Err(e) = spawned {
+                eprintln!("kubeward audit webhook: alert URL disabled: {e}");
+            }
+        }
+    }
     tx
 }
 

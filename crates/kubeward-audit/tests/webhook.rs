@@ -267,3 +267,54 @@ async fn standalone_server_serves_metrics_and_health() {
         .unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[test]
+fn alerts_are_forwarded_when_the_router_is_built_before_any_runtime() {
+    // `kubeward serve --audit-webhook` builds the receiver before its server's runtime starts:
+    // the alert forwarder must not need one at that point.
+    let tls = cert();
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let target = {
+        let received = Arc::clone(&received);
+        axum::Router::new().route(
+            "/alerts",
+            axum::routing::post(move |body: Bytes| {
+                let received = Arc::clone(&received);
+                async move {
+                    let v: Vec<serde_json::Value> = serde_json::from_slice(&body).unwrap();
+                    received.lock().unwrap().extend(v);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        )
+    };
+    let target_url = rt.block_on(start(target, &tls));
+    let mut cfg = WebhookConfig::new(analyzer());
+    cfg.stdout = false;
+    let mut t = AlertTarget::new(format!("{target_url}/alerts"));
+    t.ca_pem = Some(tls.cert_pem.clone().into_bytes());
+    cfg.alert_target = Some(t);
+    // Outside any runtime.
+    assert!(tokio::runtime::Handle::try_current().is_err());
+    let (router, handle) = webhook_router(cfg);
+    rt.block_on(async {
+        let url = start(router, &tls).await;
+        let c = client(&tls.cert_pem);
+        assert_eq!(post(&c, &url, batch(2)).await, 202);
+        assert!(handle.wait_idle(Duration::from_secs(20)).await);
+        use std::sync::atomic::Ordering::Relaxed;
+        for _ in 0..500 {
+            if handle.metrics.alerts_posted.load(Relaxed) >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(handle.metrics.alerts_posted.load(Relaxed), 2);
+    });
+    assert_eq!(received.lock().unwrap().len(), 2);
+}

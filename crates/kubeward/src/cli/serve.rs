@@ -44,6 +44,13 @@ pub struct ServeArgs {
     /// Audit batches waiting for analysis; beyond it batches are dropped and counted.
     #[arg(long, default_value_t = 256, requires = "audit_webhook")]
     audit_queue_batches: usize,
+    /// Also POST audit alerts (JSON arrays, with retries and a bounded buffer) to this HTTPS
+    /// URL.
+    #[arg(long, value_name = "URL", requires = "audit_webhook")]
+    audit_alert_url: Option<String>,
+    /// CA bundle that signed the alert URL's certificate (default: the system roots).
+    #[arg(long, value_name = "FILE", requires = "audit_alert_url")]
+    audit_alert_ca: Option<PathBuf>,
 }
 
 pub fn run_serve(args: ServeArgs) -> ExitCode {
@@ -74,6 +81,16 @@ pub fn run_serve(args: ServeArgs) -> ExitCode {
         };
         let mut cfg = WebhookConfig::new(Analyzer::new(&registry, &config, settings));
         cfg.queue_batches = args.audit_queue_batches;
+        if let Some(url) = &args.audit_alert_url {
+            let mut t = kubeward_audit::webhook::AlertTarget::new(url.clone());
+            if let Some(ca) = &args.audit_alert_ca {
+                match std::fs::read(ca) {
+                    Ok(pem) => t.ca_pem = Some(pem),
+                    Err(e) => return usage_error(format!("{}: {e}", ca.display())),
+                }
+            }
+            cfg.alert_target = Some(t);
+        }
         let (router, handle) = kubeward_audit::webhook_router(cfg);
         let counters = Arc::clone(&handle.metrics);
         extra_metrics = Some(Arc::new(move || counters.openmetrics()) as _);
