@@ -25,7 +25,7 @@ pub static RULE: Rule = Rule {
               token or PersistentVolumeClaim. Node agents that need such access belong in a \
               dedicated namespace that only administrators can deploy to.",
         references: &[
-            ("cis", "5.2.11"),
+            ("cis", "5.2.12"),
             (
                 "nsa",
                 "Kubernetes Hardening Guide: Pod security, host path volumes",

@@ -20,7 +20,7 @@ pub static RULE: Rule = Rule {
         fix: "Remove `hostPort` and expose the container through a Service (ClusterIP behind an \
               Ingress, or a LoadBalancer with source ranges).",
         references: &[
-            ("cis", "5.2.12"),
+            ("cis", "5.2.13"),
             ("pss", "hostPorts"),
             (
                 "nsa",
