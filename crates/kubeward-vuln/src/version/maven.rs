@@ -86,22 +86,56 @@ impl Item {
             (Item::Str(_), Some(Item::List(_))) => Ordering::Less,
             (Item::List(_), Some(Item::Int(_))) => Ordering::Less,
             (Item::List(_), Some(Item::Str(_))) => Ordering::Greater,
-            (Item::List(a), Some(Item::List(b))) => {
-                let n = a.len().max(b.len());
-                for i in 0..n {
-                    let c = match (a.get(i), b.get(i)) {
-                        (Some(l), r) => l.cmp_opt(r),
-                        (None, Some(r)) => r.cmp_opt(None).reverse(),
-                        (None, None) => Ordering::Equal,
-                    };
-                    if c != Ordering::Equal {
-                        return c;
-                    }
-                }
-                Ordering::Equal
-            }
+            (Item::List(a), Some(Item::List(b))) => cmp_lists(a, b),
         }
     }
+}
+
+/// Compares two normalised item lists.
+///
+/// Maven compares item by item, padding the shorter list with nulls, and orders items of
+/// different types as string < list < integer. That type order disagrees with how items
+/// compare with null (`1-1` is above `1`, yet a list sorts below the integer `0`, which
+/// equals null), so Maven's own order has cycles: `1.0.alpha < 1 < 1-1 < 1.0.alpha`, and
+/// `1.sp < 1-alpha < 1 < 1.sp`. Here, at each position, the two remaining suffixes are first
+/// ordered by how they compare with null (below, equal, above) and only then item by item
+/// with Maven's rules. In a normalised list only the empty suffix equals null, so this is a
+/// lexicographic order on (sign of suffix, item) pairs: a total order, by construction. It
+/// agrees with Maven wherever Maven's order is consistent (`1.0.1 > 1-1`, `1-rc1 < 1 <
+/// 1-sp`); where Maven cycles, it places the version by its relation to the release.
+fn cmp_lists(a: &[Item], b: &[Item]) -> Ordering {
+    let (sa, sb) = (suffix_signs(a), suffix_signs(b));
+    let n = a.len().max(b.len());
+    for i in 0..n {
+        let x = sa.get(i).copied().unwrap_or(Ordering::Equal);
+        let y = sb.get(i).copied().unwrap_or(Ordering::Equal);
+        if x != y {
+            return x.cmp(&y);
+        }
+        let c = match (a.get(i), b.get(i)) {
+            (Some(l), r) => l.cmp_opt(r),
+            (None, Some(r)) => r.cmp_opt(None).reverse(),
+            (None, None) => Ordering::Equal,
+        };
+        if c != Ordering::Equal {
+            return c;
+        }
+    }
+    Ordering::Equal
+}
+
+/// For each position, how the list from there on compares with null.
+fn suffix_signs(items: &[Item]) -> Vec<Ordering> {
+    let mut signs = vec![Ordering::Equal; items.len()];
+    let mut next = Ordering::Equal;
+    for (i, item) in items.iter().enumerate().rev() {
+        let own = item.cmp_opt(None);
+        if own != Ordering::Equal {
+            next = own;
+        }
+        signs[i] = next;
+    }
+    signs
 }
 
 fn normalize(list: &mut Vec<Item>) {
@@ -207,6 +241,90 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every version built from a small alphabet, sorted with the comparator: each pair then
+    /// compares in sorted order, and versions that compare equal sit together (transitivity,
+    /// checked exhaustively rather than by sampling).
+    #[test]
+    fn exhaustive_small_versions_form_a_total_order() {
+        let tokens = ["0", "1", "2", "alpha", "milestone", "ga", "sp", "rc", "x"];
+        let seps = [".", "-", ""];
+        let mut all = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..3 {
+            let mut next = Vec::new();
+            for v in &frontier {
+                for t in tokens {
+                    if v.is_empty() {
+                        next.push(t.to_string());
+                        continue;
+                    }
+                    for s in seps {
+                        next.push(format!("{v}{s}{t}"));
+                    }
+                }
+            }
+            all.extend(next.iter().cloned());
+            frontier = next;
+        }
+        all.retain(|v| !v.is_empty());
+        let mut parsed: Vec<(String, MavenVersion)> = all
+            .into_iter()
+            .map(|v| {
+                let p = MavenVersion::parse(&v);
+                (v, p)
+            })
+            .collect();
+        parsed.sort_by(|x, y| x.1.cmp(&y.1));
+        for i in 0..parsed.len() {
+            for j in i + 1..parsed.len() {
+                let c = parsed[i].1.cmp(&parsed[j].1);
+                assert_ne!(
+                    c,
+                    Ordering::Greater,
+                    "{} sorts before {}",
+                    parsed[i].0,
+                    parsed[j].0
+                );
+                assert_eq!(
+                    parsed[j].1.cmp(&parsed[i].1),
+                    c.reverse(),
+                    "{} {}",
+                    parsed[i].0,
+                    parsed[j].0
+                );
+                if c == Ordering::Less {
+                    break;
+                }
+            }
+        }
+        // Pairs beyond the first strictly greater neighbour: sample every 7th to bound time.
+        for i in (0..parsed.len()).step_by(7) {
+            for j in (i + 1..parsed.len()).step_by(3) {
+                assert_ne!(
+                    parsed[i].1.cmp(&parsed[j].1),
+                    Ordering::Greater,
+                    "{} vs {}",
+                    parsed[i].0,
+                    parsed[j].0
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_before_a_qualifier_stays_transitive() {
+        // Found by the property test: Maven's own order cycles on these.
+        assert_eq!(compare("0.milestone", "0"), Ordering::Less);
+        assert_eq!(compare("0", "0-ga1"), Ordering::Less);
+        assert_eq!(compare("0.milestone", "0-ga1"), Ordering::Less);
+        assert_eq!(compare("1.0.alpha", "1-1"), Ordering::Less);
+        assert_eq!(compare("1-alpha", "1.sp"), Ordering::Less);
+        assert_eq!(compare("0.0-alpha", "0.0.sp"), Ordering::Less);
+        // Where Maven is consistent, unchanged: a dot-number above a dash list.
+        assert_eq!(compare("1.0.1", "1-1"), Ordering::Greater);
+        assert_eq!(compare("1.1", "1-1"), Ordering::Greater);
+    }
 
     #[test]
     fn documented_orderings() {
