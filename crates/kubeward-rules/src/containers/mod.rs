@@ -11,13 +11,20 @@ pub(crate) mod common;
 mod dangerous_capabilities;
 mod default_namespace;
 mod default_service_account;
+mod ephemeral_storage;
 mod id_floor;
 mod image_digest;
 mod image_pull_policy;
 mod image_tag;
+mod limit_range_defaults;
+mod namespace_guards;
+mod namespace_limit_range;
+mod namespace_quota;
 mod net_raw;
+mod quota_hard_limits;
 mod read_only_root;
 mod resource_limits;
+mod resource_requests;
 mod run_as_group;
 mod run_as_user;
 mod runtime_socket;
@@ -47,4 +54,10 @@ pub static RULES: &[&Rule] = &[
     &default_namespace::RULE,
     &automount_token::RULE,
     &default_service_account::RULE,
+    &resource_requests::RULE,
+    &ephemeral_storage::RULE,
+    &namespace_limit_range::RULE,
+    &limit_range_defaults::RULE,
+    &namespace_quota::RULE,
+    &quota_hard_limits::RULE,
 ];

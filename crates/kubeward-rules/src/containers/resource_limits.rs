@@ -4,11 +4,10 @@
 //! (`spec.resources.limits`), or by the defaults of a LimitRange in its namespace; otherwise it
 //! is missing.
 
+use super::namespace_guards::NamespaceGuards;
 use kubeward_core::{
-    Check, ContainerKind, Emitter, Inventory, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity,
-    Targets,
+    Check, ContainerKind, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets,
 };
-use std::collections::HashSet;
 
 pub static RULE: Rule = Rule {
     meta: RuleMeta {
@@ -53,48 +52,18 @@ pub static RULE: Rule = Rule {
 
 const RESOURCES: [&str; 2] = ["memory", "cpu"];
 
-/// Namespaces whose LimitRanges give containers a default limit for each resource: a
-/// `Container` item with `default.<resource>` or `max.<resource>` (the API defaults `default`
-/// to `max`). Computed once per inventory.
-struct Defaulted([HashSet<String>; 2]);
-
-fn defaulted_namespaces(inventory: &Inventory) -> Defaulted {
-    let mut out = [HashSet::new(), HashSet::new()];
-    for lr in inventory.of_kind("LimitRange") {
-        if lr.group() != "" {
-            continue;
-        }
-        let Some(ns) = lr.namespace() else { continue };
-        for item in lr
-            .root
-            .path(&["spec", "limits"])
-            .map(Node::items)
-            .unwrap_or(&[])
-        {
-            if item.str_at("type") != Some("Container") {
-                continue;
-            }
-            for (i, r) in RESOURCES.iter().enumerate() {
-                if item.path(&["default", r]).is_some() || item.path(&["max", r]).is_some() {
-                    out[i].insert(ns.to_string());
-                }
-            }
-        }
-    }
-    Defaulted(out)
-}
-
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
     let obj = ctx.object;
-    let defaulted = ctx.inventory.memo(|| defaulted_namespaces(ctx.inventory));
-    let defaulted = &defaulted.0;
+    let guards = NamespaceGuards::of(ctx.inventory);
     // Resources whose limit the pod or the namespace already provides.
     let covered: [bool; 2] = std::array::from_fn(|i| {
         pod.spec
             .path(&["resources", "limits", RESOURCES[i]])
             .is_some()
-            || obj.namespace().is_some_and(|ns| defaulted[i].contains(ns))
+            || guards
+                .default_limit(obj.namespace(), RESOURCES[i])
+                .is_some()
     });
     if covered == [true, true] {
         return;
