@@ -7,11 +7,14 @@ mod allowed_registries;
 pub use allowed_registries::{normalized_name, normalized_prefix, prefix_matches};
 mod apparmor;
 mod automount_token;
+mod bare_pod;
 pub(crate) mod common;
 mod dangerous_capabilities;
 mod default_namespace;
 mod default_service_account;
+mod deprecated_service_account;
 mod ephemeral_storage;
+mod host_aliases;
 mod id_floor;
 mod image_digest;
 mod image_pull_policy;
@@ -31,6 +34,10 @@ mod runtime_socket;
 mod seccomp;
 mod sensitive_host_path;
 mod service_accounts;
+mod shared_process_secrets;
+mod shell_command;
+mod subpath_mount;
+mod system_namespace_workload;
 mod writable_host_path;
 
 use kubeward_core::Rule;
@@ -60,4 +67,11 @@ pub static RULES: &[&Rule] = &[
     &limit_range_defaults::RULE,
     &namespace_quota::RULE,
     &quota_hard_limits::RULE,
+    &system_namespace_workload::RULE,
+    &bare_pod::RULE,
+    &host_aliases::RULE,
+    &deprecated_service_account::RULE,
+    &subpath_mount::RULE,
+    &shared_process_secrets::RULE,
+    &shell_command::RULE,
 ];
