@@ -1,7 +1,8 @@
 //! KW-DAT-002: credentials stored in ConfigMaps.
 
 use super::secrets::{
-    classify, config_lines, detect_format, is_credential_name, is_literal_secret,
+    classify, config_lines, detect_format, is_credential_name, is_literal_secret, is_placeholder,
+    is_reference,
 };
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
@@ -18,7 +19,15 @@ pub static RULE: Rule = Rule {
               ConfigMap, as a key of its own or as a line of a configuration file it holds \
               (application.properties, a YAML or .env file, a kubeconfig), is readable by all of \
               them. Detection is the same as for literal env values (formats, credential names \
-              with literal values, high-entropy strings); the value is never printed.",
+              with literal values, high-entropy strings, PEM private keys with strict or sloppy \
+              armour). A key named like a credential (`*_PASSWORD`, `*_TOKEN`, `*_API_KEY`, \
+              `private_key`, `AWS_SECRET_ACCESS_KEY`, `AZURE_CLIENT_SECRET`, \
+              `GOOGLE_APPLICATION_CREDENTIALS`, OCI key content, ...) is reported even when its \
+              value does not look like a credential: medium for a value that is not one \
+              (a flag, a short or multi-line text), low for a placeholder or reference \
+              (`${VAR}`, `$(VAR)`, empty, `changeme`, `<...>`, a path or secret-store \
+              reference), because the name invites the real value later. The value is never \
+              printed.",
         fix: "Move the credential into a Secret (or an external store) and mount it as a file; \
               keep only non-secret settings in the ConfigMap, and rotate the exposed credential.",
         references: &[
@@ -61,7 +70,10 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
         } else {
             classify(key, value).map(|d| (d, None))
         };
-        let Some((d, at)) = found else { continue };
+        let Some((d, at)) = found else {
+            named_only(o, key, value, out);
+            continue;
+        };
         let msg = match at {
             Some((line, k)) => format!(
                 "key `{key}`, line {line} of the value: `{k}` holds {} {}",
@@ -77,10 +89,64 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// Credential names of cloud providers that the generic name rules do not catch.
+const CLOUD_CREDENTIAL_NAMES: &[&str] = &[
+    "AZURE_CLIENT_CERTIFICATE",
+    "GCP_SA_KEY",
+    "GCLOUD_SERVICE_KEY",
+    "GOOGLE_CLOUD_KEYFILE_JSON",
+    "OCI_CLI_KEY_CONTENT",
+    "OCI_KEY_CONTENT",
+];
+
+fn named_like_credential(key: &str) -> bool {
+    is_credential_name(key)
+        || CLOUD_CREDENTIAL_NAMES.iter().any(|n| {
+            n.len() == key.len()
+                && n.bytes().zip(key.bytes()).all(|(a, b)| {
+                    a == b.to_ascii_uppercase() || (a == b'_' && matches!(b, b'-' | b'.'))
+                })
+        })
+}
+
+/// A key named like a credential whose value was not detected as one.
+fn named_only(o: &kubeward_core::Object, key: &str, value: &str, out: &mut Emitter<'_>) {
+    if !named_like_credential(key) {
+        return;
+    }
+    let t = value.trim();
+    let path = t.starts_with('/') || t.starts_with("./") || t.starts_with("~/");
+    let (what, severity) = if is_placeholder(t) || is_reference(t) || path {
+        (
+            "a placeholder or a reference, not a credential; a ConfigMap is still the wrong place for it, because the real value tends to follow the name",
+            Severity::Low,
+        )
+    } else if is_literal_secret(t) {
+        // A literal under a cloud credential name the generic rules do not know.
+        (
+            "a literal value: whatever it is, it is readable by everyone who can read ConfigMaps",
+            Severity::High,
+        )
+    } else {
+        (
+            "a value that does not look like a credential, but anything stored under this name is readable by everyone who can read ConfigMaps",
+            Severity::Medium,
+        )
+    };
+    let pointer = format!("/data/{}", kubeward_core::node::escape_token(key));
+    out.report(
+        o,
+        pointer,
+        format!("key `{key}` is named like a credential and holds {what}"),
+    )
+    .severity(severity)
+    .redact_source();
+}
+
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
+    use crate::containers::common::fixtures::{at, sorted};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 
@@ -144,5 +210,59 @@ mod tests {
                        "stringData": {"password": "Hunter2-Hunter2"}})
         .to_string();
         assert!(run(&RULE, &y).is_empty());
+    }
+
+    #[test]
+    fn credential_names_with_placeholders_and_other_values() {
+        use kubeward_core::Severity;
+        let y = cm(json!({
+            "DB_PASSWORD": "${DB_PASSWORD}",
+            "API_TOKEN": "$(TOKEN)",
+            "SMTP_PASSWORD": "",
+            "ADMIN_PASSWORD": "changeme",
+            "STRIPE_API_KEY": "<your key here>",
+            "AZURE_CLIENT_SECRET": "/var/run/secrets/azure/client-secret",
+            "GOOGLE_APPLICATION_CREDENTIALS": "/var/secrets/google/key.json",
+            "REFRESH_TOKEN": "no",
+            "oci-cli-key-content": "abcdefgh1234",
+            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "private_key": "---BEGIN RSA PRIVATE KEY---\nMIIEowIBAAKCAQEA\n---END RSA PRIVATE KEY---\n",
+            "LOG_LEVEL": "debug"
+        }));
+        let hits = run(&RULE, &y);
+        let sev = |k: &str| at(&hits, &format!("/data/{k}")).severity;
+        for k in [
+            "DB_PASSWORD",
+            "API_TOKEN",
+            "SMTP_PASSWORD",
+            "ADMIN_PASSWORD",
+            "STRIPE_API_KEY",
+            "AZURE_CLIENT_SECRET",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+        ] {
+            assert_eq!(sev(k), Severity::Low, "{k}");
+            assert!(
+                at(&hits, &format!("/data/{k}"))
+                    .message
+                    .contains("placeholder or a reference")
+            );
+        }
+        assert_eq!(sev("REFRESH_TOKEN"), Severity::Medium);
+        assert_eq!(sev("oci-cli-key-content"), Severity::High);
+        assert!(sev("AWS_SECRET_ACCESS_KEY") >= Severity::High);
+        assert_eq!(sev("private_key"), Severity::Critical);
+        assert!(!hits.iter().any(|h| h.pointer == "/data/LOG_LEVEL"));
+        for h in &hits {
+            for v in [
+                "wJalrXUtn",
+                "abcdefgh1234",
+                "changeme",
+                "your key",
+                "/var/secrets",
+                "MIIEow",
+            ] {
+                assert!(!h.message.contains(v), "{}", h.message);
+            }
+        }
     }
 }

@@ -21,6 +21,7 @@ use std::sync::{LazyLock, RwLock};
 /// dominated the cost of scanning ConfigMaps).
 struct Needles {
     begin: Finder<'static>,
+    begin_word: Finder<'static>,
     private_key: Finder<'static>,
     putty: Finder<'static>,
     scheme: Finder<'static>,
@@ -33,6 +34,7 @@ struct Needles {
 
 static NEEDLES: LazyLock<Needles> = LazyLock::new(|| Needles {
     begin: Finder::new("-----BEGIN "),
+    begin_word: Finder::new("BEGIN"),
     private_key: Finder::new("PRIVATE KEY"),
     putty: Finder::new("PuTTY-User-Key-File-"),
     scheme: Finder::new("://"),
@@ -200,6 +202,14 @@ pub(crate) fn detect_format(value: &str) -> Option<Detection> {
             ));
         }
     }
+    if let Some(start) = sloppy_private_key(value) {
+        return Some(Detection::new(
+            "a PEM private key (with irregular armour)",
+            Severity::Critical,
+            None,
+            &value[start..],
+        ));
+    }
     if n.putty.find(bytes).is_some() {
         return Some(Detection::new(
             "a PuTTY private key",
@@ -275,6 +285,49 @@ pub(crate) fn detect_format(value: &str) -> Option<Detection> {
                     ));
                 }
             }
+        }
+    }
+    None
+}
+
+/// A PEM private-key header written sloppily: three to five dashes, spaces around `BEGIN` and
+/// between the words, as in `---BEGIN RSA PRIVATE KEY---` or `----- BEGIN  PRIVATE KEY -----`
+/// (hand-edited or reflowed keys that PEM parsers still accept or that a user can repair). The
+/// strict form is found before this is tried. Returns where the header starts.
+fn sloppy_private_key(value: &str) -> Option<usize> {
+    let b = value.as_bytes();
+    for pos in NEEDLES.begin_word.find_iter(b) {
+        let mut i = pos;
+        while i > 0 && b[i - 1] == b' ' {
+            i -= 1;
+        }
+        let mut dashes = 0;
+        while i > 0 && b[i - 1] == b'-' {
+            i -= 1;
+            dashes += 1;
+        }
+        if !(3..=5).contains(&dashes) {
+            continue;
+        }
+        let rest = &value[pos + "BEGIN".len()..];
+        let Some(label_end) = rest.find('-') else {
+            continue;
+        };
+        let label = &rest[..label_end];
+        if !label.starts_with(' ') || label.contains('\n') {
+            continue;
+        }
+        let words: Vec<&str> = label.split_whitespace().collect();
+        if !words.iter().all(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        }) || !words.windows(2).any(|w| w == ["PRIVATE", "KEY"])
+        {
+            continue;
+        }
+        let after = rest[label_end..].bytes().take_while(|c| *c == b'-').count();
+        if (3..=5).contains(&after) {
+            return Some(i);
         }
     }
     None
@@ -769,7 +822,7 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
 }
 
 /// References to a secret store, not the secret itself.
-fn is_reference(v: &str) -> bool {
+pub(crate) fn is_reference(v: &str) -> bool {
     const PREFIXES: &[&str] = &[
         "vault:",
         "ref+",
@@ -940,6 +993,30 @@ mod tests {
 
     fn what(name: &str, value: &str) -> Option<String> {
         classify(name, value).map(|d| d.what)
+    }
+
+    #[test]
+    fn private_keys_with_sloppy_armour() {
+        for v in [
+            "---BEGIN RSA PRIVATE KEY---\nMIIEow...\n---END RSA PRIVATE KEY---",
+            "----- BEGIN PRIVATE KEY -----\nMIIEv...",
+            "----BEGIN  EC  PRIVATE KEY----\nMHcC...",
+            "key: |\n  ---  BEGIN OPENSSH PRIVATE KEY  ---\n  b3Bl...",
+        ] {
+            let d = detect_format(v).unwrap_or_else(|| panic!("{v}"));
+            assert!(d.what.contains("PEM private key"), "{v}: {}", d.what);
+            assert_eq!(d.severity, Severity::Critical);
+        }
+        for v in [
+            "--BEGIN RSA PRIVATE KEY--\nMIIE",
+            "------- BEGIN PRIVATE KEY -------",
+            "---BEGIN CERTIFICATE---\nMIIC",
+            "--- BEGIN private key ---",
+            "BEGIN PRIVATE KEY",
+            "-----BEGIN PUBLIC KEY-----\nMIIB",
+        ] {
+            assert_eq!(detect_format(v).map(|d| d.what), None, "{v}");
+        }
     }
 
     #[test]
