@@ -50,6 +50,8 @@ fn one_report_per_namespace_and_one_for_the_cluster() {
         kinds,
         [
             ("PolicyReport", Some("default")),
+            // The forgotten debug pod of the example.
+            ("PolicyReport", Some("kube-system")),
             ("PolicyReport", Some("monitoring")),
             ("PolicyReport", Some("shop")),
             ("ClusterPolicyReport", None)
