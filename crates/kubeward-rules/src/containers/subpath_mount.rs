@@ -72,6 +72,14 @@ impl Mount<'_> {
 
 fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     let Some(pod) = ctx.pod else { return };
+    // Most pods have no subPath mount: decide that without allocating.
+    let any_sub_path = pod.containers().any(|c| {
+        c.items("volumeMounts")
+            .any(|(_, m)| m.get("subPath").is_some() || m.get("subPathExpr").is_some())
+    });
+    if !any_sub_path {
+        return;
+    }
     let mounts: Vec<Mount<'_>> = pod
         .containers()
         .flat_map(|c| {
@@ -82,9 +90,6 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             })
         })
         .collect();
-    if !mounts.iter().any(|m| m.sub_path().is_some()) {
-        return;
-    }
     for (i, m) in mounts.iter().enumerate() {
         let Some((field, sub)) = m.sub_path() else {
             continue;
