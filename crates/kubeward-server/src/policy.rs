@@ -7,9 +7,9 @@ use kubeward_core::{Check, Registry};
 
 /// Inventory rules that need nothing but the object they report on. Every other inventory
 /// rule (RBAC and NetworkPolicy analyses, namespace Pod Security labels, namespaces without a
-/// LimitRange or ResourceQuota, bare Pods, token-use heuristics,
-/// cluster coverage) reasons over many objects and would misfire on a one-object inventory:
-/// those stay with `kubeward scan --cluster`.
+/// LimitRange or ResourceQuota, bare Pods, token-use heuristics, cluster coverage) reasons over
+/// many objects and would misfire on a one-object inventory: those stay with
+/// `kubeward scan --cluster`.
 pub const SINGLE_OBJECT_INVENTORY_RULES: &[&str] = &["KW-IMG-004"];
 
 /// The loaded policy. Immutable; the server swaps a new one in when the config changes.
