@@ -32,7 +32,7 @@ pub static RULE: Rule = Rule {
         references: &[
             (
                 "nsa",
-                "Kubernetes Hardening Guide: Kubernetes Pod security, namespaces",
+                "Kubernetes Hardening Guide: Network separation and hardening, namespaces",
             ),
             ("mitre", "T1036.005"),
             (
