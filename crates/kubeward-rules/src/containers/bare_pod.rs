@@ -21,6 +21,7 @@ pub static RULE: Rule = Rule {
         fix: "Run the workload from a Deployment, StatefulSet, DaemonSet or Job, and delete \
               debug pods when done (or use `kubectl debug` with an ephemeral container).",
         references: &[
+            ("kubescape", "C-0073"),
             ("mitre", "T1610"),
             (
                 "docs",

@@ -40,6 +40,8 @@ pub static RULE: Rule = Rule {
             ("polaris", "cpuRequestsMissing"),
             ("polaris", "memoryRequestsMissing"),
             ("kube-score", "container-resources"),
+            ("kubescape", "C-0004"),
+            ("kubescape", "C-0050"),
             ("mitre", "T1499"),
             (
                 "docs",
