@@ -265,4 +265,36 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn cloud_credential_files() {
+        use kubeward_core::Severity;
+        let sa = concat!(
+            "{\n  \"type\": \"service_account\",\n  \"project_id\": \"shop\",\n",
+            "  \"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n\",\n",
+            "  \"client_email\": \"app@shop.iam.gserviceaccount.com\"\n}\n"
+        );
+        let y = cm(json!({
+            "GOOGLE_APPLICATION_CREDENTIALS": sa,
+            "oci_api_key.pem": "----  BEGIN RSA PRIVATE KEY  ----\nMIIEpAIBAAKCAQEA\n----  END RSA PRIVATE KEY  ----\n",
+            "credentials.json": "{\n  \"type\": \"service_account\",\n  \"private_key\": \"\"\n}\n"
+        }));
+        let hits = run(&RULE, &y);
+        assert_eq!(
+            at(&hits, "/data/GOOGLE_APPLICATION_CREDENTIALS").severity,
+            Severity::Critical
+        );
+        assert_eq!(
+            at(&hits, "/data/oci_api_key.pem").severity,
+            Severity::Critical
+        );
+        // A credential file whose key was removed: still named like one.
+        assert_eq!(
+            at(&hits, "/data/credentials.json").severity,
+            Severity::Medium
+        );
+        for h in &hits {
+            assert!(!h.message.contains("MII"), "{}", h.message);
+        }
+    }
 }
