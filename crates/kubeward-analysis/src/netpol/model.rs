@@ -425,9 +425,11 @@ fn collect_endpoints(inv: &Inventory, m: &mut Model) {
             continue;
         }
         let ns: CompactString = p.namespace().unwrap_or("default").into();
+        // A mirror pod (a static manifest's pod, controlled by its Node) is a pod of its own,
+        // not a `[Node]` workload.
         let key = match controller_ref(p) {
-            Some((kind, name, _)) => (ns, kind.into(), name.into()),
-            None => (ns, "Pod".into(), p.name.clone()),
+            Some((kind, name, _)) if kind != "Node" => (ns, kind.into(), name.into()),
+            _ => (ns, "Pod".into(), p.name.clone()),
         };
         groups.entry(key).or_default().push(p);
     }
