@@ -196,10 +196,15 @@ rule!(
     Severity::High,
     "Egress rule lets workloads reach the cloud metadata API (169.254.169.254)",
     "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
-     169.254.169.254 turns any SSRF or code execution into a cloud account compromise.",
-    "Isolate the workload for egress and allow only its destinations; when a rule needs \
-     0.0.0.0/0, add `except: [169.254.169.254/32]` (or deny it for all pods with an \
-     AdminNetworkPolicy).",
+     it turns any SSRF or code execution into a cloud account compromise. kubeward checks every \
+     well-known metadata address: 169.254.169.254 (AWS, GCP, Azure, OpenStack), fd00:ec2::254 \
+     (AWS over IPv6), 169.254.170.2 (ECS task credentials) and 100.100.100.200 (Alibaba \
+     Cloud); an `ipBlock` whose CIDR contains one of them without excepting it lets pods \
+     through.",
+    "Isolate the workload for egress and allow only its destinations; when a rule needs a wide \
+     range such as 0.0.0.0/0 or 169.254.0.0/16, add the metadata addresses it contains to \
+     `except` (`169.254.169.254/32`, `169.254.170.2/32`, `100.100.100.200/32`, and \
+     `fd00:ec2::254/128` for `::/0`), or deny them for all pods with an AdminNetworkPolicy.",
     [
         ("mitre", "T1552.005"),
         NSA,
@@ -775,61 +780,97 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// Cloud metadata services: AWS, GCP, Azure, OpenStack and others (IPv4 and AWS's IPv6
+/// address), the ECS task metadata endpoint, Alibaba Cloud. All answer on HTTP.
+pub(crate) const METADATA_ADDRESSES: &[&str] = &[
+    "169.254.169.254",
+    "fd00:ec2::254",
+    "169.254.170.2",
+    "100.100.100.200",
+];
+
 fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
-    let ip = IpRange::single("169.254.169.254".parse().expect("static"));
-    // (policy object, rule pointer) → workloads it lets through. Workloads that no egress
-    // policy selects reach it too; KW-NET-103/104 report those (their messages say so).
-    let mut by_rule: BTreeMap<(ObjectId, String, String), Vec<u32>> = BTreeMap::new();
+    let ips: Vec<(&'static str, IpRange)> = METADATA_ADDRESSES
+        .iter()
+        .map(|a| (*a, IpRange::single(a.parse().expect("static"))))
+        .collect();
+    // (policy object, peer pointer, rule label) → (workloads it lets through, addresses).
+    // Workloads that no egress policy selects reach them too; KW-NET-103/104 report those
+    // (their messages say so).
+    type Hits = (Vec<u32>, Vec<&'static str>);
+    let mut by_rule: BTreeMap<(ObjectId, String, String), Hits> = BTreeMap::new();
     for (c, cl) in m.classes.iter().enumerate() {
         if cl.synthetic {
             continue;
         }
         let c = c as u32;
-        let mut trace = Vec::new();
-        let allowed = m.direction(Dir::Egress, c, Side::External(&ip), Some(&mut trace));
-        // The metadata services of AWS, GCP and Azure answer on HTTP.
-        if !allowed.contains(Proto::Tcp, 80) {
-            continue;
-        }
-        for step in &trace {
-            let r = match step {
-                super::eval::Step::Allowed { rule, conns } if conns.contains(Proto::Tcp, 80) => {
-                    *rule
+        for (addr, ip) in &ips {
+            let mut trace = Vec::new();
+            let allowed = m.direction(Dir::Egress, c, Side::External(ip), Some(&mut trace));
+            if !allowed.contains(Proto::Tcp, 80) {
+                continue;
+            }
+            for step in &trace {
+                let r = match step {
+                    super::eval::Step::Allowed { rule, conns }
+                        if conns.contains(Proto::Tcp, 80) =>
+                    {
+                        *rule
+                    }
+                    super::eval::Step::Admin {
+                        rule,
+                        action: Action::Allow,
+                        conns,
+                    } if conns.contains(Proto::Tcp, 80) => *rule,
+                    _ => continue,
+                };
+                let rule = &m.rules[r as usize];
+                let p = &m.policies[rule.policy as usize];
+                // The peer whose range holds the address (a CIDR that contains it and does not
+                // except it), or the rule when it has no peers.
+                let pointer = rule
+                    .peers
+                    .iter()
+                    .flatten()
+                    .find(|peer| super::policy::peer_matches_range(peer, ip))
+                    .map(|peer| peer.pointer.clone())
+                    .unwrap_or_else(|| rule.pointer.clone());
+                let slot = by_rule
+                    .entry((
+                        p.object,
+                        pointer,
+                        format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label()),
+                    ))
+                    .or_default();
+                slot.0.extend(cl.members.iter().copied());
+                if !slot.1.contains(addr) {
+                    slot.1.push(addr);
                 }
-                super::eval::Step::Admin {
-                    rule,
-                    action: Action::Allow,
-                    conns,
-                } if conns.contains(Proto::Tcp, 80) => *rule,
-                _ => continue,
-            };
-            let rule = &m.rules[r as usize];
-            let p = &m.policies[rule.policy as usize];
-            let pointer = rule
-                .peers
-                .iter()
-                .flatten()
-                .find(|peer| super::policy::peer_matches_range(peer, &ip))
-                .map(|peer| peer.pointer.clone())
-                .unwrap_or_else(|| rule.pointer.clone());
-            by_rule
-                .entry((
-                    p.object,
-                    pointer,
-                    format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label()),
-                ))
-                .or_default()
-                .extend(cl.members.iter().copied());
+            }
         }
     }
-    for ((obj, pointer, label), eps) in by_rule {
+    for ((obj, pointer, label), (mut eps, addrs)) in by_rule {
+        eps.sort_unstable();
+        eps.dedup();
+        let excepts: Vec<String> = addrs
+            .iter()
+            .map(|a| {
+                if a.contains(':') {
+                    format!("{a}/128")
+                } else {
+                    format!("{a}/32")
+                }
+            })
+            .collect();
         out.report(
             ctx.inventory.object(obj),
             pointer,
             format!(
-                "{label} lets {} reach the cloud metadata API 169.254.169.254 on TCP 80 (add it to `except`)",
-                names(&m, &eps)
+                "{label} lets {} reach the cloud metadata API {} on TCP 80 (add {} to `except`)",
+                names(&m, &eps),
+                addrs.join(", "),
+                excepts.join(", ")
             ),
         );
     }
@@ -1207,9 +1248,101 @@ mod tests {
             + &np(
                 "a",
                 "p",
-                "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]",
+                "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.0.0/16, 100.100.100.200/32]}}]",
             );
         assert!(run(&METADATA, &blocked).is_empty());
+    }
+
+    #[test]
+    fn metadata_api_addresses_inside_wider_blocks() {
+        let w = deploy("a", "x", "app=x", "");
+        let egress = |to: &str, ports: &str| {
+            w.clone()
+                + &np(
+                    "a",
+                    "p",
+                    &format!(
+                        "podSelector: {{}}\npolicyTypes: [Egress]\negress:\n- to: [{to}]{ports}"
+                    ),
+                )
+        };
+        // (peer, ports, fires, addresses named in the message)
+        let table: &[(&str, &str, bool, &[&str])] = &[
+            (
+                "{ipBlock: {cidr: 169.254.169.254/32}}",
+                "",
+                true,
+                &["169.254.169.254"],
+            ),
+            (
+                "{ipBlock: {cidr: 169.254.0.0/16}}",
+                "",
+                true,
+                &["169.254.169.254", "169.254.170.2"],
+            ),
+            (
+                "{ipBlock: {cidr: 169.254.0.0/16, except: [169.254.169.254/32]}}",
+                "",
+                true,
+                &["169.254.170.2"],
+            ),
+            (
+                "{ipBlock: {cidr: 169.254.0.0/16, except: [169.254.169.254/32, 169.254.170.2/32]}}",
+                "",
+                false,
+                &[],
+            ),
+            (
+                "{ipBlock: {cidr: 100.64.0.0/10}}",
+                "",
+                true,
+                &["100.100.100.200"],
+            ),
+            (
+                "{ipBlock: {cidr: 100.100.100.200/32}}",
+                "\n  ports: [{port: 443}]",
+                false,
+                &[],
+            ),
+            (
+                "{ipBlock: {cidr: 100.100.100.200/32}}",
+                "\n  ports: [{port: 80}]",
+                true,
+                &["100.100.100.200"],
+            ),
+            ("{ipBlock: {cidr: '::/0'}}", "", true, &["fd00:ec2::254"]),
+            (
+                "{ipBlock: {cidr: 'fd00::/8', except: ['fd00:ec2::/32']}}",
+                "",
+                false,
+                &[],
+            ),
+            ("{ipBlock: {cidr: 10.0.0.0/8}}", "", false, &[]),
+            (
+                "{ipBlock: {cidr: 169.254.169.0/24}}",
+                "",
+                true,
+                &["169.254.169.254"],
+            ),
+            ("{ipBlock: {cidr: 169.254.171.0/24}}", "", false, &[]),
+        ];
+        for (to, ports, fires, addrs) in table {
+            let h = run(&METADATA, &egress(to, ports));
+            assert_eq!(!h.is_empty(), *fires, "{to}{ports}: {h:?}");
+            if *fires {
+                assert_eq!(pointers(&h), vec!["/spec/egress/0/to/0"], "{to}");
+                let named: Vec<&str> = super::METADATA_ADDRESSES
+                    .iter()
+                    .copied()
+                    .filter(|a| h[0].message.contains(&format!(" {a}")))
+                    .collect();
+                let mut want = addrs.to_vec();
+                want.sort_unstable();
+                let mut got = named.clone();
+                got.sort_unstable();
+                assert_eq!(got, want, "{to}: {}", h[0].message);
+            }
+        }
     }
 
     #[test]
