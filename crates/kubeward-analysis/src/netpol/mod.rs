@@ -26,6 +26,7 @@ pub mod model;
 pub mod policy;
 pub mod ports;
 pub mod rules;
+pub mod rules_egress;
 pub mod suggest;
 
 #[cfg(test)]
@@ -40,5 +41,5 @@ pub use rules::RULES;
 
 /// Every NetworkPolicy rule.
 pub fn rules() -> Vec<&'static kubeward_core::Rule> {
-    RULES.to_vec()
+    RULES.iter().chain(rules_egress::RULES).copied().collect()
 }

@@ -326,7 +326,7 @@ struct Models {
 
 /// The model of the inventory, built once per scan and shared by every rule here (the
 /// build uses no rayon, as [`kubeward_core::Inventory::memo`] requires).
-fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
+pub(crate) fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
     if !relevant(ctx) {
         return None;
     }
@@ -357,7 +357,7 @@ fn workload_at(m: &Model, e: u32) -> Option<(ObjectId, String)> {
     Some((obj, p))
 }
 
-fn names(m: &Model, members: &[u32]) -> String {
+pub(crate) fn names(m: &Model, members: &[u32]) -> String {
     let mut v: Vec<&str> = members
         .iter()
         .map(|e| m.endpoints[*e as usize].display.as_str())
@@ -366,7 +366,7 @@ fn names(m: &Model, members: &[u32]) -> String {
     crate::some_of(&v, 5)
 }
 
-fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {
+pub(crate) fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {
     let mut v: Vec<u32> = classes
         .iter()
         .flat_map(|c| m.classes[*c as usize].members.iter().copied())
