@@ -68,6 +68,19 @@ pub struct Settings {
     /// Folder of the offline vulnerability database (`kubeward vuln db import`) that
     /// `scan --images` matches image contents against; `--vuln-db` overrides it.
     pub vuln_db: Option<String>,
+    /// Where the cluster's ingress controller runs, for the NetworkPolicy analysis of the
+    /// traffic Ingresses and Routes send it (`{ingress-controller}`). Unset: its location is
+    /// unknown and only policies that admit every namespace or every source admit it.
+    pub ingress_controller: Option<IngressController>,
+}
+
+/// The ingress controller's namespace and pod labels (`settings.ingress_controller`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IngressController {
+    pub namespace: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -85,6 +98,7 @@ impl Default for Settings {
             rbac_max_subjects_per_namespace: 25,
             fingerprint_key: None,
             vuln_db: None,
+            ingress_controller: None,
         }
     }
 }

@@ -225,6 +225,16 @@ pub fn connections(m: &Model) -> Vec<Connection> {
             }
         }
     }
+    for (c, conns, _) in super::ingress::allowed(m) {
+        let conn = conns.to_string();
+        for &e in &m.classes[c as usize].members {
+            out.push(Connection {
+                src: super::ingress::NAME.to_string(),
+                dst: m.endpoints[e as usize].display.clone(),
+                conn: conn.clone(),
+            });
+        }
+    }
     out.par_sort_unstable();
     out
 }

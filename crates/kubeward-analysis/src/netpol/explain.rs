@@ -96,11 +96,11 @@ pub fn explain_verdict(
     let mut in_steps = Vec::new();
     let eg = match s {
         Side::Class(c) => m.direction(Dir::Egress, c, d, Some(&mut eg_steps)),
-        Side::External(_) => ConnSet::all(),
+        Side::External(_) | Side::IngressController => ConnSet::all(),
     };
     let ing = match d {
         Side::Class(c) => m.direction(Dir::Ingress, c, s, Some(&mut in_steps)),
-        Side::External(_) => ConnSet::all(),
+        Side::External(_) | Side::IngressController => ConnSet::all(),
     };
     let allowed = cut(&eg.intersect(&ing));
     let space = limit.clone().unwrap_or_else(ConnSet::all);

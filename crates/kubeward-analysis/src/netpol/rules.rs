@@ -332,6 +332,12 @@ pub(crate) fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
     }
     let opts = Options {
         ipblock_matches_pods: ctx.settings.ipblock_matches_pods,
+        ingress_controller: ctx.settings.ingress_controller.as_ref().map(|c| {
+            super::ingress::Location {
+                namespace: c.namespace.clone(),
+                labels: c.labels.clone(),
+            }
+        }),
     };
     let models = ctx.inventory.memo(Models::default);
     let cell = if opts.ipblock_matches_pods {

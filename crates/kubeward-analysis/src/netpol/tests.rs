@@ -434,6 +434,7 @@ fn r11_ip_block_and_pod_addresses() {
         &fixture,
         Options {
             ipblock_matches_pods: true,
+            ..Options::default()
         },
     );
     assert_eq!(

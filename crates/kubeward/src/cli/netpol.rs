@@ -80,7 +80,7 @@ struct Common {
     #[arg(long)]
     ipblock_matches_pods: bool,
     /// Configuration file (default: `.kubeward.yaml` found upward from the first path); its
-    /// `settings.ipblock_matches_pods` applies.
+    /// `settings.ipblock_matches_pods` and `settings.ingress_controller` apply.
     #[arg(long)]
     config: Option<std::path::PathBuf>,
     /// Ignore any `.kubeward.yaml`.
@@ -93,6 +93,7 @@ impl Common {
     fn options(&self) -> Result<Options, ExitCode> {
         let mut opts = Options {
             ipblock_matches_pods: self.ipblock_matches_pods,
+            ingress_controller: None,
         };
         if self.no_config {
             return Ok(opts);
@@ -106,7 +107,17 @@ impl Common {
         });
         if let Some(p) = path {
             match kubeward_core::config::Config::load(&p, &kubeward::registry()) {
-                Ok(c) => opts.ipblock_matches_pods |= c.settings.ipblock_matches_pods,
+                Ok(c) => {
+                    opts.ipblock_matches_pods |= c.settings.ipblock_matches_pods;
+                    opts.ingress_controller =
+                        c.settings
+                            .ingress_controller
+                            .as_ref()
+                            .map(|i| netpol::ingress::Location {
+                                namespace: i.namespace.clone(),
+                                labels: i.labels.clone(),
+                            });
+                }
                 Err(e) => return Err(usage_error(e)),
             }
         }
