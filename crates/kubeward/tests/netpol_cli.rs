@@ -159,7 +159,8 @@ fn suggest_round_trip_through_the_binary() {
         .arg(&inv)
         .assert()
         .success()
-        .stdout("0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\nshop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n");
+        // The ingress controller is admitted by the suggested 0.0.0.0/0 peer.
+        .stdout("0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\nshop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n{ingress-controller} => shop/web[Deployment] : TCP 8080\n");
     // The outside reaching web is reported (medium), nothing fails the default threshold.
     kw().args(["scan"])
         .arg(&inv)
