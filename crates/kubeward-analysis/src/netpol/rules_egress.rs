@@ -156,8 +156,13 @@ fn block_reaches_nodes(_m: &Model, text: &str, set: &IpSet, nodes: &[IpAddr]) ->
         if private.is_empty() {
             return None;
         }
+        let what = if private.len() > 1 {
+            "private ranges"
+        } else {
+            "private range"
+        };
         return Some(format!(
-            "{text}, which holds the private range {} where node addresses usually are \
+            "{text}, which holds the {what} {} where node addresses usually are \
              (a heuristic: the input has no Node objects, so node addresses are unknown)",
             private.join(", ")
         ));
