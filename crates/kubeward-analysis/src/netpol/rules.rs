@@ -812,6 +812,13 @@ fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         }
         let c = c as u32;
         for (addr, ip) in &ips {
+            // The untraced verdict is cheap; trace only the addresses that get through.
+            if !m
+                .direction(Dir::Egress, c, Side::External(ip), None)
+                .contains(Proto::Tcp, 80)
+            {
+                continue;
+            }
             let mut trace = Vec::new();
             let allowed = m.direction(Dir::Egress, c, Side::External(ip), Some(&mut trace));
             if !allowed.contains(Proto::Tcp, 80) {

@@ -101,11 +101,13 @@ fn check_kubelet(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
     let nodes = node_addresses(ctx);
     for p in &m.policies {
-        let subjects = real_members(&m, &p.subject_classes);
-        let who = if subjects.is_empty() {
-            "the pods it selects".to_string()
-        } else {
-            names(&m, &subjects)
+        let who = || {
+            let subjects = real_members(&m, &p.subject_classes);
+            if subjects.is_empty() {
+                "the pods it selects".to_string()
+            } else {
+                names(&m, &subjects)
+            }
         };
         for (_, rule) in p.rules(&m, Dir::Egress) {
             if rule.action != Action::Allow {
@@ -138,10 +140,11 @@ fn check_kubelet(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                     ctx.inventory.object(p.object),
                     peer.pointer.clone(),
                     format!(
-                        "{} {} {} opens {how}{ports_text} (the kubelet) to {reaches} for {who}",
+                        "{} {} {} opens {how}{ports_text} (the kubelet) to {reaches} for {}",
                         p.kind.as_str(),
                         p.display(&m),
                         rule.label(),
+                        who(),
                     ),
                 );
             }
