@@ -382,6 +382,24 @@ pub(crate) fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {
     v
 }
 
+/// The Ingresses and Routes that send the ingress controller's traffic to `class`
+/// (`Ingress shop/web, Route shop/api`), if any.
+fn routed_by(m: &Model, inv: &kubeward_core::Inventory, class: u32) -> Option<String> {
+    let i = m
+        .ingress_routed
+        .binary_search_by_key(&class, |r| r.class)
+        .ok()?;
+    let by: Vec<String> = m.ingress_routed[i]
+        .by
+        .iter()
+        .map(|id| {
+            let o = inv.object(*id);
+            format!("{} {}", o.kind, super::model::qualified(o))
+        })
+        .collect();
+    Some(by.join(", "))
+}
+
 fn check_invalid(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
     for i in m.issues.iter().filter(|i| i.error) {
@@ -1010,11 +1028,22 @@ fn check_every_namespace(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let Some((obj, pointer)) = workload_at(&m, i) else {
             continue;
         };
+        // A routed workload often admits every namespace only to let the ingress controller in.
+        let hint = match routed_by(&m, ctx.inventory, c) {
+            Some(by) if m.ingress_controller.is_none() => format!(
+                "; it is routed by {by}: admit the ingress controller by its namespace and labels \
+                 instead (and name them in `settings.ingress_controller` so kubeward matches it)"
+            ),
+            Some(by) => {
+                format!("; it is routed by {by}: the ingress controller needs only its own peer")
+            }
+            None => String::new(),
+        };
         let f = out.report(
             ctx.inventory.object(obj),
             pointer,
             format!(
-                "{} accepts connections from pods in every namespace through {}",
+                "{} accepts connections from pods in every namespace through {}{hint}",
                 e.display,
                 via.iter()
                     .map(|v| v.2.as_str())
@@ -1069,11 +1098,25 @@ fn check_outside(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             .map(|peer| peer.pointer.clone())
             .unwrap_or_else(|| rule.pointer.clone());
         let shown: Vec<String> = ranges.iter().take(3).map(|r| r.to_string()).collect();
+        let mut routed: Vec<String> = eps
+            .iter()
+            .filter_map(|e| routed_by(&m, ctx.inventory, m.endpoints[*e as usize].class))
+            .collect();
+        routed.sort_unstable();
+        routed.dedup();
+        let hint = if routed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (routed by {}: the ingress controller reaches it without public addresses)",
+                routed.join(", ")
+            )
+        };
         out.report(
             ctx.inventory.object(p.object),
             pointer,
             format!(
-                "{} {} {} admits public addresses ({}{}) to {}",
+                "{} {} {} admits public addresses ({}{}) to {}{hint}",
                 p.kind.as_str(),
                 p.display(&m),
                 rule.label(),
@@ -1427,6 +1470,56 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn routed_workloads_get_an_ingress_controller_hint() {
+        let w = deploy("a", "x", "app=x", "http:8080")
+            + "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {selector: {app: x}, ports: [{port: 80, targetPort: http}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: a}\nspec:\n  defaultBackend: {service: {name: s, port: {number: 80}}}\n";
+        let every = w.clone()
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- from: [{namespaceSelector: {}}]",
+            );
+        let h = run(&EVERY_NS, &every);
+        assert_eq!(h.len(), 1);
+        assert!(
+            h[0].message.contains("routed by Ingress a/web")
+                && h[0].message.contains("settings.ingress_controller"),
+            "{}",
+            h[0].message
+        );
+        let s = kubeward_core::config::Settings {
+            ingress_controller: Some(kubeward_core::config::IngressController {
+                namespace: "ingress-nginx".into(),
+                labels: Default::default(),
+            }),
+            ..Default::default()
+        };
+        let h = kubeward_core::testing::run_with(&[&EVERY_NS], s, &every);
+        assert!(
+            h[0].message
+                .contains("the ingress controller needs only its own peer"),
+            "{}",
+            h[0].message
+        );
+        let outside = w + &np(
+            "a",
+            "p",
+            "podSelector: {}\ningress:\n- from: [{ipBlock: {cidr: 0.0.0.0/0}}]",
+        );
+        let h = run(&OUTSIDE, &outside);
+        assert_eq!(h.len(), 1);
+        assert!(h[0].message.contains("(routed by Ingress a/web: the ingress controller reaches it without public addresses)"), "{}", h[0].message);
+        // Not routed: no hint.
+        let plain = deploy("a", "x", "app=x", "")
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- from: [{namespaceSelector: {}}]",
+            );
+        assert!(!run(&EVERY_NS, &plain)[0].message.contains("routed"));
     }
 
     #[test]
