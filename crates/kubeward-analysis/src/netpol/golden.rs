@@ -97,6 +97,12 @@ fn ingress_controller_unknown_and_configured() {
         "ingress-controller_exposure",
         super::exposure::render_text(&x)
     );
+    let e = |d: &str| {
+        let s = super::explain::parse_end(&m, "{ingress-controller}").unwrap();
+        let d = super::explain::parse_end(&m, d).unwrap();
+        super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
+    };
+    insta::assert_snapshot!("ingress-controller_explain_api", e("shop/api"));
     // Configured: matched as a pod with these labels in ingress-nginx.
     let opts = Options {
         ingress_controller: Some(super::ingress::Location {
@@ -117,4 +123,11 @@ fn ingress_controller_unknown_and_configured() {
         "ingress-controller_configured_json",
         render(&c, Format::Json)
     );
+    let s = super::explain::parse_end(&m, "{ingress-controller}").unwrap();
+    let d = super::explain::parse_end(&m, "shop/api").unwrap();
+    insta::assert_snapshot!(
+        "ingress-controller_configured_explain_api",
+        super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
+    );
+    assert!(super::explain::explain(&m, &l.inventory, d, s, None).is_err());
 }

@@ -20,7 +20,8 @@ enum NetpolCommand {
     /// Every allowed connection between workloads and external address ranges.
     Connections(ConnectionsArgs),
     /// Whether SRC may connect to DST, and which policy and rule (or the default) decided each
-    /// direction. SRC and DST are `ns/name[Kind]`, `ns/name` or an IP address.
+    /// direction. SRC and DST are `ns/name[Kind]`, `ns/name` or an IP address; SRC may also be
+    /// `{ingress-controller}`.
     Explain(ExplainArgs),
     /// For each workload: who can reach it (entire cluster, which namespaces, outside) and
     /// what it can reach.
