@@ -315,7 +315,13 @@ fn render_dot(conns: &[Connection], o: &mut String) {
         let _ = writeln!(o, "\tsubgraph \"cluster_{}\" {{", esc(ns));
         for p in peers {
             let (_, label) = split_peer(p);
-            let color = if ns.is_empty() { "red2" } else { "blue" };
+            let color = if p == super::ingress::NAME {
+                "darkorange"
+            } else if ns.is_empty() {
+                "red2"
+            } else {
+                "blue"
+            };
             let _ = writeln!(
                 o,
                 "\t\t\"{}\" [label=\"{}\" color=\"{color}\" fontcolor=\"{color}\"]",
