@@ -68,6 +68,19 @@ pub struct Settings {
     /// Folder of the offline vulnerability database (`kubeward vuln db import`) that
     /// `scan --images` matches image contents against; `--vuln-db` overrides it.
     pub vuln_db: Option<String>,
+    /// Where the cluster's ingress controller runs, for the NetworkPolicy analysis of the
+    /// traffic Ingresses and Routes send it (`{ingress-controller}`). Unset: its location is
+    /// unknown and only policies that admit every namespace or every source admit it.
+    pub ingress_controller: Option<IngressController>,
+}
+
+/// The ingress controller's namespace and pod labels (`settings.ingress_controller`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct IngressController {
+    pub namespace: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -85,6 +98,7 @@ impl Default for Settings {
             rbac_max_subjects_per_namespace: 25,
             fingerprint_key: None,
             vuln_db: None,
+            ingress_controller: None,
         }
     }
 }
@@ -448,6 +462,16 @@ impl Config {
             let (l, c) = locate("/settings/pod_security");
             return Err(err(l, c, m));
         }
+        if let Some(ic) = &cfg.settings.ingress_controller {
+            if ic.namespace.is_empty() {
+                let (l, c) = locate("/settings/ingress_controller/namespace");
+                return Err(err(
+                    l,
+                    c,
+                    "`ingress_controller.namespace` must name the controller's namespace".into(),
+                ));
+            }
+        }
         let check_selector = |sel: &str, pointer: String| -> Result<String, ConfigError> {
             if sel.parse::<Layer>().is_ok() {
                 Ok(sel.to_string())
@@ -705,6 +729,37 @@ mod tests {
         assert!(ig.is_expired((2030, 2, 1)));
         assert_eq!(ig.location, "c.yaml:5:5");
         assert_eq!((ig.file.as_str(), ig.line, ig.column), ("c.yaml", 5, 5));
+    }
+
+    #[test]
+    fn ingress_controller_setting() {
+        let c = Config::parse(
+            "settings:\n  ingress_controller:\n    namespace: ingress-nginx\n    labels: {app.kubernetes.io/name: ingress-nginx}\n",
+            "c.yaml",
+            &reg(),
+        )
+        .unwrap();
+        let ic = c.settings.ingress_controller.unwrap();
+        assert_eq!(ic.namespace, "ingress-nginx");
+        assert_eq!(ic.labels["app.kubernetes.io/name"], "ingress-nginx");
+        let e = Config::parse(
+            "settings:\n  ingress_controller: {namespace: ''}\n",
+            "c.yaml",
+            &reg(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("ingress_controller.namespace"),
+            "{e}"
+        );
+        assert!(
+            Config::parse(
+                "settings:\n  ingress_controller: {namespace: x, label: {}}\n",
+                "c.yaml",
+                &reg(),
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -972,7 +972,14 @@ impl Extract<'_> {
         *non_empty += 1;
         self.unit.documents += 1;
         let first_object = self.unit.objects.len();
-        self.object(root, doc.index as u32, String::new(), doc.start_line, true);
+        self.object(
+            root,
+            doc.index as u32,
+            String::new(),
+            doc.start_line,
+            true,
+            None,
+        );
         // Attach duplicate keys to the object they were found in.
         for d in doc.duplicates {
             let target = (first_object..self.unit.objects.len()).rev().find(|&i| {
@@ -1000,7 +1007,18 @@ impl Extract<'_> {
         }
     }
 
-    fn object(&mut self, root: Node, doc: u32, base: String, start_line: u32, top: bool) {
+    /// `inherited`: the `apiVersion` and item kind of the typed list (`PodList` → `Pod`) this
+    /// object is an item of; the API server leaves them out of list items (`kubectl get --raw`,
+    /// `curl`).
+    fn object(
+        &mut self,
+        root: Node,
+        doc: u32,
+        base: String,
+        start_line: u32,
+        top: bool,
+        inherited: Option<(&CompactString, &str)>,
+    ) {
         let (line, col) = if root.span.is_none() {
             (start_line, 1)
         } else {
@@ -1026,8 +1044,17 @@ impl Extract<'_> {
         }
         let api_version = root.get("apiVersion");
         let kind = root.get("kind");
-        let (api_version, kind) = match (api_version, kind) {
-            (None, None) => {
+        let (api_version, kind) = match (api_version, kind, inherited) {
+            (None, None, Some((a, k))) => (a.clone(), CompactString::from(k)),
+            (Some(a), None, Some((_, k))) if a.as_str().is_some_and(|a| !a.is_empty()) => (
+                CompactString::from(a.as_str().unwrap_or_default()),
+                CompactString::from(k),
+            ),
+            (None, Some(k), Some((a, _))) if k.as_str().is_some_and(|k| !k.is_empty()) => (
+                a.clone(),
+                CompactString::from(k.as_str().unwrap_or_default()),
+            ),
+            (None, None, None) => {
                 if self.explicit || !top {
                     self.diag(
                         line,
@@ -1044,7 +1071,7 @@ impl Extract<'_> {
                 }
                 return;
             }
-            (Some(a), Some(k)) => match (a.as_str(), k.as_str()) {
+            (Some(a), Some(k), _) => match (a.as_str(), k.as_str()) {
                 (Some(a), Some(k)) if !a.is_empty() && !k.is_empty() => {
                     (CompactString::from(a), CompactString::from(k))
                 }
@@ -1071,7 +1098,7 @@ impl Extract<'_> {
                     return;
                 }
             },
-            (a, _) => {
+            (a, _, _) => {
                 let missing = if a.is_none() { "apiVersion" } else { "kind" };
                 self.diag(
                     line,
@@ -1096,10 +1123,14 @@ impl Extract<'_> {
                     items = Some(v);
                 }
             }
+            // A typed list (`PodList`, `DeploymentList`) names the kind of its items; a plain
+            // `List` does not, so its items must name theirs.
+            let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
+            let inherit = item_kind.map(|k| (&api_version, k));
             match items.map(|n| n.value) {
                 Some(Value::Seq(items)) => {
                     for (i, item) in items.into_iter().enumerate() {
-                        self.object(item, doc, format!("{base}/items/{i}"), line, false);
+                        self.object(item, doc, format!("{base}/items/{i}"), line, false, inherit);
                     }
                 }
                 _ => self.diag(
@@ -1304,6 +1335,74 @@ mod tests {
             obj.root.path(&["spec", "hostPID"]).unwrap().as_bool(),
             Some(true)
         );
+    }
+
+    #[test]
+    fn typed_list_items_take_kind_and_api_version_from_the_list() {
+        // As `kubectl get --raw /api/v1/pods` or `curl` print it: items without kind.
+        let l = text(
+            "apiVersion: v1\nkind: PodList\nmetadata: {resourceVersion: \"1\"}\nitems:\n\
+             - metadata: {name: a, namespace: x}\n  spec: {containers: []}\n\
+             - metadata: {name: b, namespace: z}\n  spec:\n    hostPID: true\n    containers: []\n",
+        );
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let o = l.inventory.objects();
+        assert_eq!(o.len(), 2);
+        assert_eq!(
+            (o[0].kind.as_str(), o[0].api_version.as_str()),
+            ("Pod", "v1")
+        );
+        assert_eq!(o[1].base_pointer, "/items/1");
+        assert_eq!(o[1].span_of("/spec/hostPID").line, 9);
+        // An item that names its own kind keeps it.
+        let l = text(
+            "apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- kind: Deployment\n  metadata: {name: a}\n  spec: {template: {spec: {containers: []}}}\n",
+        );
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let o = l.inventory.objects();
+        assert_eq!(
+            (o[0].kind.as_str(), o[0].api_version.as_str()),
+            ("Deployment", "apps/v1")
+        );
+    }
+
+    #[test]
+    fn typed_json_list_items_take_kind_with_pointers() {
+        let json = r#"{"apiVersion":"v1","kind":"NamespaceList","items":[
+{"metadata":{"name":"a"}},
+{"metadata":{"name":"b","labels":{"x":"y"}}}
+]}"#;
+        let l = load_text("ns.json", json, &LoadOptions::default());
+        assert!(l.diagnostics.is_empty(), "{:?}", l.diagnostics);
+        let o = l.inventory.objects();
+        assert_eq!(o.len(), 2);
+        assert!(
+            o.iter()
+                .all(|o| o.kind == "Namespace" && o.api_version == "v1")
+        );
+        assert_eq!(o[1].name, "b");
+        assert_eq!(o[1].base_pointer, "/items/1");
+        assert_eq!(o[1].span_of("/metadata/labels").line, 3);
+    }
+
+    #[test]
+    fn plain_list_items_without_kind_are_located_errors() {
+        let l = text(
+            "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n  spec: {containers: []}\n\
+             - metadata: {name: b}\n",
+        );
+        assert_eq!(l.inventory.len(), 1);
+        assert_eq!(l.diagnostics.len(), 1, "{:?}", l.diagnostics);
+        assert_eq!(l.diagnostics[0].level, Level::Error);
+        assert_eq!(l.diagnostics[0].file, "t.yaml");
+        assert_eq!(l.diagnostics[0].line, 8);
+        let j = load_text(
+            "l.json",
+            "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[\n{\"metadata\":{\"name\":\"a\"}}]}",
+            &LoadOptions::default(),
+        );
+        assert!(j.has_errors());
+        assert_eq!(j.diagnostics[0].line, 2);
     }
 
     #[test]

@@ -324,6 +324,49 @@ fn stdin_json_and_lists() {
     assert_eq!(f["resource"]["namespace"], "default");
 }
 
+/// `kubectl get --raw /api/v1/pods` (and `curl`) print a `PodList` whose items have no `kind`
+/// or `apiVersion`: they are pods, and findings point at the right item.
+#[test]
+fn raw_pod_list_with_kindless_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"42"},"items":[
+{"metadata":{"name":"quiet","namespace":"a"},"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}},
+{"metadata":{"name":"loud","namespace":"b"},"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"nginx:1.27"}]}}
+]}"#;
+    let f = write(dir.path(), "pods.json", raw);
+    let (code, report, stderr) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 1, "findings, not an input error: {stderr}");
+    assert!(
+        report["errors"].as_array().is_none_or(|e| e.is_empty()),
+        "{report:#}"
+    );
+    let hn = first_of(&report, "KW-PSS-002");
+    assert_eq!(hn["resource"]["kind"], "Pod");
+    assert_eq!(hn["resource"]["name"], "loud");
+    assert_eq!(hn["resource"]["namespace"], "b");
+    assert_eq!(hn["location"]["pointer"], "/items/1/spec/hostNetwork");
+    assert_eq!(hn["location"]["line"], 3);
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["resource"]["name"] == "quiet")
+            .all(|f| f["location"]["pointer"]
+                .as_str()
+                .is_none_or(|p| p.is_empty() || p.starts_with("/items/0"))),
+        "findings of the first pod point into the first item"
+    );
+    // A plain `List` does not name its items' kind: an input error, located.
+    let plain = raw.replacen("\"PodList\"", "\"List\"", 1);
+    let f = write(dir.path(), "list.json", &plain);
+    let (code, report, _) = scan_json(&[f.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    let e = &report["errors"][0];
+    assert!(e["file"].as_str().unwrap().ends_with("list.json"), "{e}");
+    assert_eq!(e["line"], 2);
+}
+
 #[test]
 fn namespace_defaulting_flag() {
     let (_, report, _) = scan_json_stdin(&["-", "-n", "payments"], Some(PRIV_POD));

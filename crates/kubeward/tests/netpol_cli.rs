@@ -159,7 +159,8 @@ fn suggest_round_trip_through_the_binary() {
         .arg(&inv)
         .assert()
         .success()
-        .stdout("0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\nshop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n");
+        // The ingress controller is admitted by the suggested 0.0.0.0/0 peer.
+        .stdout("0.0.0.0-255.255.255.255[External] => shop/web[Deployment] : TCP 8080\nshop/web[Deployment] => shop/orders-api[Deployment] : TCP 8080\n{ingress-controller} => shop/web[Deployment] : TCP 8080\n");
     // The outside reaching web is reported (medium), nothing fails the default threshold.
     kw().args(["scan"])
         .arg(&inv)
@@ -272,4 +273,43 @@ fn suggest_from_services_never_opens_a_closed_connection() {
         !text.contains("s/api[Deployment] => s/web[Deployment]"),
         "{text}"
     );
+}
+
+#[test]
+fn ingress_controller_from_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("m.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: i, ports: [{name: http, containerPort: 8080}]}]}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {selector: {app: web}, ports: [{port: 80, targetPort: http}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: shop}\nspec:\n  defaultBackend: {service: {name: web, port: {number: 80}}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: shop}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]\n",
+    )
+    .unwrap();
+    let line = "{ingress-controller} => shop/web[Deployment] : TCP 8080\n";
+    // Unknown location: a peer naming one namespace does not admit the controller.
+    kw().args(["netpol", "connections", "--no-config"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("{ingress-controller}").not());
+    std::fs::write(
+        dir.path().join(".kubeward.yaml"),
+        "settings:\n  ingress_controller:\n    namespace: ingress-nginx\n    labels: {app.kubernetes.io/name: ingress-nginx}\n",
+    )
+    .unwrap();
+    kw().args(["netpol", "connections"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(line));
+    kw().args(["netpol", "connections", "-f", "json"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "\"src\": \"{ingress-controller}\",\n    \"dst\": \"shop/web[Deployment]\",\n    \"conn\": \"TCP 8080\"",
+        ));
+    kw().args(["netpol", "exposure"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ingress controller: TCP 8080"));
 }

@@ -225,6 +225,16 @@ pub fn connections(m: &Model) -> Vec<Connection> {
             }
         }
     }
+    for (c, conns, _) in super::ingress::allowed(m) {
+        let conn = conns.to_string();
+        for &e in &m.classes[c as usize].members {
+            out.push(Connection {
+                src: super::ingress::NAME.to_string(),
+                dst: m.endpoints[e as usize].display.clone(),
+                conn: conn.clone(),
+            });
+        }
+    }
     out.par_sort_unstable();
     out
 }
@@ -305,7 +315,13 @@ fn render_dot(conns: &[Connection], o: &mut String) {
         let _ = writeln!(o, "\tsubgraph \"cluster_{}\" {{", esc(ns));
         for p in peers {
             let (_, label) = split_peer(p);
-            let color = if ns.is_empty() { "red2" } else { "blue" };
+            let color = if p == super::ingress::NAME {
+                "darkorange"
+            } else if ns.is_empty() {
+                "red2"
+            } else {
+                "blue"
+            };
             let _ = writeln!(
                 o,
                 "\t\t\"{}\" [label=\"{}\" color=\"{color}\" fontcolor=\"{color}\"]",

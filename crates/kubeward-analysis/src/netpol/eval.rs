@@ -11,6 +11,8 @@ use super::ports::ConnSet;
 pub enum Side<'a> {
     Class(u32),
     External(&'a IpRange),
+    /// The cluster's ingress controller (see [`super::ingress`]); only a source.
+    IngressController,
 }
 
 /// Why part of the connection space got its verdict in one direction.
@@ -40,6 +42,7 @@ impl Model {
         match peer {
             Side::Class(c) => r.members.contains(c),
             Side::External(range) => r.peer_matches_range(range),
+            Side::IngressController => super::ingress::rule_admits(self, r),
         }
     }
 
@@ -56,7 +59,7 @@ impl Model {
         let dst: Option<&Class> = match (dir, peer) {
             (Dir::Ingress, _) => Some(self.class(subject)),
             (Dir::Egress, Side::Class(c)) => Some(self.class(c)),
-            (Dir::Egress, Side::External(_)) => None,
+            (Dir::Egress, Side::External(_) | Side::IngressController) => None,
         };
         let (admin, np_pols, np_rules, base) = match dir {
             Dir::Ingress => (&cr.admin_in, &cr.np_in, &cr.np_in_rules, &cr.base_in),
@@ -185,14 +188,14 @@ impl Model {
     pub fn allowed(&self, src: Side<'_>, dst: Side<'_>) -> ConnSet {
         let eg = match src {
             Side::Class(s) => self.direction(Dir::Egress, s, dst, None),
-            Side::External(_) => ConnSet::all(),
+            Side::External(_) | Side::IngressController => ConnSet::all(),
         };
         if eg.is_empty() {
             return eg;
         }
         let ing = match dst {
             Side::Class(d) => self.direction(Dir::Ingress, d, src, None),
-            Side::External(_) => ConnSet::all(),
+            Side::External(_) | Side::IngressController => ConnSet::all(),
         };
         eg.intersect(&ing)
     }

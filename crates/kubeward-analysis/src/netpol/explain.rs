@@ -15,10 +15,16 @@ use std::net::IpAddr;
 pub enum End {
     Workload(u32),
     Address(IpAddr),
+    /// The cluster's ingress controller (`{ingress-controller}`), only as a source.
+    IngressController,
 }
 
-/// Parses `ns/name[Kind]`, `ns/name`, `1.2.3.4` or `1.2.3.4[External]`.
+/// Parses `ns/name[Kind]`, `ns/name`, `1.2.3.4`, `1.2.3.4[External]` or
+/// `{ingress-controller}`.
 pub fn parse_end(m: &Model, text: &str) -> Result<End, String> {
+    if text == super::ingress::NAME || text == "ingress-controller" {
+        return Ok(End::IngressController);
+    }
     let bare = text.strip_suffix("[External]").unwrap_or(text);
     if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(End::Address(ip));
@@ -53,6 +59,7 @@ fn end_name(m: &Model, e: End) -> String {
     match e {
         End::Workload(w) => m.endpoints[w as usize].display.clone(),
         End::Address(ip) => format!("{ip}[External]"),
+        End::IngressController => super::ingress::NAME.to_string(),
     }
 }
 
@@ -81,11 +88,18 @@ pub fn explain_verdict(
         match e {
             End::Workload(w) => Side::Class(m.endpoints[w as usize].class),
             End::Address(_) => Side::External(r.as_ref().expect("address")),
+            End::IngressController => Side::IngressController,
         }
     }
     let (s, d) = (side(m, src, &sr), side(m, dst, &dr));
-    if matches!((s, d), (Side::External(_), Side::External(_))) {
+    if !matches!((s, d), (Side::Class(_), _) | (_, Side::Class(_))) {
         return Err("one end must be a workload".into());
+    }
+    if matches!(dst, End::IngressController) {
+        return Err(format!(
+            "{} is only a source: its own egress policies are not analysed",
+            super::ingress::NAME
+        ));
     }
     let limit = port.map(|(p, n)| ConnSet::ports(p, n, n));
     let cut = |c: &ConnSet| match &limit {
@@ -96,11 +110,11 @@ pub fn explain_verdict(
     let mut in_steps = Vec::new();
     let eg = match s {
         Side::Class(c) => m.direction(Dir::Egress, c, d, Some(&mut eg_steps)),
-        Side::External(_) => ConnSet::all(),
+        Side::External(_) | Side::IngressController => ConnSet::all(),
     };
     let ing = match d {
         Side::Class(c) => m.direction(Dir::Ingress, c, s, Some(&mut in_steps)),
-        Side::External(_) => ConnSet::all(),
+        Side::External(_) | Side::IngressController => ConnSet::all(),
     };
     let allowed = cut(&eg.intersect(&ing));
     let space = limit.clone().unwrap_or_else(ConnSet::all);
@@ -124,6 +138,33 @@ pub fn explain_verdict(
         None => {
             let _ = writeln!(o, "allowed: {allowed}");
             let _ = writeln!(o, "denied:  {denied}");
+        }
+    }
+    if let (End::IngressController, End::Workload(b)) = (src, dst) {
+        let class = m.endpoints[b as usize].class;
+        match m.ingress_routed.iter().find(|r| r.class == class) {
+            Some(r) => {
+                let by: Vec<String> =
+                    r.by.iter()
+                        .map(|id| {
+                            let o = inv.object(*id);
+                            format!("{} {}", o.kind, super::model::qualified(o))
+                        })
+                        .collect();
+                let _ = writeln!(o, "note: routed on {} by {}", r.conns, by.join(", "));
+            }
+            None => {
+                let _ = writeln!(
+                    o,
+                    "note: no Ingress or Route in the input sends the ingress controller here"
+                );
+            }
+        }
+        if m.ingress_controller.is_none() {
+            let _ = writeln!(
+                o,
+                "note: the controller's location is unknown: only peers admitting every namespace or every source admit it (settings.ingress_controller names it)"
+            );
         }
     }
     if let (End::Workload(a), End::Workload(b)) = (src, dst) {
@@ -162,6 +203,13 @@ pub fn explain_verdict(
             );
             continue;
         }
+        if let End::IngressController = end {
+            let _ = writeln!(
+                o,
+                "  not analysed: the ingress controller's own egress policies are not modelled"
+            );
+            continue;
+        }
         let mut any = false;
         for st in steps.iter() {
             if let Some(line) = step_line(m, inv, dir, st, &cut) {
@@ -179,7 +227,7 @@ pub fn explain_verdict(
 fn range_of(e: End) -> Option<IpRange> {
     match e {
         End::Address(ip) => Some(IpRange::single(ip)),
-        End::Workload(_) => None,
+        End::Workload(_) | End::IngressController => None,
     }
 }
 

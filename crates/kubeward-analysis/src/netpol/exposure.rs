@@ -35,6 +35,10 @@ pub struct Side {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pods: Vec<String>,
     pub outside: bool,
+    /// Ingress only: the connections the cluster's ingress controller may open because an
+    /// Ingress or Route sends traffic here, as the policies allow them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingress_controller: Option<String>,
     pub peers: Vec<PeerLine>,
 }
 
@@ -47,12 +51,43 @@ pub struct Exposure {
 
 /// Exposure of every workload, sorted by name.
 pub fn exposure(m: &Model, inv: &Inventory) -> Vec<Exposure> {
+    let routed: std::collections::HashMap<u32, (ConnSet, &[kubeward_core::ObjectId])> =
+        super::ingress::allowed(m)
+            .into_iter()
+            .map(|(c, conns, by)| (c, (conns, by)))
+            .collect();
     let mut v: Vec<Exposure> = m
         .workloads()
-        .map(|(_, e)| Exposure {
-            workload: e.display.clone(),
-            ingress: side(m, inv, e.class, Dir::Ingress),
-            egress: side(m, inv, e.class, Dir::Egress),
+        .map(|(_, e)| {
+            let mut ingress = side(m, inv, e.class, Dir::Ingress);
+            if let Some((conns, by)) = routed.get(&e.class) {
+                let conn = conns.to_string();
+                let via = by
+                    .iter()
+                    .map(|id| {
+                        let o = inv.object(*id);
+                        format!(
+                            "{} {} ({})",
+                            o.kind,
+                            super::model::qualified(o),
+                            location(inv, *id, "/spec")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                ingress.peers.push(PeerLine {
+                    peer: super::ingress::NAME.into(),
+                    conn: conn.clone(),
+                    action: None,
+                    via,
+                });
+                ingress.ingress_controller = Some(conn);
+            }
+            Exposure {
+                workload: e.display.clone(),
+                ingress,
+                egress: side(m, inv, e.class, Dir::Egress),
+            }
         })
         .collect();
     v.sort_by(|a, b| a.workload.cmp(&b.workload));
@@ -286,6 +321,9 @@ fn summary(s: &Side) -> String {
         parts.push(n.join(" and "));
     }
     parts.push(format!("outside: {}", if s.outside { "yes" } else { "no" }));
+    if let Some(c) = &s.ingress_controller {
+        parts.push(format!("ingress controller: {c}"));
+    }
     parts.join("; ")
 }
 

@@ -85,3 +85,49 @@ fn admin_and_baseline_with_pass() {
         super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
     );
 }
+
+#[test]
+fn ingress_controller_unknown_and_configured() {
+    // Unknown location: only peers admitting every namespace or source admit it.
+    golden("ingress-controller");
+    let l = load("ingress-controller.yaml");
+    let m = model(&l);
+    let x = super::exposure::exposure(&m, &l.inventory);
+    insta::assert_snapshot!(
+        "ingress-controller_exposure",
+        super::exposure::render_text(&x)
+    );
+    let e = |d: &str| {
+        let s = super::explain::parse_end(&m, "{ingress-controller}").unwrap();
+        let d = super::explain::parse_end(&m, d).unwrap();
+        super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
+    };
+    insta::assert_snapshot!("ingress-controller_explain_api", e("shop/api"));
+    // Configured: matched as a pod with these labels in ingress-nginx.
+    let opts = Options {
+        ingress_controller: Some(super::ingress::Location {
+            namespace: "ingress-nginx".into(),
+            labels: [(
+                "app.kubernetes.io/name".to_string(),
+                "ingress-nginx".to_string(),
+            )]
+            .into_iter()
+            .collect(),
+        }),
+        ..Options::default()
+    };
+    let m = Model::build(&l.inventory, opts);
+    let c = connections(&m);
+    insta::assert_snapshot!("ingress-controller_configured_txt", render(&c, Format::Txt));
+    insta::assert_snapshot!(
+        "ingress-controller_configured_json",
+        render(&c, Format::Json)
+    );
+    let s = super::explain::parse_end(&m, "{ingress-controller}").unwrap();
+    let d = super::explain::parse_end(&m, "shop/api").unwrap();
+    insta::assert_snapshot!(
+        "ingress-controller_configured_explain_api",
+        super::explain::explain(&m, &l.inventory, s, d, None).unwrap()
+    );
+    assert!(super::explain::explain(&m, &l.inventory, d, s, None).is_err());
+}

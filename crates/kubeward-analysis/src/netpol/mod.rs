@@ -4,7 +4,9 @@
 //! and compiled policies (NetworkPolicy v1, AdminNetworkPolicy and BaselineAdminNetworkPolicy
 //! v1alpha1). On top of it: the connection list ([`connections`]), explanations
 //! ([`explain`]), exposure ([`exposure`]), suggested policies ([`suggest`]) and the findings
-//! (`KW-NET-101` and up, [`rules`]).
+//! (`KW-NET-101` and up, [`rules`] and [`rules_egress`]). The cluster's ingress controller is
+//! a source of its own, `{ingress-controller}`, reaching the pods that Ingresses and Routes
+//! send it to ([`ingress`]).
 //!
 //! Semantics (each has a table test in `tests.rs`): isolation per direction; `policyTypes`
 //! defaulted as the API server does (Ingress always, Egress when egress rules are written);
@@ -20,12 +22,14 @@ pub mod eval;
 pub mod explain;
 pub mod exposure;
 pub mod generate;
+pub mod ingress;
 pub mod ip;
 pub mod labels;
 pub mod model;
 pub mod policy;
 pub mod ports;
 pub mod rules;
+pub mod rules_egress;
 pub mod suggest;
 
 #[cfg(test)]
@@ -40,5 +44,5 @@ pub use rules::RULES;
 
 /// Every NetworkPolicy rule.
 pub fn rules() -> Vec<&'static kubeward_core::Rule> {
-    RULES.to_vec()
+    RULES.iter().chain(rules_egress::RULES).copied().collect()
 }

@@ -33,10 +33,12 @@ pub const TEMPLATE_KINDS: &[&str] = &[
 ];
 
 /// Analysis options.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     /// NetworkPolicy `ipBlock` peers also match pod addresses.
     pub ipblock_matches_pods: bool,
+    /// Where the ingress controller runs (`settings.ingress_controller`); `None`: unknown.
+    pub ingress_controller: Option<super::ingress::Location>,
 }
 
 #[derive(Clone, Debug)]
@@ -132,6 +134,11 @@ pub struct Model {
     pub issues: Vec<Issue>,
     /// Interned `kubernetes.io/metadata.name`.
     pub ns_name_key: Sym,
+    /// The configured ingress controller as a class of its own (not in `classes`); `None`:
+    /// its location is unknown.
+    pub ingress_controller: Option<Class>,
+    /// Classes that Ingresses and Routes send the ingress controller's traffic to.
+    pub ingress_routed: Vec<super::ingress::Routed>,
     pub(crate) per_class: Vec<policy::ClassRules>,
     pub(crate) ingress_ext: policy::ExternalSpace,
     pub(crate) egress_ext: policy::ExternalSpace,
@@ -163,9 +170,13 @@ impl Model {
         collect_endpoints(inv, &mut m);
         policy::compile(inv, &mut m);
         m.add_dns_stand_in();
+        if let Some(loc) = m.options.ingress_controller.clone() {
+            m.ingress_controller = Some(super::ingress::located_class(&mut m, &loc));
+        }
         m.build_classes();
         policy::link(&mut m);
         m.check_owner_label_gaps(inv);
+        m.ingress_routed = super::ingress::routed(inv, &m);
         m
     }
 
@@ -425,9 +436,11 @@ fn collect_endpoints(inv: &Inventory, m: &mut Model) {
             continue;
         }
         let ns: CompactString = p.namespace().unwrap_or("default").into();
+        // A mirror pod (a static manifest's pod, controlled by its Node) is a pod of its own,
+        // not a `[Node]` workload.
         let key = match controller_ref(p) {
-            Some((kind, name, _)) => (ns, kind.into(), name.into()),
-            None => (ns, "Pod".into(), p.name.clone()),
+            Some((kind, name, _)) if kind != "Node" => (ns, kind.into(), name.into()),
+            _ => (ns, "Pod".into(), p.name.clone()),
         };
         groups.entry(key).or_default().push(p);
     }

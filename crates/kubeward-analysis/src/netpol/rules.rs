@@ -196,10 +196,15 @@ rule!(
     Severity::High,
     "Egress rule lets workloads reach the cloud metadata API (169.254.169.254)",
     "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
-     169.254.169.254 turns any SSRF or code execution into a cloud account compromise.",
-    "Isolate the workload for egress and allow only its destinations; when a rule needs \
-     0.0.0.0/0, add `except: [169.254.169.254/32]` (or deny it for all pods with an \
-     AdminNetworkPolicy).",
+     it turns any SSRF or code execution into a cloud account compromise. kubeward checks every \
+     well-known metadata address: 169.254.169.254 (AWS, GCP, Azure, OpenStack), fd00:ec2::254 \
+     (AWS over IPv6), 169.254.170.2 (ECS task credentials) and 100.100.100.200 (Alibaba \
+     Cloud); an `ipBlock` whose CIDR contains one of them without excepting it lets pods \
+     through.",
+    "Isolate the workload for egress and allow only its destinations; when a rule needs a wide \
+     range such as 0.0.0.0/0 or 169.254.0.0/16, add the metadata addresses it contains to \
+     `except` (`169.254.169.254/32`, `169.254.170.2/32`, `100.100.100.200/32`, and \
+     `fd00:ec2::254/128` for `::/0`), or deny them for all pods with an AdminNetworkPolicy.",
     [
         ("mitre", "T1552.005"),
         NSA,
@@ -321,12 +326,18 @@ struct Models {
 
 /// The model of the inventory, built once per scan and shared by every rule here (the
 /// build uses no rayon, as [`kubeward_core::Inventory::memo`] requires).
-fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
+pub(crate) fn model(ctx: &InventoryCtx<'_>) -> Option<std::sync::Arc<Model>> {
     if !relevant(ctx) {
         return None;
     }
     let opts = Options {
         ipblock_matches_pods: ctx.settings.ipblock_matches_pods,
+        ingress_controller: ctx.settings.ingress_controller.as_ref().map(|c| {
+            super::ingress::Location {
+                namespace: c.namespace.clone(),
+                labels: c.labels.clone(),
+            }
+        }),
     };
     let models = ctx.inventory.memo(Models::default);
     let cell = if opts.ipblock_matches_pods {
@@ -352,7 +363,7 @@ fn workload_at(m: &Model, e: u32) -> Option<(ObjectId, String)> {
     Some((obj, p))
 }
 
-fn names(m: &Model, members: &[u32]) -> String {
+pub(crate) fn names(m: &Model, members: &[u32]) -> String {
     let mut v: Vec<&str> = members
         .iter()
         .map(|e| m.endpoints[*e as usize].display.as_str())
@@ -361,7 +372,7 @@ fn names(m: &Model, members: &[u32]) -> String {
     crate::some_of(&v, 5)
 }
 
-fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {
+pub(crate) fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {
     let mut v: Vec<u32> = classes
         .iter()
         .flat_map(|c| m.classes[*c as usize].members.iter().copied())
@@ -369,6 +380,24 @@ fn real_members(m: &Model, classes: &[u32]) -> Vec<u32> {
         .collect();
     v.sort_unstable();
     v
+}
+
+/// The Ingresses and Routes that send the ingress controller's traffic to `class`
+/// (`Ingress shop/web, Route shop/api`), if any.
+fn routed_by(m: &Model, inv: &kubeward_core::Inventory, class: u32) -> Option<String> {
+    let i = m
+        .ingress_routed
+        .binary_search_by_key(&class, |r| r.class)
+        .ok()?;
+    let by: Vec<String> = m.ingress_routed[i]
+        .by
+        .iter()
+        .map(|id| {
+            let o = inv.object(*id);
+            format!("{} {}", o.kind, super::model::qualified(o))
+        })
+        .collect();
+    Some(by.join(", "))
 }
 
 fn check_invalid(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
@@ -775,61 +804,104 @@ fn check_allow_all(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// Cloud metadata services: AWS, GCP, Azure, OpenStack and others (IPv4 and AWS's IPv6
+/// address), the ECS task metadata endpoint, Alibaba Cloud. All answer on HTTP.
+pub(crate) const METADATA_ADDRESSES: &[&str] = &[
+    "169.254.169.254",
+    "fd00:ec2::254",
+    "169.254.170.2",
+    "100.100.100.200",
+];
+
 fn check_metadata(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     let Some(m) = model(ctx) else { return };
-    let ip = IpRange::single("169.254.169.254".parse().expect("static"));
-    // (policy object, rule pointer) → workloads it lets through. Workloads that no egress
-    // policy selects reach it too; KW-NET-103/104 report those (their messages say so).
-    let mut by_rule: BTreeMap<(ObjectId, String, String), Vec<u32>> = BTreeMap::new();
+    let ips: Vec<(&'static str, IpRange)> = METADATA_ADDRESSES
+        .iter()
+        .map(|a| (*a, IpRange::single(a.parse().expect("static"))))
+        .collect();
+    // (policy object, peer pointer, rule label) → (workloads it lets through, addresses).
+    // Workloads that no egress policy selects reach them too; KW-NET-103/104 report those
+    // (their messages say so).
+    type Hits = (Vec<u32>, Vec<&'static str>);
+    let mut by_rule: BTreeMap<(ObjectId, String, String), Hits> = BTreeMap::new();
     for (c, cl) in m.classes.iter().enumerate() {
         if cl.synthetic {
             continue;
         }
         let c = c as u32;
-        let mut trace = Vec::new();
-        let allowed = m.direction(Dir::Egress, c, Side::External(&ip), Some(&mut trace));
-        // The metadata services of AWS, GCP and Azure answer on HTTP.
-        if !allowed.contains(Proto::Tcp, 80) {
-            continue;
-        }
-        for step in &trace {
-            let r = match step {
-                super::eval::Step::Allowed { rule, conns } if conns.contains(Proto::Tcp, 80) => {
-                    *rule
+        for (addr, ip) in &ips {
+            // The untraced verdict is cheap; trace only the addresses that get through.
+            if !m
+                .direction(Dir::Egress, c, Side::External(ip), None)
+                .contains(Proto::Tcp, 80)
+            {
+                continue;
+            }
+            let mut trace = Vec::new();
+            let allowed = m.direction(Dir::Egress, c, Side::External(ip), Some(&mut trace));
+            if !allowed.contains(Proto::Tcp, 80) {
+                continue;
+            }
+            for step in &trace {
+                let r = match step {
+                    super::eval::Step::Allowed { rule, conns }
+                        if conns.contains(Proto::Tcp, 80) =>
+                    {
+                        *rule
+                    }
+                    super::eval::Step::Admin {
+                        rule,
+                        action: Action::Allow,
+                        conns,
+                    } if conns.contains(Proto::Tcp, 80) => *rule,
+                    _ => continue,
+                };
+                let rule = &m.rules[r as usize];
+                let p = &m.policies[rule.policy as usize];
+                // The peer whose range holds the address (a CIDR that contains it and does not
+                // except it), or the rule when it has no peers.
+                let pointer = rule
+                    .peers
+                    .iter()
+                    .flatten()
+                    .find(|peer| super::policy::peer_matches_range(peer, ip))
+                    .map(|peer| peer.pointer.clone())
+                    .unwrap_or_else(|| rule.pointer.clone());
+                let slot = by_rule
+                    .entry((
+                        p.object,
+                        pointer,
+                        format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label()),
+                    ))
+                    .or_default();
+                slot.0.extend(cl.members.iter().copied());
+                if !slot.1.contains(addr) {
+                    slot.1.push(addr);
                 }
-                super::eval::Step::Admin {
-                    rule,
-                    action: Action::Allow,
-                    conns,
-                } if conns.contains(Proto::Tcp, 80) => *rule,
-                _ => continue,
-            };
-            let rule = &m.rules[r as usize];
-            let p = &m.policies[rule.policy as usize];
-            let pointer = rule
-                .peers
-                .iter()
-                .flatten()
-                .find(|peer| super::policy::peer_matches_range(peer, &ip))
-                .map(|peer| peer.pointer.clone())
-                .unwrap_or_else(|| rule.pointer.clone());
-            by_rule
-                .entry((
-                    p.object,
-                    pointer,
-                    format!("{} {} {}", p.kind.as_str(), p.display(&m), rule.label()),
-                ))
-                .or_default()
-                .extend(cl.members.iter().copied());
+            }
         }
     }
-    for ((obj, pointer, label), eps) in by_rule {
+    for ((obj, pointer, label), (mut eps, addrs)) in by_rule {
+        eps.sort_unstable();
+        eps.dedup();
+        let excepts: Vec<String> = addrs
+            .iter()
+            .map(|a| {
+                if a.contains(':') {
+                    format!("{a}/128")
+                } else {
+                    format!("{a}/32")
+                }
+            })
+            .collect();
         out.report(
             ctx.inventory.object(obj),
             pointer,
             format!(
-                "{label} lets {} reach the cloud metadata API 169.254.169.254 on TCP 80 (add it to `except`)",
-                names(&m, &eps)
+                "{label} lets {} reach the cloud metadata API {} on TCP 80 (add {} to `except`)",
+                names(&m, &eps),
+                addrs.join(", "),
+                excepts.join(", ")
             ),
         );
     }
@@ -956,11 +1028,22 @@ fn check_every_namespace(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
         let Some((obj, pointer)) = workload_at(&m, i) else {
             continue;
         };
+        // A routed workload often admits every namespace only to let the ingress controller in.
+        let hint = match routed_by(&m, ctx.inventory, c) {
+            Some(by) if m.ingress_controller.is_none() => format!(
+                "; it is routed by {by}: admit the ingress controller by its namespace and labels \
+                 instead (and name them in `settings.ingress_controller` so kubeward matches it)"
+            ),
+            Some(by) => {
+                format!("; it is routed by {by}: the ingress controller needs only its own peer")
+            }
+            None => String::new(),
+        };
         let f = out.report(
             ctx.inventory.object(obj),
             pointer,
             format!(
-                "{} accepts connections from pods in every namespace through {}",
+                "{} accepts connections from pods in every namespace through {}{hint}",
                 e.display,
                 via.iter()
                     .map(|v| v.2.as_str())
@@ -1015,11 +1098,25 @@ fn check_outside(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             .map(|peer| peer.pointer.clone())
             .unwrap_or_else(|| rule.pointer.clone());
         let shown: Vec<String> = ranges.iter().take(3).map(|r| r.to_string()).collect();
+        let mut routed: Vec<String> = eps
+            .iter()
+            .filter_map(|e| routed_by(&m, ctx.inventory, m.endpoints[*e as usize].class))
+            .collect();
+        routed.sort_unstable();
+        routed.dedup();
+        let hint = if routed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (routed by {}: the ingress controller reaches it without public addresses)",
+                routed.join(", ")
+            )
+        };
         out.report(
             ctx.inventory.object(p.object),
             pointer,
             format!(
-                "{} {} {} admits public addresses ({}{}) to {}",
+                "{} {} {} admits public addresses ({}{}) to {}{hint}",
                 p.kind.as_str(),
                 p.display(&m),
                 rule.label(),
@@ -1207,9 +1304,101 @@ mod tests {
             + &np(
                 "a",
                 "p",
-                "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]",
+                "podSelector: {}\npolicyTypes: [Egress]\negress:\n- to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.0.0/16, 100.100.100.200/32]}}]",
             );
         assert!(run(&METADATA, &blocked).is_empty());
+    }
+
+    #[test]
+    fn metadata_api_addresses_inside_wider_blocks() {
+        let w = deploy("a", "x", "app=x", "");
+        let egress = |to: &str, ports: &str| {
+            w.clone()
+                + &np(
+                    "a",
+                    "p",
+                    &format!(
+                        "podSelector: {{}}\npolicyTypes: [Egress]\negress:\n- to: [{to}]{ports}"
+                    ),
+                )
+        };
+        // (peer, ports, fires, addresses named in the message)
+        let table: &[(&str, &str, bool, &[&str])] = &[
+            (
+                "{ipBlock: {cidr: 169.254.169.254/32}}",
+                "",
+                true,
+                &["169.254.169.254"],
+            ),
+            (
+                "{ipBlock: {cidr: 169.254.0.0/16}}",
+                "",
+                true,
+                &["169.254.169.254", "169.254.170.2"],
+            ),
+            (
+                "{ipBlock: {cidr: 169.254.0.0/16, except: [169.254.169.254/32]}}",
+                "",
+                true,
+                &["169.254.170.2"],
+            ),
+            (
+                "{ipBlock: {cidr: 169.254.0.0/16, except: [169.254.169.254/32, 169.254.170.2/32]}}",
+                "",
+                false,
+                &[],
+            ),
+            (
+                "{ipBlock: {cidr: 100.64.0.0/10}}",
+                "",
+                true,
+                &["100.100.100.200"],
+            ),
+            (
+                "{ipBlock: {cidr: 100.100.100.200/32}}",
+                "\n  ports: [{port: 443}]",
+                false,
+                &[],
+            ),
+            (
+                "{ipBlock: {cidr: 100.100.100.200/32}}",
+                "\n  ports: [{port: 80}]",
+                true,
+                &["100.100.100.200"],
+            ),
+            ("{ipBlock: {cidr: '::/0'}}", "", true, &["fd00:ec2::254"]),
+            (
+                "{ipBlock: {cidr: 'fd00::/8', except: ['fd00:ec2::/32']}}",
+                "",
+                false,
+                &[],
+            ),
+            ("{ipBlock: {cidr: 10.0.0.0/8}}", "", false, &[]),
+            (
+                "{ipBlock: {cidr: 169.254.169.0/24}}",
+                "",
+                true,
+                &["169.254.169.254"],
+            ),
+            ("{ipBlock: {cidr: 169.254.171.0/24}}", "", false, &[]),
+        ];
+        for (to, ports, fires, addrs) in table {
+            let h = run(&METADATA, &egress(to, ports));
+            assert_eq!(!h.is_empty(), *fires, "{to}{ports}: {h:?}");
+            if *fires {
+                assert_eq!(pointers(&h), vec!["/spec/egress/0/to/0"], "{to}");
+                let named: Vec<&str> = super::METADATA_ADDRESSES
+                    .iter()
+                    .copied()
+                    .filter(|a| h[0].message.contains(&format!(" {a}")))
+                    .collect();
+                let mut want = addrs.to_vec();
+                want.sort_unstable();
+                let mut got = named.clone();
+                got.sort_unstable();
+                assert_eq!(got, want, "{to}: {}", h[0].message);
+            }
+        }
     }
 
     #[test]
@@ -1281,6 +1470,56 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn routed_workloads_get_an_ingress_controller_hint() {
+        let w = deploy("a", "x", "app=x", "http:8080")
+            + "---\napiVersion: v1\nkind: Service\nmetadata: {name: s, namespace: a}\nspec: {selector: {app: x}, ports: [{port: 80, targetPort: http}]}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web, namespace: a}\nspec:\n  defaultBackend: {service: {name: s, port: {number: 80}}}\n";
+        let every = w.clone()
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- from: [{namespaceSelector: {}}]",
+            );
+        let h = run(&EVERY_NS, &every);
+        assert_eq!(h.len(), 1);
+        assert!(
+            h[0].message.contains("routed by Ingress a/web")
+                && h[0].message.contains("settings.ingress_controller"),
+            "{}",
+            h[0].message
+        );
+        let s = kubeward_core::config::Settings {
+            ingress_controller: Some(kubeward_core::config::IngressController {
+                namespace: "ingress-nginx".into(),
+                labels: Default::default(),
+            }),
+            ..Default::default()
+        };
+        let h = kubeward_core::testing::run_with(&[&EVERY_NS], s, &every);
+        assert!(
+            h[0].message
+                .contains("the ingress controller needs only its own peer"),
+            "{}",
+            h[0].message
+        );
+        let outside = w + &np(
+            "a",
+            "p",
+            "podSelector: {}\ningress:\n- from: [{ipBlock: {cidr: 0.0.0.0/0}}]",
+        );
+        let h = run(&OUTSIDE, &outside);
+        assert_eq!(h.len(), 1);
+        assert!(h[0].message.contains("(routed by Ingress a/web: the ingress controller reaches it without public addresses)"), "{}", h[0].message);
+        // Not routed: no hint.
+        let plain = deploy("a", "x", "app=x", "")
+            + &np(
+                "a",
+                "p",
+                "podSelector: {}\ningress:\n- from: [{namespaceSelector: {}}]",
+            );
+        assert!(!run(&EVERY_NS, &plain)[0].message.contains("routed"));
     }
 
     #[test]

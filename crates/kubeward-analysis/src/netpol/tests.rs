@@ -434,6 +434,7 @@ fn r11_ip_block_and_pod_addresses() {
         &fixture,
         Options {
             ipblock_matches_pods: true,
+            ..Options::default()
         },
     );
     assert_eq!(
@@ -771,4 +772,36 @@ fn r14_named_port_on_ingress_from_ip_block_resolves_at_the_pod() {
     let m = build(&(two() + &pol));
     assert!(warnings(&m).is_empty(), "{:?}", warnings(&m));
     assert_eq!(between(&m, "ip:1.1.1.1", "a/x"), "TCP 80");
+}
+
+#[test]
+fn r22_mirror_pods_are_pods_not_node_workloads() {
+    // Static manifests' pods are controlled by their Node: each is a pod of its own.
+    let mirror = |n: &str, node: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {n}\n  namespace: kube-system\n  labels: {{component: {n}}}\n  ownerReferences: [{{apiVersion: v1, kind: Node, name: {node}, controller: true, uid: n1}}]\nspec: {{containers: [{{name: c, image: x}}]}}\n"
+        )
+    };
+    let m = build(
+        &(mirror("etcd-cp1", "cp1")
+            + &mirror("kube-apiserver-cp1", "cp1")
+            + &mirror("etcd-cp2", "cp2")),
+    );
+    let mut names: Vec<&str> = m.workloads().map(|(_, e)| e.display.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        vec![
+            "kube-system/etcd-cp1[Pod]",
+            "kube-system/etcd-cp2[Pod]",
+            "kube-system/kube-apiserver-cp1[Pod]"
+        ]
+    );
+    let conns = super::connections::connections(&m);
+    assert!(
+        conns
+            .iter()
+            .all(|c| !c.src.contains("[Node]") && !c.dst.contains("[Node]")),
+        "{conns:?}"
+    );
 }

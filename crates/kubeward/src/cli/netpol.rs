@@ -20,7 +20,8 @@ enum NetpolCommand {
     /// Every allowed connection between workloads and external address ranges.
     Connections(ConnectionsArgs),
     /// Whether SRC may connect to DST, and which policy and rule (or the default) decided each
-    /// direction. SRC and DST are `ns/name[Kind]`, `ns/name` or an IP address.
+    /// direction. SRC and DST are `ns/name[Kind]`, `ns/name` or an IP address; SRC may also be
+    /// `{ingress-controller}`.
     Explain(ExplainArgs),
     /// For each workload: who can reach it (entire cluster, which namespaces, outside) and
     /// what it can reach.
@@ -80,7 +81,7 @@ struct Common {
     #[arg(long)]
     ipblock_matches_pods: bool,
     /// Configuration file (default: `.kubeward.yaml` found upward from the first path); its
-    /// `settings.ipblock_matches_pods` applies.
+    /// `settings.ipblock_matches_pods` and `settings.ingress_controller` apply.
     #[arg(long)]
     config: Option<std::path::PathBuf>,
     /// Ignore any `.kubeward.yaml`.
@@ -93,6 +94,7 @@ impl Common {
     fn options(&self) -> Result<Options, ExitCode> {
         let mut opts = Options {
             ipblock_matches_pods: self.ipblock_matches_pods,
+            ingress_controller: None,
         };
         if self.no_config {
             return Ok(opts);
@@ -106,7 +108,17 @@ impl Common {
         });
         if let Some(p) = path {
             match kubeward_core::config::Config::load(&p, &kubeward::registry()) {
-                Ok(c) => opts.ipblock_matches_pods |= c.settings.ipblock_matches_pods,
+                Ok(c) => {
+                    opts.ipblock_matches_pods |= c.settings.ipblock_matches_pods;
+                    opts.ingress_controller =
+                        c.settings
+                            .ingress_controller
+                            .as_ref()
+                            .map(|i| netpol::ingress::Location {
+                                namespace: i.namespace.clone(),
+                                labels: i.labels.clone(),
+                            });
+                }
                 Err(e) => return Err(usage_error(e)),
             }
         }
