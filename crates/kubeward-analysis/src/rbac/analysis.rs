@@ -35,11 +35,17 @@ pub enum Cap {
     KubeSystemConfigmaps,
     Network,
     Extensions,
+    DeleteEvents,
+    PortForward,
+    DefaultSaToken,
+    CoreDns,
+    DeleteNodes,
+    DeleteCollection,
     CreateObjects,
 }
 
 impl Cap {
-    pub const ALL: [Cap; 24] = [
+    pub const ALL: [Cap; 30] = [
         Cap::FullAdmin,
         Cap::ReadSecrets,
         Cap::CreateWorkloads,
@@ -63,6 +69,12 @@ impl Cap {
         Cap::KubeSystemConfigmaps,
         Cap::Network,
         Cap::Extensions,
+        Cap::DeleteEvents,
+        Cap::PortForward,
+        Cap::DefaultSaToken,
+        Cap::CoreDns,
+        Cap::DeleteNodes,
+        Cap::DeleteCollection,
         Cap::CreateObjects,
     ];
 
@@ -93,6 +105,12 @@ impl Cap {
             Cap::KubeSystemConfigmaps => &[C::WriteConfigmaps],
             Cap::Network => &[C::Network],
             Cap::Extensions => &[C::Extensions],
+            Cap::DeleteEvents => &[C::DeleteEvents],
+            Cap::PortForward => &[C::PortForward],
+            Cap::DefaultSaToken => &[C::DefaultSaToken],
+            Cap::CoreDns => &[C::WriteCoreDns],
+            Cap::DeleteNodes => &[C::DeleteNodes],
+            Cap::DeleteCollection => &[C::DeleteCollectionWorkloads],
             Cap::CreateObjects => &[C::CreateObjects],
         }
     }
@@ -100,7 +118,7 @@ impl Cap {
     /// Only these namespaces count (besides cluster-wide grants).
     pub fn only_namespace(self) -> Option<&'static str> {
         match self {
-            Cap::KubeSystemConfigmaps => Some("kube-system"),
+            Cap::KubeSystemConfigmaps | Cap::CoreDns => Some("kube-system"),
             _ => None,
         }
     }
@@ -108,7 +126,9 @@ impl Cap {
     /// What the capability lets one do, for messages ("can read secrets").
     pub fn what(self) -> &'static str {
         match self {
-            Cap::FullAdmin => "do anything (`*` verbs on `*` resources in `*` API groups)",
+            Cap::FullAdmin => {
+                "do anything (`*` or every write verb on `*` resources in `*` API groups)"
+            }
             Cap::ReadSecrets => "read secrets",
             Cap::CreateWorkloads => "create pods or pod controllers",
             Cap::ModifyPods => "update running pods",
@@ -131,6 +151,14 @@ impl Cap {
             Cap::KubeSystemConfigmaps => "write ConfigMaps in kube-system",
             Cap::Network => "change network exposure and NetworkPolicies",
             Cap::Extensions => "change CRDs, API services or policy engines",
+            Cap::DeleteEvents => "delete events (and so cover its tracks)",
+            Cap::PortForward => "port-forward into pods",
+            Cap::DefaultSaToken => "mint tokens for the `default` service account",
+            Cap::CoreDns => "change or delete the CoreDNS configuration (kube-system/coredns)",
+            Cap::DeleteNodes => "delete nodes",
+            Cap::DeleteCollection => {
+                "delete all pods or workloads of a kind at once (deletecollection)"
+            }
             Cap::CreateObjects => "create objects",
         }
     }
@@ -188,6 +216,8 @@ pub struct Analysis {
     /// it inherits from its groups).
     pub workload_hits: Vec<(usize, Hit)>,
     pub exposed: HashMap<ObjectId, Vec<crate::exposure::Exposure>>,
+    /// Capabilities granted by input roles that no binding grants (role-level fallback).
+    pub role_grants: Vec<super::role_level::RoleGrant>,
 }
 
 impl std::fmt::Debug for Analysis {
@@ -216,8 +246,10 @@ impl Analysis {
             workloads: Vec::new(),
             workload_hits: Vec::new(),
             exposed: HashMap::new(),
+            role_grants: Vec::new(),
         };
         a.compute_role_sets();
+        a.role_grants = super::role_level::compute(&a.model, &a.scopes);
         a.compute_principal_hits();
         a.exposed = crate::exposure::exposed_workloads(inventory);
         a.workloads = workloads::collect(inventory);
