@@ -105,8 +105,9 @@ cap_rule!(
     "wildcard-admin-grant",
     Critical,
     Cap::FullAdmin,
-    "Role grants every verb on every resource and is bound",
-    "A rule with `*` verbs, `*` resources and `*` API groups is cluster-admin (or namespace admin \
+    "Role grants every verb on every resource",
+    "A rule with `*` verbs (or every write verb listed: create, update, patch, delete and \
+     deletecollection), `*` resources and `*` API groups is cluster-admin (or namespace admin \
      through a RoleBinding) under another name: every escalation path below is open to the \
      subject, including resources that do not exist yet.",
     "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
