@@ -24,13 +24,22 @@ fn rb(ns: &str, kind: &str, role: &str) -> String {
 fn g(verbs: &str, res: &str) -> String {
     format!("[{{apiGroups: [\"\"], resources: [{res}], verbs: [{verbs}]}}]")
 }
+/// (rule, case, yaml, findings, severity of the first, fragment of its pointer and message)
+type Case = (
+    &'static Rule,
+    &'static str,
+    String,
+    usize,
+    Option<Severity>,
+    &'static str,
+);
+
 const AGG_EDIT: &str = "rbac.authorization.k8s.io/aggregate-to-edit: 'true'";
 
 #[test]
 fn unbound_roles_are_reported_on_the_role_one_step_lower() {
-    // (rule, case, yaml, findings, severity of the first, message fragment)
     #[rustfmt::skip]
-    let table: Vec<(&'static Rule, &str, String, usize, Option<Severity>, &str)> = vec![
+    let table: Vec<Case> = vec![
         (&READ_SECRETS, "unbound ClusterRole", cr("r", "", &g("get", "secrets")), 1, Some(Severity::Medium), "not bound in the scanned input"),
         (&READ_SECRETS, "unbound Role in kube-system: one step up, one down", role("kube-system", "r", &g("list", "secrets")), 1, Some(Severity::High), "in namespace kube-system"),
         (&READ_SECRETS, "named secrets only", role("shop", "r", "[{apiGroups: [''], resources: [secrets], resourceNames: [db], verbs: [get]}]"), 1, Some(Severity::Low), "only objects named db"),
