@@ -369,20 +369,20 @@ impl Analysis {
             let slot = per.entry(scope).or_insert_with(|| vec![None; CLAUSE_COUNT]);
             for (i, h) in set.iter().enumerate() {
                 let Some(h) = h else { continue };
-                let e = Evidence {
-                    binding: b,
-                    subject: s,
-                    rule: h.rule,
-                    level: h.level.clone(),
-                    weak: h.weak,
-                    what: h.what,
-                };
+                // Ranked before the evidence is built: most grants do not replace.
                 let replace = match &slot[i] {
                     None => true,
-                    Some(old) => ev_rank(&e) > ev_rank(old),
+                    Some(old) => rank_of(&h.level, h.weak) > ev_rank(old),
                 };
                 if replace {
-                    slot[i] = Some(e);
+                    slot[i] = Some(Evidence {
+                        binding: b,
+                        subject: s,
+                        rule: h.rule,
+                        level: h.level.clone(),
+                        weak: h.weak,
+                        what: h.what,
+                    });
                 }
             }
         }
@@ -398,7 +398,7 @@ impl Analysis {
                 });
             }
         }
-        let cluster = per.get(&None).cloned();
+        let cluster = per.get(&None);
         for cap in Cap::ALL {
             if cap == Cap::FullAdmin {
                 continue;
@@ -407,30 +407,34 @@ impl Analysis {
             let check = |scope: &Option<Str>,
                          set: &Vec<Option<Evidence>>|
              -> Option<Vec<Evidence>> {
-                let mut ev = Vec::with_capacity(clauses.len());
-                for &c in clauses {
-                    let here = set[c as usize].as_ref();
+                let pick = |c: &super::caps::Clause| {
+                    let here = set[*c as usize].as_ref();
                     let there = if scope.is_some() {
-                        cluster.as_ref().and_then(|cl| cl[c as usize].as_ref())
+                        cluster.and_then(|cl| cl[*c as usize].as_ref())
                     } else {
                         None
                     };
-                    let pick = match (here, there) {
+                    match (here, there) {
                         (Some(a), Some(b)) => Some(if ev_rank(b) >= ev_rank(a) { b } else { a }),
                         (a, b) => a.or(b),
-                    };
-                    ev.push(pick?.clone());
+                    }
+                };
+                // Every clause first (no allocation for the many caps a set misses).
+                if !clauses.iter().all(|c| pick(c).is_some()) {
+                    return None;
                 }
-                Some(ev)
+                Some(clauses.iter().filter_map(|c| pick(c).cloned()).collect())
             };
-            let cluster_hit = cluster.as_ref().and_then(|set| check(&None, set));
-            if let Some(ev) = &cluster_hit {
+            // The weakest grant of the cluster-wide hit, if any (compared with each scope's).
+            let mut cluster_rank: Option<u8> = None;
+            if let Some(ev) = cluster.and_then(|set| check(&None, set)) {
+                cluster_rank = ev.iter().map(ev_rank).min();
                 if report_stock || !ev.iter().all(stock) {
                     out.push(Hit {
                         cap,
                         principal: principal.clone(),
                         scope: None,
-                        evidence: ev.clone(),
+                        evidence: ev,
                     });
                 }
             }
@@ -445,8 +449,8 @@ impl Analysis {
                     continue;
                 };
                 // Already held cluster-wide with at least the same strength: said once.
-                if let Some(c) = &cluster_hit {
-                    if c.iter().map(ev_rank).min() >= ev.iter().map(ev_rank).min() {
+                if let Some(c) = cluster_rank {
+                    if Some(c) >= ev.iter().map(ev_rank).min() {
                         continue;
                     }
                 }
@@ -539,10 +543,14 @@ impl Analysis {
 }
 
 fn ev_rank(e: &Evidence) -> u8 {
-    let l = match e.level {
+    rank_of(&e.level, e.weak)
+}
+
+fn rank_of(level: &Level, weak: bool) -> u8 {
+    let l = match level {
         Level::Full => 3,
         Level::OwnNamespace => 2,
         Level::Named(_) => 1,
     };
-    l * 2 + u8::from(!e.weak)
+    l * 2 + u8::from(!weak)
 }
