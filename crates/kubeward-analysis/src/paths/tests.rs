@@ -283,3 +283,28 @@ fn cloud_identity_of_a_mapped_service_account() {
     let s = summary(&p, &l.inventory);
     assert!(s.contains(&"internet > workload:Deployment shop/web > sa:shop/web > cloud:arn:aws:iam::1:role/web".to_string()), "{s:#?}");
 }
+
+#[test]
+fn every_write_verb_on_everything_is_cluster_admin_equivalent() {
+    // Listing the write verbs instead of `*` is the same power (issue 11 §1.3).
+    let writer = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: writer}\n\
+         rules: [{apiGroups: ['*'], resources: ['*'], verbs: [get, deletecollection, patch, create, delete, update]}]\n---\n";
+    let y = deploy("web", "web", "", "")
+        + &lb("web")
+        + &sa("web", "")
+        + writer
+        + &crb("w", "writer", "web");
+    let (_, p) = run(&y);
+    assert!(
+        p.paths
+            .iter()
+            .any(|x| p.graph.vertices[x.target as usize] == Vertex::ClusterAdmin)
+    );
+    // Without deletecollection it is not.
+    let (_, p) = run(&y.replace("deletecollection, ", ""));
+    assert!(
+        !p.paths
+            .iter()
+            .any(|x| p.graph.vertices[x.target as usize] == Vertex::ClusterAdmin)
+    );
+}

@@ -35,11 +35,17 @@ pub enum Cap {
     KubeSystemConfigmaps,
     Network,
     Extensions,
+    DeleteEvents,
+    PortForward,
+    DefaultSaToken,
+    CoreDns,
+    DeleteNodes,
+    DeleteCollection,
     CreateObjects,
 }
 
 impl Cap {
-    pub const ALL: [Cap; 24] = [
+    pub const ALL: [Cap; 30] = [
         Cap::FullAdmin,
         Cap::ReadSecrets,
         Cap::CreateWorkloads,
@@ -63,6 +69,12 @@ impl Cap {
         Cap::KubeSystemConfigmaps,
         Cap::Network,
         Cap::Extensions,
+        Cap::DeleteEvents,
+        Cap::PortForward,
+        Cap::DefaultSaToken,
+        Cap::CoreDns,
+        Cap::DeleteNodes,
+        Cap::DeleteCollection,
         Cap::CreateObjects,
     ];
 
@@ -93,6 +105,12 @@ impl Cap {
             Cap::KubeSystemConfigmaps => &[C::WriteConfigmaps],
             Cap::Network => &[C::Network],
             Cap::Extensions => &[C::Extensions],
+            Cap::DeleteEvents => &[C::DeleteEvents],
+            Cap::PortForward => &[C::PortForward],
+            Cap::DefaultSaToken => &[C::DefaultSaToken],
+            Cap::CoreDns => &[C::WriteCoreDns],
+            Cap::DeleteNodes => &[C::DeleteNodes],
+            Cap::DeleteCollection => &[C::DeleteCollectionWorkloads],
             Cap::CreateObjects => &[C::CreateObjects],
         }
     }
@@ -100,7 +118,7 @@ impl Cap {
     /// Only these namespaces count (besides cluster-wide grants).
     pub fn only_namespace(self) -> Option<&'static str> {
         match self {
-            Cap::KubeSystemConfigmaps => Some("kube-system"),
+            Cap::KubeSystemConfigmaps | Cap::CoreDns => Some("kube-system"),
             _ => None,
         }
     }
@@ -108,7 +126,9 @@ impl Cap {
     /// What the capability lets one do, for messages ("can read secrets").
     pub fn what(self) -> &'static str {
         match self {
-            Cap::FullAdmin => "do anything (`*` verbs on `*` resources in `*` API groups)",
+            Cap::FullAdmin => {
+                "do anything (`*` or every write verb on `*` resources in `*` API groups)"
+            }
             Cap::ReadSecrets => "read secrets",
             Cap::CreateWorkloads => "create pods or pod controllers",
             Cap::ModifyPods => "update running pods",
@@ -131,6 +151,14 @@ impl Cap {
             Cap::KubeSystemConfigmaps => "write ConfigMaps in kube-system",
             Cap::Network => "change network exposure and NetworkPolicies",
             Cap::Extensions => "change CRDs, API services or policy engines",
+            Cap::DeleteEvents => "delete events (and so cover its tracks)",
+            Cap::PortForward => "port-forward into pods",
+            Cap::DefaultSaToken => "mint tokens for the `default` service account",
+            Cap::CoreDns => "change or delete the CoreDNS configuration (kube-system/coredns)",
+            Cap::DeleteNodes => "delete nodes",
+            Cap::DeleteCollection => {
+                "delete all pods or workloads of a kind at once (deletecollection)"
+            }
             Cap::CreateObjects => "create objects",
         }
     }
@@ -188,6 +216,8 @@ pub struct Analysis {
     /// it inherits from its groups).
     pub workload_hits: Vec<(usize, Hit)>,
     pub exposed: HashMap<ObjectId, Vec<crate::exposure::Exposure>>,
+    /// Capabilities granted by input roles that no binding grants (role-level fallback).
+    pub role_grants: Vec<super::role_level::RoleGrant>,
 }
 
 impl std::fmt::Debug for Analysis {
@@ -216,8 +246,10 @@ impl Analysis {
             workloads: Vec::new(),
             workload_hits: Vec::new(),
             exposed: HashMap::new(),
+            role_grants: Vec::new(),
         };
         a.compute_role_sets();
+        a.role_grants = super::role_level::compute(&a.model, &a.scopes);
         a.compute_principal_hits();
         a.exposed = crate::exposure::exposed_workloads(inventory);
         a.workloads = workloads::collect(inventory);
@@ -337,20 +369,20 @@ impl Analysis {
             let slot = per.entry(scope).or_insert_with(|| vec![None; CLAUSE_COUNT]);
             for (i, h) in set.iter().enumerate() {
                 let Some(h) = h else { continue };
-                let e = Evidence {
-                    binding: b,
-                    subject: s,
-                    rule: h.rule,
-                    level: h.level.clone(),
-                    weak: h.weak,
-                    what: h.what,
-                };
+                // Ranked before the evidence is built: most grants do not replace.
                 let replace = match &slot[i] {
                     None => true,
-                    Some(old) => ev_rank(&e) > ev_rank(old),
+                    Some(old) => rank_of(&h.level, h.weak) > ev_rank(old),
                 };
                 if replace {
-                    slot[i] = Some(e);
+                    slot[i] = Some(Evidence {
+                        binding: b,
+                        subject: s,
+                        rule: h.rule,
+                        level: h.level.clone(),
+                        weak: h.weak,
+                        what: h.what,
+                    });
                 }
             }
         }
@@ -366,7 +398,7 @@ impl Analysis {
                 });
             }
         }
-        let cluster = per.get(&None).cloned();
+        let cluster = per.get(&None);
         for cap in Cap::ALL {
             if cap == Cap::FullAdmin {
                 continue;
@@ -375,30 +407,34 @@ impl Analysis {
             let check = |scope: &Option<Str>,
                          set: &Vec<Option<Evidence>>|
              -> Option<Vec<Evidence>> {
-                let mut ev = Vec::with_capacity(clauses.len());
-                for &c in clauses {
-                    let here = set[c as usize].as_ref();
+                let pick = |c: &super::caps::Clause| {
+                    let here = set[*c as usize].as_ref();
                     let there = if scope.is_some() {
-                        cluster.as_ref().and_then(|cl| cl[c as usize].as_ref())
+                        cluster.and_then(|cl| cl[*c as usize].as_ref())
                     } else {
                         None
                     };
-                    let pick = match (here, there) {
+                    match (here, there) {
                         (Some(a), Some(b)) => Some(if ev_rank(b) >= ev_rank(a) { b } else { a }),
                         (a, b) => a.or(b),
-                    };
-                    ev.push(pick?.clone());
+                    }
+                };
+                // Every clause first (no allocation for the many caps a set misses).
+                if !clauses.iter().all(|c| pick(c).is_some()) {
+                    return None;
                 }
-                Some(ev)
+                Some(clauses.iter().filter_map(|c| pick(c).cloned()).collect())
             };
-            let cluster_hit = cluster.as_ref().and_then(|set| check(&None, set));
-            if let Some(ev) = &cluster_hit {
+            // The weakest grant of the cluster-wide hit, if any (compared with each scope's).
+            let mut cluster_rank: Option<u8> = None;
+            if let Some(ev) = cluster.and_then(|set| check(&None, set)) {
+                cluster_rank = ev.iter().map(ev_rank).min();
                 if report_stock || !ev.iter().all(stock) {
                     out.push(Hit {
                         cap,
                         principal: principal.clone(),
                         scope: None,
-                        evidence: ev.clone(),
+                        evidence: ev,
                     });
                 }
             }
@@ -413,8 +449,8 @@ impl Analysis {
                     continue;
                 };
                 // Already held cluster-wide with at least the same strength: said once.
-                if let Some(c) = &cluster_hit {
-                    if c.iter().map(ev_rank).min() >= ev.iter().map(ev_rank).min() {
+                if let Some(c) = cluster_rank {
+                    if Some(c) >= ev.iter().map(ev_rank).min() {
                         continue;
                     }
                 }
@@ -507,10 +543,14 @@ impl Analysis {
 }
 
 fn ev_rank(e: &Evidence) -> u8 {
-    let l = match e.level {
+    rank_of(&e.level, e.weak)
+}
+
+fn rank_of(level: &Level, weak: bool) -> u8 {
+    let l = match level {
         Level::Full => 3,
         Level::OwnNamespace => 2,
         Level::Named(_) => 1,
     };
-    l * 2 + u8::from(!e.weak)
+    l * 2 + u8::from(!weak)
 }

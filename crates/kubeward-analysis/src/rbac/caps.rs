@@ -37,6 +37,7 @@ const WRITE: &[&str] = &["create", "update", "patch"];
 const MUTATE: &[&str] = &["create", "update", "patch", "delete"];
 const UPDATE: &[&str] = &["update", "patch"];
 const READ: &[&str] = &["get", "list", "watch"];
+const DELETE: &[&str] = &["delete", "deletecollection"];
 const RBAC: &str = "rbac.authorization.k8s.io";
 const ADM: &str = "admissionregistration.k8s.io";
 const CERTS: &str = "certificates.k8s.io";
@@ -72,6 +73,12 @@ pub enum Clause {
     WriteConfigmaps,
     Network,
     Extensions,
+    DeleteEvents,
+    PortForward,
+    DefaultSaToken,
+    WriteCoreDns,
+    DeleteNodes,
+    DeleteCollectionWorkloads,
     CreateObjects,
 }
 
@@ -209,6 +216,41 @@ static PERMS: [&[Perm]; CLAUSE_COUNT] = [
         p(MUTATE, "templates.gatekeeper.sh", &["constrainttemplates"]),
         p(MUTATE, "config.gatekeeper.sh", &["configs"]),
     ],
+    // DeleteEvents
+    &[
+        p(DELETE, "", &["events"]),
+        p(DELETE, "events.k8s.io", &["events"]),
+    ],
+    // PortForward
+    &[
+        p(&["create"], "", &["pods/portforward"]),
+        Perm {
+            weak: true,
+            ..p(&["get"], "", &["pods/portforward"])
+        },
+    ],
+    // DefaultSaToken
+    &[Perm {
+        names: &["default"],
+        ..p(&["create"], "", &["serviceaccounts/token"])
+    }],
+    // WriteCoreDns
+    &[Perm {
+        names: &["coredns"],
+        ..p(&["update", "patch", "delete"], "", &["configmaps"])
+    }],
+    // DeleteNodes
+    &[p(DELETE, "", &["nodes"])],
+    // DeleteCollectionWorkloads
+    &[
+        p(&["deletecollection"], "", &["pods"]),
+        p(
+            &["deletecollection"],
+            "apps",
+            &["deployments", "daemonsets", "statefulsets", "replicasets"],
+        ),
+        p(&["deletecollection"], "batch", &["jobs", "cronjobs"]),
+    ],
     // CreateObjects
     &[
         p(
@@ -254,6 +296,12 @@ pub const ALL_CLAUSES: [Clause; CLAUSE_COUNT] = {
         WriteConfigmaps,
         Network,
         Extensions,
+        DeleteEvents,
+        PortForward,
+        DefaultSaToken,
+        WriteCoreDns,
+        DeleteNodes,
+        DeleteCollectionWorkloads,
         CreateObjects,
     ]
 };

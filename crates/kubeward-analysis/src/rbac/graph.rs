@@ -69,6 +69,12 @@ fn cap_name(c: Cap) -> &'static str {
         Cap::KubeSystemConfigmaps => "kube-system-configmaps",
         Cap::Network => "network-control",
         Cap::Extensions => "extensions-control",
+        Cap::DeleteEvents => "delete-events",
+        Cap::PortForward => "port-forward",
+        Cap::DefaultSaToken => "default-sa-token",
+        Cap::CoreDns => "coredns-config",
+        Cap::DeleteNodes => "delete-nodes",
+        Cap::DeleteCollection => "deletecollection-workloads",
         Cap::CreateObjects => "create-objects",
     }
 }

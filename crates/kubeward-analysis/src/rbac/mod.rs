@@ -9,6 +9,7 @@ pub mod graph;
 pub mod model;
 pub mod query;
 pub mod resources;
+pub mod role_level;
 pub mod rules;
 pub mod workloads;
 
@@ -17,5 +18,7 @@ pub use model::Model;
 
 #[cfg(test)]
 mod matrix;
+#[cfg(test)]
+mod role_level_tests;
 #[cfg(test)]
 mod rules_tests;

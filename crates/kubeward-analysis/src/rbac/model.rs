@@ -89,9 +89,17 @@ impl PolicyRule {
     pub fn all_resources(&self) -> bool {
         self.resources.iter().any(|v| v == "*")
     }
-    /// `*` verbs on `*` resources in `*` groups, for every name: all the power of the scope.
+    /// Every write verb listed explicitly (`create update patch delete deletecollection`, in
+    /// any order, with or without others): on `*` resources this is the power of `*` verbs.
+    pub fn all_write_verbs(&self) -> bool {
+        ["create", "update", "patch", "delete", "deletecollection"]
+            .iter()
+            .all(|w| self.verbs.iter().any(|v| v == w))
+    }
+    /// `*` verbs (or every write verb, see [`PolicyRule::all_write_verbs`]) on `*` resources
+    /// in `*` groups, for every name: all the power of the scope.
     pub fn is_full_wildcard(&self) -> bool {
-        self.all_verbs()
+        (self.all_verbs() || self.all_write_verbs())
             && self.all_groups()
             && self.all_resources()
             && self.resource_names.is_empty()

@@ -48,16 +48,31 @@ macro_rules! severity_note {
     };
 }
 
+/// The role-level fallback (see `role_level`), said in `explain` of every capability rule.
+macro_rules! fallback_note {
+    () => {
+        " A Role or ClusterRole of the input that grants this but that no binding grants is \
+         reported on its rule, one severity step lower, as not bound in the scanned input \
+         (ClusterRoles aggregated into admin, edit or view count as bound)."
+    };
+}
+
 macro_rules! cap_rule {
     ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
-     [$($r:expr),* $(,)?] $(, enabled = $en:expr)?) => {
+     [$($r:expr),* $(,)?]) => {
+        rule!($static, $id, $name, $sev, $title, concat!($why, severity_note!(), fallback_note!()), $fix, [$($r),*],
+              |ctx, out| emit_capability(ctx, out, $cap));
+    };
+    // An opt-in rule (no role-level fallback: KW-RBAC-032).
+    ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
+     [$($r:expr),* $(,)?], enabled = $en:expr) => {
         rule!($static, $id, $name, $sev, $title, concat!($why, severity_note!()), $fix, [$($r),*],
-              |ctx, out| emit_capability(ctx, out, $cap) $(, enabled = $en)?);
+              |ctx, out| emit_capability(ctx, out, $cap), enabled = $en);
     };
     // A rule whose grading differs from the catalogue's (full admin: cluster-wide by default).
     ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
      [$($r:expr),* $(,)?], severity = $note:literal) => {
-        rule!($static, $id, $name, $sev, $title, concat!($why, $note), $fix, [$($r),*],
+        rule!($static, $id, $name, $sev, $title, concat!($why, $note, fallback_note!()), $fix, [$($r),*],
               |ctx, out| emit_capability(ctx, out, $cap));
     };
 }
@@ -90,8 +105,9 @@ cap_rule!(
     "wildcard-admin-grant",
     Critical,
     Cap::FullAdmin,
-    "Role grants every verb on every resource and is bound",
-    "A rule with `*` verbs, `*` resources and `*` API groups is cluster-admin (or namespace admin \
+    "Role grants every verb on every resource",
+    "A rule with `*` verbs (or every write verb listed: create, update, patch, delete and \
+     deletecollection), `*` resources and `*` API groups is cluster-admin (or namespace admin \
      through a RoleBinding) under another name: every escalation path below is open to the \
      subject, including resources that do not exist yet.",
     "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
@@ -696,6 +712,9 @@ rule!(
     check_many_subjects
 );
 
+mod more;
+pub use more::*;
+
 /// Every RBAC rule.
 pub fn rules() -> Vec<&'static Rule> {
     vec![
@@ -735,13 +754,20 @@ pub fn rules() -> Vec<&'static Rule> {
         &REJECTED_OBJECT,
         &MANY_ROLES,
         &MANY_SUBJECTS,
+        &DELETE_EVENTS,
+        &PORT_FORWARD,
+        &DEFAULT_SA_TOKEN,
+        &COREDNS_CONFIG,
+        &DELETE_NODES,
+        &DELETECOLLECTION_WORKLOADS,
+        &UNUSED_SERVICE_ACCOUNT,
     ]
 }
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn up(s: Severity) -> Severity {
+pub(super) fn up(s: Severity) -> Severity {
     match s {
         Severity::Info => Severity::Low,
         Severity::Low => Severity::Medium,
@@ -750,7 +776,7 @@ fn up(s: Severity) -> Severity {
     }
 }
 
-fn down(s: Severity) -> Severity {
+pub(super) fn down(s: Severity) -> Severity {
     match s {
         Severity::Critical => Severity::High,
         Severity::High => Severity::Medium,
@@ -774,7 +800,7 @@ fn is_everyone(p: &Principal) -> bool {
 }
 
 /// Capabilities about namespaced objects: worse cluster-wide and in kube-system.
-fn namespaced_cap(c: Cap) -> bool {
+pub(super) fn namespaced_cap(c: Cap) -> bool {
     !matches!(
         c,
         Cap::NodesProxy
@@ -785,6 +811,8 @@ fn namespaced_cap(c: Cap) -> bool {
             | Cap::StealPods
             | Cap::Extensions
             | Cap::KubeSystemConfigmaps
+            | Cap::CoreDns
+            | Cap::DeleteNodes
             | Cap::FullAdmin
     )
 }
@@ -816,6 +844,12 @@ fn catalogue_severity(cap: Cap) -> Severity {
         Cap::KubeSystemConfigmaps => &KUBE_SYSTEM_CONFIGMAPS,
         Cap::Network => &NETWORK,
         Cap::Extensions => &EXTENSIONS,
+        Cap::DeleteEvents => &DELETE_EVENTS,
+        Cap::PortForward => &PORT_FORWARD,
+        Cap::DefaultSaToken => &DEFAULT_SA_TOKEN,
+        Cap::CoreDns => &COREDNS_CONFIG,
+        Cap::DeleteNodes => &DELETE_NODES,
+        Cap::DeleteCollection => &DELETECOLLECTION_WORKLOADS,
         _ => &WORKLOAD_TOKEN,
     };
     rule.meta.severity
@@ -850,7 +884,7 @@ fn hit_severity(base: Severity, h: &Hit) -> Severity {
     s
 }
 
-fn scope_text(scope: Option<&str>) -> String {
+pub(super) fn scope_text(scope: Option<&str>) -> String {
     match scope {
         None => "cluster-wide".into(),
         Some(ns) => format!("in namespace {ns}"),
@@ -858,7 +892,7 @@ fn scope_text(scope: Option<&str>) -> String {
 }
 
 /// `Role shop/x` or `ClusterRole edit (kubeadm default, not in the scanned input)`.
-fn role_text(m: &Model, role: super::model::RoleIdx) -> String {
+pub(super) fn role_text(m: &Model, role: super::model::RoleIdx) -> String {
     let r = m.role(role);
     if r.origin.is_bootstrap() {
         format!(
@@ -1042,6 +1076,8 @@ fn emit_capability(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>, cap: Cap) {
         ));
         add_related(m, f, &h.evidence, &primary);
     }
+    // Roles no binding grants: reported on the role itself (the fallback).
+    super::role_level::emit(ctx, out, &a, cap);
 }
 
 const AWS_AUTH: &str = "aws-auth";
@@ -1181,7 +1217,8 @@ fn check_wildcard_rule(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             if !(verbs || res || urls) {
                 continue;
             }
-            if r.is_full_wildcard() && is_bound {
+            if r.is_full_wildcard() {
+                // KW-RBAC-002's: through its subjects when bound, on the role otherwise.
                 continue;
             }
             let mut what = Vec::new();
