@@ -413,16 +413,12 @@ fn object_creation_without_quota_is_opt_in() {
         "[{apiGroups: [''], resources: [configmaps], verbs: [create]}]",
     );
     assert!(!CREATE_WITHOUT_QUOTA.meta.default_enabled);
-    assert!(
-        hits(&CREATE_WITHOUT_QUOTA, &y).is_empty(),
-        "off unless enabled"
-    );
-    let enabled = |yaml: &str| {
+    let count = |yaml: &str, enable: &[&'static str]| {
         let l = kubeward_core::testing::load(yaml);
         let mut reg = kubeward_core::Registry::new();
         reg.extend([&CREATE_WITHOUT_QUOTA]);
         let config = kubeward_core::config::Config {
-            enable: ["KW-RBAC-032"].into_iter().collect(),
+            enable: enable.iter().copied().collect(),
             ..Default::default()
         };
         kubeward_core::engine::Engine {
@@ -433,6 +429,8 @@ fn object_creation_without_quota_is_opt_in() {
         .findings
         .len()
     };
+    assert_eq!(count(&y, &[]), 0, "off unless enabled");
+    let enabled = |yaml: &str| count(yaml, &["KW-RBAC-032"]);
     assert_eq!(enabled(&y), 1);
     let quota = "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: shop}\nspec: {hard: {count/configmaps: '10'}}\n";
     assert_eq!(enabled(&(y + quota)), 0);

@@ -266,11 +266,9 @@ pub(crate) fn report_namespace(
         return;
     }
     let Some(w) = workloads.first() else { return };
-    let pointer = if w.root.path(&["metadata", "namespace"]).is_some() {
-        "/metadata/namespace"
-    } else {
-        "/metadata"
-    };
+    // Always the same pointer (the span falls back to `metadata` when the field is absent),
+    // so the finding keeps one identity whether read from a file or from a cluster.
+    let pointer = "/metadata/namespace";
     out.report(w, pointer, message);
 }
 

@@ -109,11 +109,9 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     if labelled {
         return;
     }
-    let pointer = if o.root.path(&["metadata", "namespace"]).is_some() {
-        "/metadata/namespace"
-    } else {
-        "/metadata"
-    };
+    // Always the same pointer (the span falls back to `metadata` when the field is absent),
+    // so the finding keeps one identity whether read from a file or from a cluster.
+    let pointer = "/metadata/namespace";
     out.report(
         o,
         pointer,
