@@ -45,31 +45,13 @@ fn external_type(svc: &Object) -> Option<String> {
     }
 }
 
-/// Services named by an Ingress's backends.
+/// Services named by an Ingress's backends (the walk the NetworkPolicy model's
+/// `{ingress-controller}` source uses too).
 fn ingress_services(ing: &Object) -> Vec<String> {
-    let mut v = Vec::new();
-    let spec = ing.root.get("spec");
-    let mut backend = |b: Option<&Node>| {
-        if let Some(b) = b {
-            if let Some(n) = b.path(&["service", "name"]).and_then(Node::as_str) {
-                v.push(n.to_string());
-            } else if let Some(n) = b.str_at("serviceName") {
-                v.push(n.to_string());
-            }
-        }
-    };
-    backend(spec.and_then(|s| s.get("defaultBackend")));
-    backend(spec.and_then(|s| s.get("backend")));
-    for r in spec
-        .and_then(|s| s.get("rules"))
-        .map(Node::items)
-        .unwrap_or(&[])
-    {
-        for p in r.path(&["http", "paths"]).map(Node::items).unwrap_or(&[]) {
-            backend(p.get("backend"));
-        }
-    }
-    v
+    crate::netpol::ingress::ingress_backends(ing)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Services (namespace, name) named by an HTTPRoute's or GRPCRoute's backendRefs.

@@ -44,7 +44,7 @@ pub struct Routed {
 
 /// A Service port as a backend names it.
 #[derive(Clone, Debug)]
-enum PortRef {
+pub(crate) enum PortRef {
     Number(i64),
     Name(String),
 }
@@ -61,7 +61,7 @@ fn port_ref(n: Option<&Node>) -> Option<PortRef> {
 }
 
 /// (Service name, Service port) pairs an Ingress sends to.
-fn ingress_backends(ing: &Object) -> Vec<(String, Option<PortRef>)> {
+pub(crate) fn ingress_backends(ing: &Object) -> Vec<(String, Option<PortRef>)> {
     let mut v = Vec::new();
     let spec = ing.root.get("spec");
     let mut backend = |b: Option<&Node>| {
