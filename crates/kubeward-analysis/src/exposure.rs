@@ -2,7 +2,7 @@
 //! LoadBalancer or NodePort (or with externalIPs), or behind an Ingress or a Gateway API
 //! HTTPRoute/GRPCRoute through a Service.
 
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use kubeward_core::{Inventory, Object, ObjectId, PodSpec};
 use std::collections::HashMap;
 

@@ -8,7 +8,7 @@ use compact_str::CompactString;
 use futures::StreamExt;
 use kube::Client;
 use kubeward_core::inventory::{ClusterInfo, CoverageGap, ServerVersion};
-use kubeward_core::node::{Key, Node, Span, Value};
+use kubeward_core::tree::{Key, Node, Span, Value};
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
 

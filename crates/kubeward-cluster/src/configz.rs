@@ -14,7 +14,7 @@ use crate::ClusterError;
 use compact_str::CompactString;
 use futures::StreamExt;
 use kube::Client;
-use kubeward_core::node::{Key, Map, Node, Span, Value};
+use kubeward_core::tree::{Key, Map, Node, Span, Value};
 use std::collections::BTreeMap;
 
 /// Labels that name a node's pool, most specific first.

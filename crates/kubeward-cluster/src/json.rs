@@ -2,7 +2,7 @@
 //! `serde_json::Value` first (one allocation pass instead of two, which matters at 100k objects).
 
 use compact_str::CompactString;
-use kubeward_core::node::{Key, Map, Node, Span, Value};
+use kubeward_core::tree::{Key, Map, Node, Span, Value};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 

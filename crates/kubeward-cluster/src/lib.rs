@@ -31,7 +31,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use kubeward_core::input::Loaded;
 use kubeward_core::inventory::{NewObject, Source, SourceKind};
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -12,7 +12,7 @@
 use crate::discovery::Discovered;
 use crate::json::JsonNode;
 use kubeward_core::inventory::ClusterInfo;
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 use std::path::Path;

@@ -7,12 +7,11 @@ use crate::inventory::{Inventory, Object, ObjectId};
 use crate::podspec::PodSpec;
 use crate::rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleMeta, Targets};
 use crate::yaml::Duplicate;
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::{HashMap, HashMapExt};
 use rayon::prelude::*;
 
-/// The annotation that suppresses findings on an object or its pod template:
-/// `kubeward.io/ignore: "KW-PSS-003,KW-CTR-001 -- reason"`.
-pub const IGNORE_ANNOTATION: &str = "kubeward.io/ignore";
+pub use crate::finding::fingerprint;
+pub use crate::inventory::IGNORE_ANNOTATION;
 
 /// Findings the engine makes itself while reading input.
 pub static DUPLICATE_KEY: Rule = Rule {
@@ -45,11 +44,7 @@ pub fn engine_rules() -> [&'static Rule; 1] {
     [&DUPLICATE_KEY]
 }
 
-/// Previously accepted findings, by fingerprint.
-#[derive(Debug, Default, Clone)]
-pub struct Baseline {
-    pub fingerprints: HashSet<String>,
-}
+pub use crate::baseline::Baseline;
 
 pub struct Engine<'a> {
     pub registry: &'a Registry,
@@ -311,7 +306,7 @@ fn parse_ignore_annotations(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut places: Vec<(String, &crate::node::Node)> = Vec::new();
+    let mut places: Vec<(String, &crate::tree::Node)> = Vec::new();
     if let Some(v) = obj.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
         places.push(("/metadata/annotations".into(), v));
     }
@@ -357,43 +352,6 @@ fn parse_ignore_annotations(
         }
     }
     out
-}
-
-/// A stable identity for a finding that survives line moves: rule, object identity and
-/// pointer (or message, for findings not tied to an object). FNV-1a, 64 bits, hex.
-pub fn fingerprint(f: &Finding, inventory: &Inventory) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |s: &str| {
-        for b in s.bytes().chain(std::iter::once(0xff)) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    eat(f.rule.id);
-    match f.object {
-        Some(id) => {
-            let o = inventory.object(id);
-            eat(o.group());
-            eat(&o.kind);
-            eat(o.namespace().unwrap_or(""));
-            eat(&o.name);
-            eat(&f.pointer);
-        }
-        None => eat(&f.message),
-    }
-    if let Some(k) = &f.key {
-        eat(k);
-    }
-    hex16(h)
-}
-
-/// 16 lower-case hex digits, as `format!("{h:016x}")` writes them, without the formatter.
-fn hex16(h: u64) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits: Vec<u8> = (0..16)
-        .map(|i| HEX[((h >> (60 - 4 * i)) & 0xf) as usize])
-        .collect();
-    String::from_utf8(digits).expect("ASCII")
 }
 
 /// The control-plane components' own static pods (kube-apiserver, etcd, ...) are laid down by
@@ -454,7 +412,7 @@ mod tests {
             0x0123_4567_89ab_cdef,
             1 << 63,
         ] {
-            assert_eq!(super::hex16(h), format!("{h:016x}"));
+            assert_eq!(crate::finding::hex16(h), format!("{h:016x}"));
         }
     }
 }

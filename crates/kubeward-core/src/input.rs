@@ -10,7 +10,7 @@
 //! Kubernetes object (no `apiVersion` and `kind`, such as a CI workflow) is counted as skipped.
 
 use crate::inventory::{Inventory, NewObject, Source, SourceId, SourceKind};
-use crate::node::{Node, Value};
+use crate::tree::{Node, Value};
 use crate::yaml::{self, Document, Duplicate, Limits};
 use compact_str::CompactString;
 use rayon::prelude::*;

@@ -1,12 +1,16 @@
 //! Objects, their sources, and the inventory that indexes them.
 
-use crate::node::{Node, Span};
+use crate::tree::{Node, Span};
 use compact_str::CompactString;
 use foldhash::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// The annotation that suppresses findings on an object or its pod template:
+/// `kubeward.io/ignore: "KW-PSS-003,KW-CTR-001 -- reason"`.
+pub const IGNORE_ANNOTATION: &str = "kubeward.io/ignore";
 
 /// Index of an object in its inventory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -516,7 +520,7 @@ impl Inventory {
                         .push(id);
                 }
             }
-            let ignore = crate::engine::IGNORE_ANNOTATION;
+            let ignore = IGNORE_ANNOTATION;
             let mut annotated = obj.annotations().and_then(|a| a.get(ignore)).is_some();
             if let Some(pod) = crate::podspec::PodSpec::of(&obj) {
                 if pod.found != crate::podspec::Found::BuiltIn {

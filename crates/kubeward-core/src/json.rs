@@ -5,7 +5,7 @@
 //! same way (Go's `encoding/json`, which the API server uses, also keeps the last one), and reads
 //! a stream of concatenated JSON values, which `kubectl` accepts.
 
-use crate::node::{Key, KeyIndex, Map, Node, Span, Value};
+use crate::tree::{Key, KeyIndex, Map, Node, Span, Value};
 use crate::yaml::{Document, Duplicate, Limits, YamlError};
 use compact_str::CompactString;
 
@@ -197,7 +197,7 @@ impl JsonParser<'_> {
                 if let Some(old) = map.insert_indexed(key, v, &mut index) {
                     let mut pointer = self.pointer();
                     pointer.push('/');
-                    pointer.push_str(&crate::node::escape_token(&name));
+                    pointer.push_str(&crate::tree::escape_token(&name));
                     self.duplicates.push(Duplicate {
                         pointer,
                         key: name.to_string(),
@@ -260,7 +260,7 @@ impl JsonParser<'_> {
         for t in &self.path[..self.path.len()] {
             p.push('/');
             match t {
-                PathTok::Key(k) => p.push_str(&crate::node::escape_token(k)),
+                PathTok::Key(k) => p.push_str(&crate::tree::escape_token(k)),
                 PathTok::Index(i) => p.push_str(&i.to_string()),
             }
         }

@@ -2,6 +2,7 @@
 //! configuration and suppression. Rules live in `kubeward-rules` and `kubeward-analysis`;
 //! renderers in `kubeward-report`; this crate does no output formatting.
 
+pub mod baseline;
 pub mod config;
 pub mod engine;
 
@@ -21,16 +22,20 @@ pub mod input;
 pub mod inventory;
 pub mod json;
 pub mod kustomize_origin;
-pub mod node;
+pub mod level;
+pub mod meta;
 pub mod platform;
 pub mod podspec;
 pub mod report;
 pub mod rule;
+pub mod settings;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tree;
 pub mod yaml;
 
 pub use finding::{Finding, Layer, Severity, Status};
 pub use inventory::{Inventory, Object, ObjectId};
-pub use node::{Node, Span, Value};
 pub use podspec::{Container, ContainerKind, PodSpec};
 pub use rule::{Check, Emitter, InventoryCtx, ObjectCtx, Registry, Rule, RuleMeta, Targets};
+pub use tree::{Node, Span, Value};

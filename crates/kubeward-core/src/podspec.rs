@@ -7,7 +7,7 @@
 //! every finding points at the right field of the right kind.
 
 use crate::inventory::Object;
-use crate::node::{Node, PointerToken};
+use crate::tree::{Node, PointerToken};
 
 /// Where the pod spec of each kind lives: (kind, pod metadata pointer, pod spec pointer).
 const LOCATIONS: &[(&str, &str, &str)] = &[

@@ -1,7 +1,7 @@
 //! The report model: findings resolved to files, lines and resources, sorted, with a summary.
 //! Its serde form is the JSON output, documented in `docs/report.schema.json`.
 
-use crate::engine::fingerprint;
+use crate::finding::fingerprint;
 use crate::finding::{Finding, Layer, Severity, Status, Suppression};
 use crate::input::{Diagnostic, Level, LoadStats, Skipped};
 use crate::inventory::{Inventory, ObjectId, SourceKind};
@@ -240,7 +240,7 @@ struct Shared {
 impl Shared {
     fn refs(
         &mut self,
-        rule: &'static crate::rule::RuleMeta,
+        rule: &'static crate::meta::RuleMeta,
     ) -> Arc<BTreeMap<&'static str, RefIds>> {
         self.refs
             .entry(rule.id)
@@ -564,30 +564,4 @@ pub fn baseline_json(report: &Report) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "kubeward_baseline": 1, "findings": entries })
-}
-
-impl crate::engine::Baseline {
-    /// Parses a baseline file written by [`baseline_json`].
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not a kubeward baseline: {e}"))?;
-        if v.get("kubeward_baseline").and_then(|x| x.as_u64()) != Some(1) {
-            return Err("not a kubeward baseline (missing \"kubeward_baseline\": 1)".into());
-        }
-        let mut b = crate::engine::Baseline::default();
-        for (i, f) in v
-            .get("findings")
-            .and_then(|f| f.as_array())
-            .ok_or("baseline has no \"findings\" list")?
-            .iter()
-            .enumerate()
-        {
-            let fp = f
-                .get("fingerprint")
-                .and_then(|x| x.as_str())
-                .ok_or_else(|| format!("baseline finding {i} has no fingerprint"))?;
-            b.fingerprints.insert(fp.to_string());
-        }
-        Ok(b)
-    }
 }

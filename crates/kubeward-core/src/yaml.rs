@@ -13,7 +13,7 @@
 //! error in one document does not hide the others. Alias expansion is budgeted (a "billion
 //! laughs" document gets an error, not an out-of-memory kill) and nesting depth is capped.
 
-use crate::node::{Key, KeyIndex, Map, Node, Span, Value};
+use crate::tree::{Key, KeyIndex, Map, Node, Span, Value};
 use compact_str::{CompactString, ToCompactString};
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 use std::borrow::Cow;
@@ -439,7 +439,7 @@ impl Builder<'_> {
                 Frame::Map {
                     pending: Pending::Key(k),
                     ..
-                } => p.push_str(&crate::node::escape_token(&k.name)),
+                } => p.push_str(&crate::tree::escape_token(&k.name)),
                 Frame::Map { .. } => p.push_str("<<"),
             }
         }
@@ -499,7 +499,7 @@ impl Builder<'_> {
         // The pointer is only built on the rare duplicate.
         let base = self.pointer_to_top();
         self.duplicates.push(Duplicate {
-            pointer: format!("{base}/{}", crate::node::escape_token(&name)),
+            pointer: format!("{base}/{}", crate::tree::escape_token(&name)),
             key: name.to_string(),
             first: old.span,
             kept,
@@ -537,7 +537,7 @@ impl Builder<'_> {
                 if let Some(old) = map.insert_indexed(k, v, index) {
                     if !merged.contains(&name) {
                         self.duplicates.push(Duplicate {
-                            pointer: format!("{base}/{}", crate::node::escape_token(&name)),
+                            pointer: format!("{base}/{}", crate::tree::escape_token(&name)),
                             key: name.to_string(),
                             first: old.span,
                             kept,

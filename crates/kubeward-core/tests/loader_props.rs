@@ -1,7 +1,7 @@
 //! Property tests: the loaders never panic, whatever the input, and every position they report
 //! lies inside the input.
 
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use kubeward_core::yaml::{Limits, load_stream};
 use proptest::prelude::*;
 

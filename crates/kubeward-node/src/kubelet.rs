@@ -6,7 +6,7 @@ use crate::cmdline::Flag;
 use crate::render::{leaves, merge, quote, set_path, write_map};
 use crate::{Host, warning};
 use kubeward_core::input::Diagnostic;
-use kubeward_core::node::{Node, Value};
+use kubeward_core::tree::{Node, Value};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! server's components) as YAML text whose lines carry comments saying where each value came
 //! from. The text is loaded like any file, so findings point at a line of it.
 
-use kubeward_core::node::{Node, Value};
+use kubeward_core::tree::{Node, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -42,7 +42,7 @@ pub fn write_map(
     for (k, v) in map.iter() {
         let mut ptr = base.to_string();
         ptr.push('/');
-        kubeward_core::node::PointerToken::push_to(&k, &mut ptr);
+        kubeward_core::tree::PointerToken::push_to(&k, &mut ptr);
         let pad = " ".repeat(indent);
         let comment = origins
             .get(&ptr)
@@ -98,7 +98,7 @@ pub fn set_path(root: &mut Node, path: &[&str], value: Node) {
         };
         if i + 1 == path.len() {
             m.insert(
-                kubeward_core::node::Key {
+                kubeward_core::tree::Key {
                     name: (*p).into(),
                     span: Default::default(),
                 },
@@ -108,7 +108,7 @@ pub fn set_path(root: &mut Node, path: &[&str], value: Node) {
         }
         if m.get(p).is_none() {
             m.insert(
-                kubeward_core::node::Key {
+                kubeward_core::tree::Key {
                     name: (*p).into(),
                     span: Default::default(),
                 },
@@ -127,14 +127,14 @@ pub fn merge(base: &mut Node, over: &Node, ptr: &str, on_leaf: &mut dyn FnMut(&s
             for (k, v) in o.iter() {
                 let mut p = ptr.to_string();
                 p.push('/');
-                kubeward_core::node::PointerToken::push_to(&k, &mut p);
+                kubeward_core::tree::PointerToken::push_to(&k, &mut p);
                 match b.get_mut(k) {
                     Some(existing) if existing.as_map().is_some() && v.as_map().is_some() => {
                         merge(existing, v, &p, on_leaf)
                     }
                     _ => {
                         b.insert(
-                            kubeward_core::node::Key {
+                            kubeward_core::tree::Key {
                                 name: k.into(),
                                 span: v.span,
                             },
@@ -159,7 +159,7 @@ pub fn leaves(n: &Node, ptr: &str, f: &mut dyn FnMut(&str, &Node)) {
             for (k, v) in m.iter() {
                 let mut p = ptr.to_string();
                 p.push('/');
-                kubeward_core::node::PointerToken::push_to(&k, &mut p);
+                kubeward_core::tree::PointerToken::push_to(&k, &mut p);
                 leaves(v, &p, f);
             }
         }

@@ -298,7 +298,7 @@ impl AdmissionSettings {
                     }
                     serde_path_to_error::Segment::Map { key } => {
                         pointer.push('/');
-                        pointer.push_str(&kubeward_core::node::escape_token(key));
+                        pointer.push_str(&kubeward_core::tree::escape_token(key));
                     }
                     _ => {}
                 }
@@ -310,7 +310,7 @@ impl AdmissionSettings {
             if key.parse::<Layer>().is_err() && !known_rule(key) {
                 let p = format!(
                     "/admission/actions/{}",
-                    kubeward_core::node::escape_token(key)
+                    kubeward_core::tree::escape_token(key)
                 );
                 let (l, c) = locate(&p);
                 return Err(err(l, c, format!("unknown rule ID or layer `{key}`")));

@@ -19,7 +19,7 @@ use super::model::{Class, Model};
 use super::policy::{Dir, PeerKind, Rule};
 use super::ports::{ConnSet, Proto};
 use kubeward_core::inventory::{Inventory, Object, ObjectId};
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use std::collections::BTreeMap;
 
 /// How the ingress controller appears in connection lists.

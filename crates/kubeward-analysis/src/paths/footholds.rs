@@ -6,7 +6,7 @@
 use super::Ctx;
 use super::graph::{Reason, StepId, Vertex};
 use crate::netpol::policy::Dir;
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use kubeward_core::{ObjectId, PodSpec};
 
 /// Host paths whose mount is root on the node (or the node's credentials): the runtime

@@ -8,7 +8,7 @@
 //! into an environment variable (possibly another service account's token).
 
 use super::model::Str;
-use kubeward_core::node::Node;
+use kubeward_core::tree::Node;
 use kubeward_core::{Inventory, ObjectId, PodSpec};
 
 /// One token a workload holds.

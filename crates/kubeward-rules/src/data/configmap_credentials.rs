@@ -82,7 +82,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             ),
             None => format!("key `{key}` holds {} {}", d.what, d.redacted()),
         };
-        let pointer = format!("/data/{}", kubeward_core::node::escape_token(key));
+        let pointer = format!("/data/{}", kubeward_core::tree::escape_token(key));
         out.report(o, pointer, msg)
             .severity(d.severity)
             .redact_source();
@@ -133,7 +133,7 @@ fn named_only(o: &kubeward_core::Object, key: &str, value: &str, out: &mut Emitt
             Severity::Medium,
         )
     };
-    let pointer = format!("/data/{}", kubeward_core::node::escape_token(key));
+    let pointer = format!("/data/{}", kubeward_core::tree::escape_token(key));
     out.report(
         o,
         pointer,

@@ -3,7 +3,7 @@
 
 use super::secrets::base64_decode;
 use kubeward_core::Object;
-use kubeward_core::node::escape_token;
+use kubeward_core::tree::escape_token;
 
 /// Bytes of a value that are looked at: key files are a few KiB; a huge value is not read
 /// further than this.

@@ -51,7 +51,7 @@ fn param<'a>(o: &'a Object, key: &str) -> Option<(&'a Node, String)> {
         k.eq_ignore_ascii_case(key).then(|| {
             (
                 v,
-                format!("/parameters/{}", kubeward_core::node::escape_token(k)),
+                format!("/parameters/{}", kubeward_core::tree::escape_token(k)),
             )
         })
     })

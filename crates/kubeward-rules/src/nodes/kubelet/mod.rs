@@ -92,7 +92,7 @@ impl<'a> Setting<'a> {
         let mut pointer = String::new();
         for p in path {
             pointer.push('/');
-            kubeward_core::node::PointerToken::push_to(p, &mut pointer);
+            kubeward_core::tree::PointerToken::push_to(p, &mut pointer);
         }
         Setting {
             object,

@@ -516,7 +516,7 @@ macro_rules! ptr {
         let mut p = ::std::string::String::from($base);
         $(
             p.push('/');
-            $crate::node::PointerToken::push_to(&$tok, &mut p);
+            $crate::tree::PointerToken::push_to(&$tok, &mut p);
         )*
         p
     }};
