@@ -46,6 +46,9 @@ pub fn engine_rules() -> [&'static Rule; 1] {
 
 pub use crate::baseline::Baseline;
 
+/// Inventories with fewer objects than this are checked on the calling thread.
+const SEQUENTIAL_BELOW: usize = 16;
+
 pub struct Engine<'a> {
     pub registry: &'a Registry,
     pub config: &'a Config,
@@ -97,53 +100,62 @@ impl Engine<'_> {
             .map(|_| std::sync::atomic::AtomicU64::new(0))
             .collect();
         let t = std::time::Instant::now();
-        let mut findings: Vec<Finding> = inventory
-            .objects()
-            .par_iter()
-            .fold(Vec::new, |mut out, object| {
-                let pod = PodSpec::of(object);
-                // Findings on a custom resource's pod spec say where kubeward found it.
-                let note = pod
-                    .as_ref()
-                    .filter(|p| p.found != crate::podspec::Found::BuiltIn)
-                    .map(|p| p.found_note());
-                let ctx = ObjectCtx {
-                    object,
-                    pod: pod.as_ref(),
-                    inventory,
-                    settings,
+        // Small inventories (an admission request, a node) run on the calling thread: handing
+        // one object to the thread pool costs more than its rules, and a server calling from
+        // its own worker threads should not wait on another pool.
+        let sequential = inventory.objects().len() < SEQUENTIAL_BELOW;
+        let per_object = |mut out: Vec<Finding>, object: &Object| {
+            let pod = PodSpec::of(object);
+            // Findings on a custom resource's pod spec say where kubeward found it.
+            let note = pod
+                .as_ref()
+                .filter(|p| p.found != crate::podspec::Found::BuiltIn)
+                .map(|p| p.found_note());
+            let ctx = ObjectCtx {
+                object,
+                pod: pod.as_ref(),
+                inventory,
+                settings,
+            };
+            for (i, (meta, targets, run)) in object_rules.iter().enumerate() {
+                let applies = match targets {
+                    Targets::All => true,
+                    Targets::PodSpecs => pod.is_some(),
+                    Targets::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
                 };
-                for (i, (meta, targets, run)) in object_rules.iter().enumerate() {
-                    let applies = match targets {
-                        Targets::All => true,
-                        Targets::PodSpecs => pod.is_some(),
-                        Targets::Kinds(kinds) => kinds.contains(&object.kind.as_str()),
-                    };
-                    if applies {
-                        let before = out.len();
-                        if timed {
-                            let t = std::time::Instant::now();
-                            run(&ctx, &mut Emitter::new(meta, &mut out));
-                            spent[i].fetch_add(
-                                t.elapsed().as_nanos() as u64,
-                                std::sync::atomic::Ordering::Relaxed,
-                            );
-                        } else {
-                            run(&ctx, &mut Emitter::new(meta, &mut out));
-                        }
-                        if let (Some(note), Targets::PodSpecs) = (&note, targets) {
-                            for f in &mut out[before..] {
-                                f.message.push_str(note);
-                            }
+                if applies {
+                    let before = out.len();
+                    if timed {
+                        let t = std::time::Instant::now();
+                        run(&ctx, &mut Emitter::new(meta, &mut out));
+                        spent[i].fetch_add(
+                            t.elapsed().as_nanos() as u64,
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
+                    } else {
+                        run(&ctx, &mut Emitter::new(meta, &mut out));
+                    }
+                    if let (Some(note), Targets::PodSpecs) = (&note, targets) {
+                        for f in &mut out[before..] {
+                            f.message.push_str(note);
                         }
                     }
                 }
-                out
-            })
-            .reduce(Vec::new, |mut a, mut b| {
-                a.append(&mut b);
-                a
-            });
+            }
+            out
+        };
+        let mut findings: Vec<Finding> = if sequential {
+            inventory.objects().iter().fold(Vec::new(), per_object)
+        } else {
+            inventory
+                .objects()
+                .par_iter()
+                .fold(Vec::new, per_object)
+                .reduce(Vec::new, |mut a, mut b| {
+                    a.append(&mut b);
+                    a
+                })
+        };
 
         crate::timing("object rules", t);
         if timed {
@@ -152,25 +164,27 @@ impl Engine<'_> {
                 eprintln!("timing: {:<12} {ms:>8.3} ms (object rule)", meta.id);
             }
         }
-        let mut more: Vec<Finding> = inventory_rules
-            .par_iter()
-            .flat_map_iter(|(meta, run)| {
-                let mut out = Vec::new();
-                let ctx = InventoryCtx {
-                    inventory,
-                    settings,
-                };
-                let t = std::time::Instant::now();
-                run(&ctx, &mut Emitter::new(meta, &mut out));
-                if timed {
-                    let ms = t.elapsed().as_secs_f64() * 1e3;
-                    eprintln!("timing: {:<12} {ms:>8.3} ms (inventory rule)", meta.id);
-                } else if t.elapsed().as_millis() >= 20 {
-                    crate::timing(meta.id, t);
-                }
-                out
-            })
-            .collect();
+        let per_rule = |(meta, run): &(&'static RuleMeta, crate::rule::InventoryCheck)| {
+            let mut out = Vec::new();
+            let ctx = InventoryCtx {
+                inventory,
+                settings,
+            };
+            let t = std::time::Instant::now();
+            run(&ctx, &mut Emitter::new(meta, &mut out));
+            if timed {
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                eprintln!("timing: {:<12} {ms:>8.3} ms (inventory rule)", meta.id);
+            } else if t.elapsed().as_millis() >= 20 {
+                crate::timing(meta.id, t);
+            }
+            out
+        };
+        let mut more: Vec<Finding> = if sequential {
+            inventory_rules.iter().flat_map(per_rule).collect()
+        } else {
+            inventory_rules.par_iter().flat_map_iter(per_rule).collect()
+        };
         findings.append(&mut more);
         crate::timing("all rules", t);
 

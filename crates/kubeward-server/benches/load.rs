@@ -5,6 +5,12 @@
 //!
 //!   cargo bench -p kubeward-server --bench load
 //!   KW_BENCH_SECONDS=10 KW_BENCH_CONNS=16 cargo bench -p kubeward-server --bench load
+//!   KW_BENCH_RATES=2000,8000 cargo bench -p kubeward-server --bench load   (open-loop rates)
+//!
+//! Closed loop (each connection sends its next request when the answer arrives) measures
+//! throughput at saturation; its latency is mostly the queue of the other connections. Open
+//! loop (requests due at a fixed rate, latency from the moment each was due) measures what a
+//! caller sees at a given load.
 //!
 //! The server runs on a runtime of two worker threads, the load generator on another two: on
 //! a two-core machine both share the same cores, as they would with a client on the host.
@@ -96,6 +102,67 @@ async fn run_load(
     }
 }
 
+/// Open loop: requests are due at a fixed total rate (spread over `conns` connections), as an
+/// API server's traffic arrives. Latency counts from the moment a request is sent (tokio's
+/// timer wakes up to a millisecond late, which would otherwise dominate); requests sent more
+/// than 2 ms after they were due (the server or the machine fell behind) are counted and
+/// printed, so a stall is not hidden.
+async fn run_open(
+    addr: std::net::SocketAddr,
+    ca: &str,
+    path: &'static str,
+    body: Vec<u8>,
+    conns: usize,
+    secs: f64,
+    rate: f64,
+) -> Figures {
+    let mut tasks = Vec::new();
+    let behind = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let per_conn = rate / conns as f64;
+    let count = (per_conn * secs) as usize;
+    let start = Instant::now() + Duration::from_millis(50);
+    for k in 0..conns {
+        let mut c = connect(addr, ca).await.unwrap();
+        let (body, behind) = (body.clone(), behind.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(count);
+            let offset = Duration::from_secs_f64(k as f64 / rate);
+            for i in 0..count {
+                let due = start + offset + Duration::from_secs_f64(i as f64 / per_conn);
+                tokio::time::sleep_until(due.into()).await;
+                let sent = Instant::now();
+                if sent.duration_since(due) > Duration::from_millis(2) {
+                    behind.fetch_add(1, Ordering::Relaxed);
+                }
+                let (s, b) = c.request("POST", path, body.clone()).await;
+                lat.push(sent.elapsed());
+                assert_eq!(s, 200, "{}", String::from_utf8_lossy(&b));
+            }
+            lat
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    all.sort();
+    let q = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
+    println!(
+        "  open loop {rate:.0}/s: {} of {} requests sent more than 2 ms late",
+        behind.load(Ordering::Relaxed),
+        all.len()
+    );
+    Figures {
+        requests: all.len(),
+        seconds,
+        p50: q(0.50),
+        p99: q(0.99),
+        p999: q(0.999),
+        max: *all.last().unwrap(),
+    }
+}
+
 fn show(name: &str, f: &Figures) {
     println!(
         "{name:<34} {:>8.0} reviews/s  p50 {:>7.1} µs  p99 {:>7.1} µs  p99.9 {:>7.1} µs  max {:>8.1} µs  ({} requests)",
@@ -106,6 +173,13 @@ fn show(name: &str, f: &Figures) {
         f.max.as_secs_f64() * 1e6,
         f.requests
     );
+}
+
+fn settings_for_direct(reg_addr: &std::net::SocketAddr) -> Settings {
+    Settings {
+        allowed_registries: Some(vec!["registry.example.com/".into(), reg_addr.to_string()]),
+        ..Settings::default()
+    }
 }
 
 fn main() {
@@ -199,6 +273,34 @@ fn main() {
         mutate_body.len()
     );
 
+    // Service time: decode and decide one review on this thread, no HTTP, no TLS.
+    let direct_policy = policy(settings_for_direct(&reg_addr), admission(&yaml));
+    let n = std::env::var("KW_BENCH_DIRECT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000usize);
+    let mut lat = Vec::with_capacity(n);
+    let t0 = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        let req = kubeward_server::server::decode_admission(&validate_body).unwrap();
+        let out = kubeward_server::validate::validate(&direct_policy, &req);
+        assert!(out.response.allowed);
+        lat.push(t.elapsed());
+    }
+    let total = t0.elapsed().as_secs_f64();
+    lat.sort();
+    println!(
+        "{:<34} {:>8.0} reviews/s  p50 {:>7.1} µs  p99 {:>7.1} µs  (one thread, {n} reviews)",
+        "validate service time (direct)",
+        n as f64 / total,
+        lat[n / 2].as_secs_f64() * 1e6,
+        lat[n * 99 / 100].as_secs_f64() * 1e6,
+    );
+    if std::env::var_os("KW_BENCH_DIRECT_ONLY").is_some() {
+        return;
+    }
+
     client_rt.block_on(async {
         // Warm up: connections, the digest cache.
         let mut c = connect(srv.addr, &srv.ca_pem).await.unwrap();
@@ -249,6 +351,24 @@ fn main() {
         )
         .await;
         show("validate, 1 connection", &f);
+        let rates: Vec<f64> = std::env::var("KW_BENCH_RATES")
+            .unwrap_or_else(|_| "1000,5000,10000".into())
+            .split(',')
+            .filter_map(|r| r.trim().parse().ok())
+            .collect();
+        for rate in rates {
+            let f = run_open(
+                srv.addr,
+                &srv.ca_pem,
+                "/validate",
+                validate_body.clone(),
+                conns,
+                secs,
+                rate,
+            )
+            .await;
+            show(&format!("validate, open loop {rate:.0}/s offered"), &f);
+        }
     });
     drop(srv);
 }
