@@ -510,6 +510,32 @@ mod tests {
     }
 
     #[test]
+    fn cluster_workflow_templates_are_cluster_scoped_without_their_crd() {
+        let mut inv = Inventory::new();
+        let mk = |kind: &str| {
+            let root = Node::from_json(&json!({"apiVersion": "argoproj.io/v1alpha1", "kind": kind,
+                "spec": {"templates": [{"name": "t", "container": {"image": "x"}}]}}));
+            NewObject {
+                source: SourceId(0),
+                doc: 0,
+                base_pointer: String::new(),
+                api_version: "argoproj.io/v1alpha1".into(),
+                kind: kind.into(),
+                name: "n".into(),
+                namespace: None,
+                root,
+            }
+        };
+        inv.add_objects(
+            vec![mk("ClusterWorkflowTemplate"), mk("WorkflowTemplate")],
+            "default",
+        );
+        let pods: Vec<_> = inv.objects().iter().flat_map(template_pods).collect();
+        assert_eq!(pods[0].object.namespace(), None);
+        assert_eq!(pods[1].object.namespace(), Some("default"));
+    }
+
+    #[test]
     fn template_defaults_sit_between_template_and_workflow() {
         let i = inv(
             json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
