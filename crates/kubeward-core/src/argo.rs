@@ -68,6 +68,36 @@ pub fn workflow_spec_pointer(object: &Object) -> Option<&'static str> {
     }
 }
 
+/// Where an Argo Workflows object carries pod annotations: `(pointer of the annotations
+/// mapping, node, scope)`. The scope is `None` for `spec.podMetadata` (every template's pod)
+/// and the template's pointer for a template's `metadata` (that template's pod only).
+pub fn pod_annotations(object: &Object) -> Vec<(String, &Node, Option<String>)> {
+    let mut out = Vec::new();
+    let Some(wf_ptr) = workflow_spec_pointer(object) else {
+        return out;
+    };
+    let keys: Vec<&str> = wf_ptr.split('/').skip(1).collect();
+    let Some(wf) = object.root.path(&keys) else {
+        return out;
+    };
+    if let Some(a) = wf.path(&["podMetadata", "annotations"]) {
+        out.push((join(wf_ptr, &[&"podMetadata", &"annotations"]), a, None));
+    }
+    for (i, t) in wf
+        .get("templates")
+        .map(Node::items)
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        if let Some(a) = t.path(&["metadata", "annotations"]) {
+            let t_ptr = join(wf_ptr, &[&"templates", &i]);
+            out.push((join(&t_ptr, &[&"metadata", &"annotations"]), a, Some(t_ptr)));
+        }
+    }
+    out
+}
+
 /// The pod one template runs, as a virtual Pod.
 #[derive(Debug)]
 pub struct TemplatePod {

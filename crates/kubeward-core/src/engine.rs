@@ -268,10 +268,10 @@ impl Engine<'_> {
             } else {
                 &[]
             };
-            if let Some((_, reason)) = ann
-                .iter()
-                .find(|(r, _)| r == "*" || r.eq_ignore_ascii_case(f.rule.id))
-            {
+            if let Some((.., reason)) = ann.iter().find(|(r, scope, _)| {
+                (r == "*" || r.eq_ignore_ascii_case(f.rule.id))
+                    && scope.as_deref().is_none_or(|s| within(&f.pointer, s))
+            }) {
                 f.suppressed = Some(Suppression {
                     by: "annotation".into(),
                     reason: reason.clone(),
@@ -359,29 +359,42 @@ fn run_template_pods(
     }
 }
 
-/// `(rule ID or "*", reason)` pairs of an object's ignore annotations.
-type Ignores = Vec<(String, String)>;
+/// `(rule ID or "*", scope, reason)` triples of an object's ignore annotations; a scope is a
+/// pointer the finding must be at or below (an Argo Workflows template's own annotation).
+type Ignores = Vec<(String, Option<String>, String)>;
 
-/// Reads `kubeward.io/ignore` from the object and from its pod template. Returns
-/// `(rule ID or "*", reason)` pairs.
+/// Whether `pointer` is `prefix` or below it.
+fn within(pointer: &str, prefix: &str) -> bool {
+    pointer
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Reads `kubeward.io/ignore` from the object, from its pod template, and from the pod
+/// metadata of Argo Workflows templates.
 fn parse_ignore_annotations(
     obj: &Object,
     inventory: &Inventory,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<(String, String)> {
+) -> Ignores {
     let mut out = Vec::new();
-    let mut places: Vec<(String, &crate::tree::Node)> = Vec::new();
+    let mut places: Vec<(&crate::tree::Node, Option<String>)> = Vec::new();
     if let Some(v) = obj.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
-        places.push(("/metadata/annotations".into(), v));
+        places.push((v, None));
     }
     if let Some(pod) = PodSpec::of(obj) {
         if pod.meta_ptr != "/metadata" {
             if let Some(v) = pod.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
-                places.push((pod.meta_ptr(&["annotations"]), v));
+                places.push((v, None));
             }
         }
     }
-    for (_, node) in places {
+    for (_, annotations, scope) in crate::argo::pod_annotations(obj) {
+        if let Some(v) = annotations.get(IGNORE_ANNOTATION) {
+            places.push((v, scope));
+        }
+    }
+    for (node, scope) in places {
         let Some(text) = node.as_str() else { continue };
         let (ids, reason) = match text.split_once("--") {
             Some((ids, reason)) => (ids, reason.trim()),
@@ -412,7 +425,7 @@ fn parse_ignore_annotations(
                 });
                 continue;
             }
-            out.push((id.to_ascii_uppercase(), reason.clone()));
+            out.push((id.to_ascii_uppercase(), scope.clone(), reason.clone()));
         }
     }
     out
@@ -587,6 +600,67 @@ spec:
         let (_, findings) = scan(&WORKFLOW.replace("KW-TST-001", "KW-TST-002"));
         assert_eq!(findings.len(), 3);
         assert!(findings.iter().all(|f| f.suppressed.is_none()));
+    }
+
+    #[test]
+    fn argo_pod_annotations_suppress_their_templates_findings() {
+        // A template's own annotation covers findings in that template only; one naming no
+        // rule is reported with its line.
+        let yaml = WORKFLOW
+            .replace("KW-TST-001", "KW-TST-002")
+            .replace(
+                "  - name: a\n",
+                "  - name: a\n    metadata:\n      annotations: {kubeward.io/ignore: \"KW-TST-001 -- needs the device\"}\n",
+            )
+            .replace(
+                "  - name: b\n",
+                "  - name: b\n    metadata: {annotations: {kubeward.io/ignore: \"oops -- x\"}}\n",
+            );
+        let loaded = crate::testing::load(&yaml);
+        let mut registry = Registry::new();
+        registry.extend([&TEST_RULE]);
+        let config = Config::default();
+        let out = Engine {
+            registry: &registry,
+            config: &config,
+        }
+        .run(&loaded.inventory, &loaded.duplicates, None);
+        let mut got: Vec<(&str, Option<&str>)> = out
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.pointer.as_str(),
+                    f.suppressed.as_ref().map(|s| s.reason.as_str()),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("/spec/hostNetwork", None),
+                (
+                    "/spec/templates/0/container/securityContext/privileged",
+                    Some("needs the device")
+                ),
+                (
+                    "/spec/templates/1/containerSet/containers/1/securityContext/privileged",
+                    None
+                ),
+            ]
+        );
+        assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
+        assert_eq!(out.diagnostics[0].line, 14);
+        assert!(out.diagnostics[0].message.contains("`oops`"));
+        // spec.podMetadata covers every template's pod.
+        let yaml = WORKFLOW.replace("KW-TST-001", "KW-TST-002").replace(
+            "  hostNetwork: true\n",
+            "  hostNetwork: true\n  podMetadata:\n    annotations: {kubeward.io/ignore: \"* -- sandboxed runner\"}\n",
+        );
+        let (_, findings) = scan(&yaml);
+        assert_eq!(findings.len(), 3);
+        assert!(findings.iter().all(|f| f.suppressed.is_some()));
     }
 
     #[test]

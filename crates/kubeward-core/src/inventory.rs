@@ -540,6 +540,9 @@ impl Inventory {
                     }
                 }
             }
+            annotated |= crate::argo::pod_annotations(&obj)
+                .iter()
+                .any(|(_, a, _)| a.get(ignore).is_some());
             if annotated {
                 self.ignore_annotated.insert(id);
             }
