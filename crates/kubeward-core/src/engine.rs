@@ -142,6 +142,11 @@ impl Engine<'_> {
                     }
                 }
             }
+            let pod_rules = object_rules
+                .iter()
+                .filter(|(_, targets, _)| matches!(targets, Targets::PodSpecs))
+                .map(|(meta, _, run)| (*meta, *run));
+            run_template_pods(object, inventory, settings, pod_rules, &mut out);
             out
         };
         let mut findings: Vec<Finding> = if sequential {
@@ -277,10 +282,10 @@ impl Engine<'_> {
             } else {
                 &[]
             };
-            if let Some((_, reason)) = ann
-                .iter()
-                .find(|(r, _)| r == "*" || r.eq_ignore_ascii_case(f.rule.id))
-            {
+            if let Some((.., reason)) = ann.iter().find(|(r, scope, _)| {
+                (r == "*" || r.eq_ignore_ascii_case(f.rule.id))
+                    && scope.as_deref().is_none_or(|s| within(&f.pointer, s))
+            }) {
                 f.suppressed = Some(Suppression {
                     by: "annotation".into(),
                     reason: reason.clone(),
@@ -309,29 +314,101 @@ impl Engine<'_> {
     }
 }
 
-/// `(rule ID or "*", reason)` pairs of an object's ignore annotations.
-type Ignores = Vec<(String, String)>;
+/// Runs the pod rules on the pods an Argo Workflows object's templates run, and moves their
+/// findings onto the object at the template's fields. A fact shared by several templates
+/// (the workflow's own `hostNetwork: true`) gives one finding that names them all.
+fn run_template_pods(
+    object: &Object,
+    inventory: &Inventory,
+    settings: &crate::settings::Settings,
+    pod_rules: impl Iterator<Item = (&'static RuleMeta, crate::rule::ObjectCheck)> + Clone,
+    out: &mut Vec<Finding>,
+) {
+    let pods = crate::argo::template_pods(object);
+    if pods.is_empty() {
+        return;
+    }
+    // (rule, pointer, message) → index in `found`, with the templates that gave it.
+    let mut found: Vec<(Finding, Vec<&str>)> = Vec::new();
+    let mut seen: HashMap<(&'static str, String, String), usize> = HashMap::new();
+    for tp in &pods {
+        let Some(pod) = tp.pod_spec() else { continue };
+        let ctx = ObjectCtx {
+            object: &tp.object,
+            pod: Some(&pod),
+            inventory,
+            settings,
+        };
+        let mut mine = Vec::new();
+        for (meta, run) in pod_rules.clone() {
+            run(&ctx, &mut Emitter::new(meta, &mut mine));
+        }
+        for mut f in mine {
+            f.pointer = tp.real_pointer(&f.pointer);
+            for r in &mut f.related {
+                if r.object == object.id {
+                    r.pointer = tp.real_pointer(&r.pointer);
+                }
+            }
+            let key = (f.rule.id, f.pointer.clone(), f.message.clone());
+            match seen.get(&key) {
+                Some(&i) => found[i].1.push(&tp.template),
+                None => {
+                    seen.insert(key, found.len());
+                    found.push((f, vec![&tp.template]));
+                }
+            }
+        }
+    }
+    for (mut f, templates) in found {
+        let names: Vec<String> = templates.iter().map(|t| format!("\"{t}\"")).collect();
+        let noun = if names.len() == 1 {
+            "template"
+        } else {
+            "templates"
+        };
+        f.message
+            .push_str(&format!(" [Argo {noun} {}]", names.join(", ")));
+        out.push(f);
+    }
+}
 
-/// Reads `kubeward.io/ignore` from the object and from its pod template. Returns
-/// `(rule ID or "*", reason)` pairs.
+/// `(rule ID or "*", scope, reason)` triples of an object's ignore annotations; a scope is a
+/// pointer the finding must be at or below (an Argo Workflows template's own annotation).
+type Ignores = Vec<(String, Option<String>, String)>;
+
+/// Whether `pointer` is `prefix` or below it.
+fn within(pointer: &str, prefix: &str) -> bool {
+    pointer
+        .strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// Reads `kubeward.io/ignore` from the object, from its pod template, and from the pod
+/// metadata of Argo Workflows templates.
 fn parse_ignore_annotations(
     obj: &Object,
     inventory: &Inventory,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<(String, String)> {
+) -> Ignores {
     let mut out = Vec::new();
-    let mut places: Vec<(String, &crate::tree::Node)> = Vec::new();
+    let mut places: Vec<(&crate::tree::Node, Option<String>)> = Vec::new();
     if let Some(v) = obj.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
-        places.push(("/metadata/annotations".into(), v));
+        places.push((v, None));
     }
     if let Some(pod) = PodSpec::of(obj) {
         if pod.meta_ptr != "/metadata" {
             if let Some(v) = pod.annotations().and_then(|a| a.get(IGNORE_ANNOTATION)) {
-                places.push((pod.meta_ptr(&["annotations"]), v));
+                places.push((v, None));
             }
         }
     }
-    for (_, node) in places {
+    for (_, annotations, scope) in crate::argo::pod_annotations(obj) {
+        if let Some(v) = annotations.get(IGNORE_ANNOTATION) {
+            places.push((v, scope));
+        }
+    }
+    for (node, scope) in places {
         let Some(text) = node.as_str() else { continue };
         let (ids, reason) = match text.split_once("--") {
             Some((ids, reason)) => (ids, reason.trim()),
@@ -362,7 +439,7 @@ fn parse_ignore_annotations(
                 });
                 continue;
             }
-            out.push((id.to_ascii_uppercase(), reason.clone()));
+            out.push((id.to_ascii_uppercase(), scope.clone(), reason.clone()));
         }
     }
     out
@@ -414,6 +491,192 @@ pub fn control_plane_static_pod(object: &Object) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::meta::RuleMeta;
+
+    fn privileged(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
+        let Some(pod) = ctx.pod else { return };
+        for c in pod.containers() {
+            if c.security_context().and_then(|s| s.bool_at("privileged")) == Some(true) {
+                out.report(
+                    ctx.object,
+                    c.ptr(&["securityContext", "privileged"]),
+                    format!("{} runs privileged", c.describe()),
+                );
+            }
+        }
+        if pod.spec.bool_at("hostNetwork") == Some(true) {
+            out.report(
+                ctx.object,
+                pod.ptr(&["hostNetwork"]),
+                "the pod uses the host network",
+            );
+        }
+    }
+
+    static TEST_RULE: Rule = Rule {
+        meta: RuleMeta {
+            id: "KW-TST-001",
+            name: "test",
+            layer: Layer::PodToNode,
+            severity: Severity::High,
+            title: "A test rule for the engine",
+            why: "Tests the engine.",
+            fix: "Nothing to fix.",
+            references: &[("docs", "https://example.com")],
+            default_enabled: true,
+        },
+        check: Check::Object {
+            targets: Targets::PodSpecs,
+            run: privileged,
+        },
+    };
+
+    fn scan(yaml: &str) -> (crate::input::Loaded, Vec<Finding>) {
+        let loaded = crate::testing::load(yaml);
+        let mut registry = Registry::new();
+        registry.extend([&TEST_RULE]);
+        let config = Config::default();
+        let out = Engine {
+            registry: &registry,
+            config: &config,
+        }
+        .run(&loaded.inventory, &loaded.duplicates, None);
+        (loaded, out.findings)
+    }
+
+    const WORKFLOW: &str = "apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: wf
+  annotations: {kubeward.io/ignore: \"KW-TST-001 -- CI runner, reviewed\"}
+spec:
+  hostNetwork: true
+  templates:
+  - name: a
+    container: {image: x, securityContext: {privileged: true}}
+  - name: b
+    containerSet:
+      containers:
+      - {name: one, image: x}
+      - {name: two, image: x, securityContext: {privileged: true}}
+  - name: c
+    steps: [[{name: s, template: a}]]
+";
+
+    #[test]
+    fn argo_template_findings_land_on_the_workflow() {
+        let (loaded, findings) = scan(WORKFLOW);
+        let obj = &loaded.inventory.objects()[0];
+        let mut got: Vec<(String, u32, String)> = findings
+            .iter()
+            .map(|f| {
+                assert_eq!(f.object, Some(obj.id));
+                (
+                    f.pointer.clone(),
+                    obj.span_of(&f.pointer).line,
+                    f.message.clone(),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (
+                    "/spec/hostNetwork".to_string(),
+                    7,
+                    "the pod uses the host network [Argo templates \"a\", \"b\"]".to_string()
+                ),
+                (
+                    "/spec/templates/0/container/securityContext/privileged".to_string(),
+                    10,
+                    "container \"main\" runs privileged [Argo template \"a\"]".to_string()
+                ),
+                (
+                    "/spec/templates/1/containerSet/containers/1/securityContext/privileged"
+                        .to_string(),
+                    15,
+                    "container \"two\" runs privileged [Argo template \"b\"]".to_string()
+                ),
+            ]
+        );
+        // The workflow's ignore annotation covers its templates' findings.
+        for f in &findings {
+            let s = f.suppressed.as_ref().expect("suppressed by the annotation");
+            assert_eq!(
+                (s.by.as_str(), s.reason.as_str()),
+                ("annotation", "CI runner, reviewed")
+            );
+        }
+        // Without the annotation they are active.
+        let (_, findings) = scan(&WORKFLOW.replace("KW-TST-001", "KW-TST-002"));
+        assert_eq!(findings.len(), 3);
+        assert!(findings.iter().all(|f| f.suppressed.is_none()));
+    }
+
+    #[test]
+    fn argo_pod_annotations_suppress_their_templates_findings() {
+        // A template's own annotation covers findings in that template only; one naming no
+        // rule is reported with its line.
+        let yaml = WORKFLOW
+            .replace("KW-TST-001", "KW-TST-002")
+            .replace(
+                "  - name: a\n",
+                "  - name: a\n    metadata:\n      annotations: {kubeward.io/ignore: \"KW-TST-001 -- needs the device\"}\n",
+            )
+            .replace(
+                "  - name: b\n",
+                "  - name: b\n    metadata: {annotations: {kubeward.io/ignore: \"oops -- x\"}}\n",
+            );
+        let loaded = crate::testing::load(&yaml);
+        let mut registry = Registry::new();
+        registry.extend([&TEST_RULE]);
+        let config = Config::default();
+        let out = Engine {
+            registry: &registry,
+            config: &config,
+        }
+        .run(&loaded.inventory, &loaded.duplicates, None);
+        let mut got: Vec<(&str, Option<&str>)> = out
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.pointer.as_str(),
+                    f.suppressed.as_ref().map(|s| s.reason.as_str()),
+                )
+            })
+            .collect();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("/spec/hostNetwork", None),
+                (
+                    "/spec/templates/0/container/securityContext/privileged",
+                    Some("needs the device")
+                ),
+                (
+                    "/spec/templates/1/containerSet/containers/1/securityContext/privileged",
+                    None
+                ),
+            ]
+        );
+        assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
+        assert_eq!(out.diagnostics[0].line, 14);
+        assert!(out.diagnostics[0].message.contains("`oops`"));
+        // spec.podMetadata covers every template's pod.
+        let yaml = WORKFLOW.replace("KW-TST-001", "KW-TST-002").replace(
+            "  hostNetwork: true\n",
+            "  hostNetwork: true\n  podMetadata:\n    annotations: {kubeward.io/ignore: \"* -- sandboxed runner\"}\n",
+        );
+        let (_, findings) = scan(&yaml);
+        assert_eq!(findings.len(), 3);
+        assert!(findings.iter().all(|f| f.suppressed.is_some()));
+    }
+
     #[test]
     fn hex16_is_what_the_formatter_writes() {
         for h in [

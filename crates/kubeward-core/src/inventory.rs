@@ -372,6 +372,10 @@ fn is_host_scoped(group: &str) -> bool {
         )
 }
 
+/// Cluster-scoped kinds of well-known projects whose pod specs kubeward checks, for scans
+/// without their CRD: such an object is not put in the default namespace.
+const KNOWN_CLUSTER_SCOPED_CUSTOM: &[(&str, &str)] = &[("argoproj.io", "ClusterWorkflowTemplate")];
+
 fn builtin_cluster_scoped(group: &str, kind: &str) -> bool {
     CLUSTER_SCOPED
         .iter()
@@ -536,6 +540,9 @@ impl Inventory {
                     }
                 }
             }
+            annotated |= crate::argo::pod_annotations(&obj)
+                .iter()
+                .any(|(_, a, _)| a.get(ignore).is_some());
             if annotated {
                 self.ignore_annotated.insert(id);
             }
@@ -577,7 +584,11 @@ impl Inventory {
         self.crd_scopes
             .get(&(group.to_string(), kind.to_string()))
             .copied()
-            .unwrap_or(true)
+            .unwrap_or_else(|| {
+                !KNOWN_CLUSTER_SCOPED_CUSTOM
+                    .iter()
+                    .any(|(g, k)| *g == group && *k == kind)
+            })
     }
 
     /// Whether `(group, kind)` is defined by a CRD in the inventory.

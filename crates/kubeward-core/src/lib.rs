@@ -2,6 +2,7 @@
 //! configuration and suppression. Rules live in `kubeward-rules` and `kubeward-analysis`;
 //! renderers in `kubeward-report`; this crate does no output formatting.
 
+pub mod argo;
 pub mod baseline;
 pub mod config;
 pub mod engine;

@@ -388,54 +388,76 @@ pub fn resolve_subject(
             no_token: false,
         }],
         SubjectSpec::Pod(ns, n) => {
-            let obj = kubeward_core::podspec::WORKLOAD_KINDS
-                .iter()
-                .filter_map(|k| inv.get(k, Some(ns), n))
-                .find(|o| PodSpec::of(o).is_some())
-                .ok_or_else(|| format!("no Pod or workload {ns}/{n} in the input"))?;
-            let w = a
-                .workloads
-                .iter()
-                .find(|w| w.object == obj.id)
-                .ok_or_else(|| {
-                    format!(
-                        "{} is managed by a controller in the input; ask about the controller",
-                        obj.display()
-                    )
-                })?;
-            if w.tokens.is_empty() {
-                vec![Subject {
-                    identity: Identity::service_account(&w.namespace, &w.service_account),
-                    label: format!(
-                        "{} (ServiceAccount {}/{})",
-                        obj.display(),
-                        w.namespace,
-                        w.service_account
-                    ),
-                    notes: vec![format!(
-                        "no service-account token is mounted into {}: its containers cannot use these permissions unless they obtain a token another way",
-                        obj.display()
-                    )],
-                    no_token: true,
-                }]
-            } else {
-                w.tokens
+            // Built-in workload kinds first, then custom resources with a pod spec (Argo
+            // Rollouts, Knative Services, ...) and Argo Workflows objects, whose templates may
+            // run pods under several service accounts (one subject each).
+            let obj =
+                kubeward_core::podspec::WORKLOAD_KINDS
                     .iter()
-                    .map(|t| Subject {
-                        identity: Identity::service_account(&t.namespace, &t.service_account),
-                        label: format!(
-                            "{} (token of ServiceAccount {}/{})",
-                            obj.display(),
-                            t.namespace,
-                            t.service_account
-                        ),
-                        notes: vec![format!("token: {}", t.how)],
-                        no_token: false,
+                    .filter_map(|k| inv.get(k, Some(ns), n))
+                    .find(|o| PodSpec::of(o).is_some())
+                    .or_else(|| {
+                        inv.workloads()
+                            .chain(inv.in_namespace(Some(ns)).filter(|o| {
+                                kubeward_core::argo::workflow_spec_pointer(o).is_some()
+                            }))
+                            .filter(|o| o.namespace() == Some(ns) && o.name == n)
+                            .last()
                     })
-                    .collect()
+                    .ok_or_else(|| format!("no Pod or workload {ns}/{n} in the input"))?;
+            let ws: Vec<&super::workloads::Workload> =
+                a.workloads.iter().filter(|w| w.object == obj.id).collect();
+            if ws.is_empty() {
+                let why = if kubeward_core::argo::workflow_spec_pointer(obj).is_some() {
+                    "runs no pod of its own (no container, script or containerSet template)"
+                } else {
+                    "is managed by a controller in the input; ask about the controller"
+                };
+                return Err(format!("{} {why}", obj.display()));
             }
+            let mut out = Vec::new();
+            for w in ws {
+                out.extend(workload_subjects(obj, w));
+            }
+            out
         }
     })
+}
+
+/// The identities a workload's pods can act as: one per mounted token, or the account with a
+/// note when none is mounted.
+fn workload_subjects(obj: &kubeward_core::Object, w: &super::workloads::Workload) -> Vec<Subject> {
+    if w.tokens.is_empty() {
+        vec![Subject {
+            identity: Identity::service_account(&w.namespace, &w.service_account),
+            label: format!(
+                "{} (ServiceAccount {}/{})",
+                obj.display(),
+                w.namespace,
+                w.service_account
+            ),
+            notes: vec![format!(
+                "no service-account token is mounted into {}: its containers cannot use these permissions unless they obtain a token another way",
+                obj.display()
+            )],
+            no_token: true,
+        }]
+    } else {
+        w.tokens
+            .iter()
+            .map(|t| Subject {
+                identity: Identity::service_account(&t.namespace, &t.service_account),
+                label: format!(
+                    "{} (token of ServiceAccount {}/{})",
+                    obj.display(),
+                    t.namespace,
+                    t.service_account
+                ),
+                notes: vec![format!("token: {}", t.how)],
+                no_token: false,
+            })
+            .collect()
+    }
 }
 
 /// One row of a `can` table (kubectl's breakdown: one resource or URL per row, verbs merged).
@@ -594,4 +616,55 @@ pub fn can_json(subject: &Subject, rows: &[CanRow]) -> Value {
             "via": {"binding": r.binding, "role": r.role},
         })).collect::<Vec<_>>(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subjects(yaml: &str, who: &str) -> Result<Vec<(String, bool)>, String> {
+        let l = kubeward_core::testing::load(yaml);
+        let a = Analysis::build(&l.inventory);
+        let s = SubjectSpec::parse(who)?;
+        Ok(resolve_subject(&l.inventory, &a, &s)?
+            .into_iter()
+            .map(|s| (s.label, s.no_token))
+            .collect())
+    }
+
+    #[test]
+    fn pods_of_custom_workloads_and_argo_templates_resolve() {
+        let yaml = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: etl, namespace: shop}\n\
+spec:\n  serviceAccountName: api\n  templates:\n  - name: a\n    container: {image: x}\n  \
+- name: b\n    serviceAccountName: reader\n    automountServiceAccountToken: false\n    container: {image: x}\n  \
+- name: c\n    steps: [[{name: s, template: a}]]\n---\n\
+apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n\
+spec:\n  template:\n    spec: {serviceAccountName: web, containers: [{name: c, image: x}]}\n---\n\
+apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: steps-only, namespace: shop}\n\
+spec:\n  templates: [{name: s, steps: []}]\n";
+        assert_eq!(
+            subjects(yaml, "pod:shop/etl").unwrap(),
+            [
+                (
+                    "Workflow shop/etl (token of ServiceAccount shop/api)".to_string(),
+                    false
+                ),
+                (
+                    "Workflow shop/etl (ServiceAccount shop/reader)".to_string(),
+                    true
+                ),
+            ]
+        );
+        assert_eq!(
+            subjects(yaml, "pod:shop/web").unwrap(),
+            [(
+                "Rollout shop/web (token of ServiceAccount shop/web)".to_string(),
+                false
+            )]
+        );
+        let e = subjects(yaml, "pod:shop/steps-only").unwrap_err();
+        assert!(e.contains("runs no pod of its own"), "{e}");
+        let e = subjects(yaml, "pod:shop/none").unwrap_err();
+        assert!(e.contains("no Pod or workload shop/none"), "{e}");
+    }
 }

@@ -407,6 +407,38 @@ fn workload_tokens() {
 }
 
 #[test]
+fn argo_workflow_template_pods_carry_their_service_account_token() {
+    let grant = cr(
+        "r",
+        "[{apiGroups: [''], resources: [secrets], verbs: [get]}]",
+    ) + &rb("shop", "b", "ClusterRole", "r", API_SA);
+    // The workflow's account applies to template `a`; template `b` names its own, harmless one;
+    // template `c` uses the workflow's account too (one entry with `a`).
+    let wf = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: etl, namespace: shop}\n\
+spec:\n  serviceAccountName: api\n  templates:\n  - name: a\n    container: {image: x}\n  \
+- name: b\n    serviceAccountName: reader\n    container: {image: x}\n  - name: c\n    script: {image: x, source: run}\n---\n";
+    let h = hits(&WORKLOAD_TOKEN, &(wf.to_string() + &grant));
+    assert_eq!(h.len(), 1, "{h:#?}");
+    assert!(
+        h[0].message
+            .contains("Workflow shop/etl mounts the token of ServiceAccount shop/api"),
+        "{}",
+        h[0].message
+    );
+    // Automount off in the template: that template has no token; the others still do.
+    let off = wf.replace(
+        "  - name: a\n",
+        "  - name: a\n    automountServiceAccountToken: false\n",
+    );
+    assert_eq!(hits(&WORKLOAD_TOKEN, &(off.clone() + &grant)).len(), 1);
+    let all_off = off.replace(
+        "  serviceAccountName: api\n",
+        "  serviceAccountName: api\n  automountServiceAccountToken: false\n",
+    );
+    assert!(hits(&WORKLOAD_TOKEN, &(all_off + &grant)).is_empty());
+}
+
+#[test]
 fn object_creation_without_quota_is_opt_in() {
     let y = granted_in(
         "shop",

@@ -63,6 +63,46 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
         if owned_by_listed(inv, o) {
             continue;
         }
+        out.push(workload(inv, &pod, &|p| p));
+    }
+    // The pods of Argo Workflows templates, one entry per service-account identity of the
+    // object (templates with the same account and tokens are one entry), pointers on the
+    // templates' fields.
+    for kind in [
+        "Workflow",
+        "CronWorkflow",
+        "WorkflowTemplate",
+        "ClusterWorkflowTemplate",
+    ] {
+        for o in inv.of_kind(kind) {
+            if owned_by_listed(inv, o) {
+                continue;
+            }
+            let first = out.len();
+            for tp in kubeward_core::argo::template_pods(o) {
+                let Some(pod) = tp.pod_spec() else { continue };
+                let w = workload(inv, &pod, &|p| tp.real_pointer(&p));
+                let same = |x: &Workload| {
+                    x.service_account == w.service_account
+                        && x.tokens.len() == w.tokens.len()
+                        && x.tokens.iter().zip(&w.tokens).all(|(a, b)| {
+                            (&a.namespace, &a.service_account) == (&b.namespace, &b.service_account)
+                        })
+                };
+                if !out[first..].iter().any(same) {
+                    out.push(w);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The identity of one pod spec; `real` turns a pointer into the pod spec into one into the
+/// object (the identity for built-in kinds).
+fn workload(inv: &Inventory, pod: &PodSpec<'_>, real: &dyn Fn(String) -> String) -> Workload {
+    let o = pod.object;
+    {
         let ns: Str = o.namespace().unwrap_or("default").into();
         let (sa, sa_pointer) = match pod
             .spec
@@ -197,17 +237,18 @@ pub fn collect(inv: &Inventory) -> Vec<Workload> {
         // One entry per service account token (the first way it arrives is enough).
         let mut seen = std::collections::HashSet::new();
         tokens.retain(|t| seen.insert((t.namespace.clone(), t.service_account.clone())));
-        out.push(Workload {
+        for t in &mut tokens {
+            t.pointer = real(std::mem::take(&mut t.pointer));
+        }
+        Workload {
             object: o.id,
             namespace: ns,
             service_account: sa,
-            sa_pointer,
+            sa_pointer: real(sa_pointer),
             tokens,
             labels: pod.labels().cloned(),
-        });
+        }
     }
-
-    out
 }
 
 /// The service account whose token `secret` (in `ns`) holds, if it is a legacy token Secret.
