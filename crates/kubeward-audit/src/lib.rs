@@ -14,6 +14,7 @@
 pub mod alert;
 pub mod detect;
 mod envelope;
+pub mod error;
 pub mod event;
 pub mod output;
 pub mod reader;
@@ -26,6 +27,7 @@ pub mod workload;
 
 pub use alert::{Alert, Summary};
 pub use detect::{Analyzer, AnalyzerSink};
+pub use error::{CidrError, SettingsError, TlsError};
 pub use event::Event;
 pub use reader::{Location, ReadOptions, Sink};
 pub use settings::AuditSettings;

@@ -21,6 +21,7 @@
 //!       expires: 2027-06-30
 //! ```
 
+use crate::error::{CidrError, SettingsError};
 use globset::{Glob, GlobMatcher};
 use kubeward_core::Node;
 use kubeward_core::config::{Config, ConfigError, parse_date};
@@ -119,7 +120,7 @@ pub struct Cidr {
 }
 
 impl Cidr {
-    pub fn parse(s: &str) -> Result<Cidr, String> {
+    pub fn parse(s: &str) -> Result<Cidr, CidrError> {
         let (a, p) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),
@@ -127,7 +128,7 @@ impl Cidr {
         let addr: IpAddr = a
             .trim()
             .parse()
-            .map_err(|_| format!("invalid IP range `{s}`"))?;
+            .map_err(|_| CidrError::Address(s.to_string()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match p {
             Some(p) => p
@@ -135,7 +136,7 @@ impl Cidr {
                 .parse::<u8>()
                 .ok()
                 .filter(|p| *p <= max)
-                .ok_or_else(|| format!("invalid prefix length in `{s}`"))?,
+                .ok_or_else(|| CidrError::Prefix(s.to_string()))?,
             None => max,
         };
         Ok(Cidr { addr, prefix })
@@ -298,7 +299,10 @@ impl AuditSettings {
         }
         let mut ranges = Vec::new();
         for (i, r) in raw.allowed_source_ranges.iter().enumerate() {
-            ranges.push(Cidr::parse(r).map_err(|m| (format!("/allowed_source_ranges/{i}"), m))?);
+            ranges.push(
+                Cidr::parse(r)
+                    .map_err(|m| (format!("/allowed_source_ranges/{i}"), m.to_string()))?,
+            );
         }
         let mut controllers = Vec::new();
         for p in BUILTIN_CONTROLLERS {
@@ -407,9 +411,10 @@ impl AuditSettings {
 }
 
 /// Reads settings from a located node (tests and the webhook's own config).
-pub fn from_node(node: &Node) -> Result<AuditSettings, String> {
-    let raw: Raw = serde_json::from_value(node.to_json()).map_err(|e| e.to_string())?;
-    AuditSettings::from_raw(raw, &|_| (0, 0), "config").map_err(|(p, m)| format!("{p}: {m}"))
+pub fn from_node(node: &Node) -> Result<AuditSettings, SettingsError> {
+    let raw: Raw = serde_json::from_value(node.to_json()).map_err(SettingsError::Shape)?;
+    AuditSettings::from_raw(raw, &|_| (0, 0), "config")
+        .map_err(|(pointer, message)| SettingsError::Invalid { pointer, message })
 }
 
 #[cfg(test)]
@@ -430,7 +435,14 @@ mod tests {
                 .unwrap()
                 .contains("8.8.8.8".parse().unwrap())
         );
-        assert!(Cidr::parse("10.0.0.0/33").is_err());
-        assert!(Cidr::parse("nope").is_err());
+        assert_eq!(
+            Cidr::parse("10.0.0.0/33"),
+            Err(CidrError::Prefix("10.0.0.0/33".into()))
+        );
+        assert_eq!(Cidr::parse("nope"), Err(CidrError::Address("nope".into())));
+        assert_eq!(
+            Cidr::parse("nope").unwrap_err().to_string(),
+            "invalid IP range `nope`"
+        );
     }
 }

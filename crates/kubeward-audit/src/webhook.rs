@@ -15,6 +15,7 @@
 
 use crate::alert::Alert;
 use crate::detect::{Analyzer, AnalyzerSink};
+use crate::error::TlsError;
 use crate::reader::{ReadOptions, maybe_gunzip, read_stream};
 use axum::Router;
 use axum::body::Bytes;
@@ -421,7 +422,7 @@ type Client = hyper_util::client::legacy::Client<
     http_body_util::Full<Bytes>,
 >;
 
-fn alert_client(ca_pem: Option<&[u8]>) -> Result<Client, String> {
+fn alert_client(ca_pem: Option<&[u8]>) -> Result<Client, TlsError> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
@@ -431,15 +432,13 @@ fn alert_client(ca_pem: Option<&[u8]>) -> Result<Client, String> {
     }
     if let Some(pem) = ca_pem {
         for c in CertificateDer::pem_slice_iter(pem) {
-            let c = c.map_err(|e| format!("invalid CA PEM: {e}"))?;
-            roots
-                .add(c)
-                .map_err(|e| format!("invalid CA certificate: {e}"))?;
+            let c = c.map_err(TlsError::CaPem)?;
+            roots.add(c).map_err(TlsError::CaCertificate)?;
         }
     }
     let tls = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsError::Config)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -454,23 +453,22 @@ fn alert_client(ca_pem: Option<&[u8]>) -> Result<Client, String> {
 }
 
 /// A rustls server configuration from PEM certificate chain and key.
-pub fn server_tls(cert_pem: &[u8], key_pem: &[u8]) -> Result<rustls::ServerConfig, String> {
+pub fn server_tls(cert_pem: &[u8], key_pem: &[u8]) -> Result<rustls::ServerConfig, TlsError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("invalid certificate PEM: {e}"))?;
+        .map_err(TlsError::CertificatePem)?;
     if certs.is_empty() {
-        return Err("no certificate in the certificate file".into());
+        return Err(TlsError::NoCertificate);
     }
-    let key =
-        PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| format!("invalid key PEM: {e}"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(TlsError::KeyPem)?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(TlsError::Config)?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| format!("certificate and key do not match: {e}"))?;
+        .map_err(TlsError::Mismatch)?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(cfg)
 }

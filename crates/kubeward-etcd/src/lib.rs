@@ -104,19 +104,44 @@ pub struct Report {
     pub resources: Vec<ResourceReport>,
 }
 
-#[derive(Debug)]
-pub struct Error(pub String);
+/// Why `etcd verify` could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A client certificate was given without its key, or the other way round.
+    #[error("--cert and --key go together")]
+    CertWithoutKey,
+    /// etcd refused or failed a request (`source` tells authentication from timeouts).
+    #[error("{step}: {source}")]
+    Etcd {
+        step: Step,
+        #[source]
+        source: etcd_client::Error,
+    },
+    /// A reading task stopped (panicked or was cancelled).
+    #[error("reading values: {0}")]
+    Task(#[source] tokio::task::JoinError),
+}
 
-impl std::fmt::Display for Error {
+/// What was being done when etcd failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Connect,
+    ListKeys,
+    Read,
+}
+
+impl std::fmt::Display for Step {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(match self {
+            Step::Connect => "connecting to etcd",
+            Step::ListKeys => "listing keys",
+            Step::Read => "reading",
+        })
     }
 }
 
-impl std::error::Error for Error {}
-
-fn err(what: &str) -> impl Fn(etcd_client::Error) -> Error + '_ {
-    move |e| Error(format!("{what}: {e}"))
+fn err(step: Step) -> impl Fn(etcd_client::Error) -> Error {
+    move |source| Error::Etcd { step, source }
 }
 
 /// The smallest key after `k`.
@@ -152,13 +177,13 @@ pub async fn connect(opts: &Options) -> Result<Client, Error> {
         match (&opts.cert, &opts.key) {
             (Some(c), Some(k)) => tls = tls.identity(Identity::from_pem(c, k)),
             (None, None) => {}
-            _ => return Err(Error("--cert and --key go together".into())),
+            _ => return Err(Error::CertWithoutKey),
         }
         co = co.with_tls(tls);
     }
     Client::connect(&opts.endpoints, Some(co))
         .await
-        .map_err(err("connecting to etcd"))
+        .map_err(err(Step::Connect))
 }
 
 /// Reads and classifies. Values are truncated to [`PREFIX_BYTES`] as soon as they arrive.
@@ -192,7 +217,7 @@ pub async fn verify(opts: &Options) -> Result<Report, Error> {
             let resp = kv
                 .get(start.clone(), Some(o))
                 .await
-                .map_err(err("listing keys"))?;
+                .map_err(err(Step::ListKeys))?;
             if revision == 0 {
                 revision = resp.header().map(|h| h.revision()).unwrap_or(0);
             }
@@ -208,7 +233,7 @@ pub async fn verify(opts: &Options) -> Result<Report, Error> {
                 }
                 let mut results: Vec<Option<Vec<Option<Vec<u8>>>>> = vec![None; group.len()];
                 while let Some(r) = set.join_next().await {
-                    let (i, r) = r.map_err(|e| Error(format!("reading values: {e}")))?;
+                    let (i, r) = r.map_err(Error::Task)?;
                     results[i] = Some(r?);
                 }
                 for (chunk, prefixes) in group.iter().zip(results) {
@@ -260,13 +285,13 @@ async fn read_prefixes(
             let _ = e;
             for k in keys {
                 let o = GetOptions::new().with_revision(revision);
-                let resp = kv.get(k.clone(), Some(o)).await.map_err(err("reading"))?;
+                let resp = kv.get(k.clone(), Some(o)).await.map_err(err(Step::Read))?;
                 if let Some(kvp) = resp.kvs().first() {
                     got.insert(k.clone(), truncate(kvp.value()));
                 }
             }
         }
-        Err(e) => return Err(err("reading")(e)),
+        Err(e) => return Err(err(Step::Read)(e)),
     }
     Ok(keys.iter().map(|k| got.remove(k)).collect())
 }
@@ -288,6 +313,26 @@ pub use rules::{findings, rules};
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cert_without_its_key_is_its_own_error() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let opts = Options {
+            endpoints: vec!["https://127.0.0.1:1".into()],
+            cert: Some(b"cert".to_vec()),
+            ..Options::default()
+        };
+        let e = rt.block_on(connect(&opts)).err();
+        assert!(matches!(e, Some(Error::CertWithoutKey)), "{e:?}");
+        assert_eq!(
+            e.map(|e| e.to_string()).as_deref(),
+            Some("--cert and --key go together")
+        );
+        assert_eq!(Step::ListKeys.to_string(), "listing keys");
+    }
 
     #[test]
     fn key_ranges() {

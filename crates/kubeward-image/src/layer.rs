@@ -38,7 +38,7 @@ pub(crate) fn process(
         declared,
     );
     let mut inner = HashState::new(ring::digest::Context::new(&ring::digest::SHA256), None);
-    let io_err = |e: io::Error| Error(format!("{label}: {}", describe_io(&e)));
+    let io_err = |e: io::Error| Error::Invalid(format!("{label}: {}", describe_io(&e)));
     let mut changes = LayerChanges::default();
     let mut entries = 0u64;
     let compression;
@@ -66,16 +66,17 @@ pub(crate) fn process(
         let mut archive = tar::Archive::new(diff);
         let iter = archive.entries().map_err(io_err)?;
         for e in iter {
-            let mut e =
-                e.map_err(|e| Error(format!("{label}: broken tar stream: {}", describe_io(&e))))?;
+            let mut e = e.map_err(|e| {
+                Error::Invalid(format!("{label}: broken tar stream: {}", describe_io(&e)))
+            })?;
             entries += 1;
             let raw = e.path_bytes().into_owned();
-            let p = normalize(&raw).map_err(|m| Error(format!("{label}: {m}")))?;
+            let p = normalize(&raw).map_err(|m| Error::Invalid(format!("{label}: {m}")))?;
             if p.is_empty() {
                 continue;
             }
             entry(&mut e, &p, index, tree, &mut changes)
-                .map_err(|m| Error(format!("{label}: {p}: {m}")))?;
+                .map_err(|m| Error::Invalid(format!("{label}: {p}: {m}")))?;
         }
         // The rest of the stream (tar padding, compression trailer) still counts for both
         // digests.

@@ -21,30 +21,60 @@ pub mod source;
 pub use model::{Inventory, Layer, OsInfo, Package, PackageKind, SourceInfo, Unknown};
 pub use source::{ImageRef, Platform, RegistryOptions, Source};
 
-use std::fmt;
-
 /// Why an image could not be read. The message names the image part (manifest, config,
-/// layer digest, entry path) that failed.
-#[derive(Debug)]
-pub struct Error(pub String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// layer digest, entry path) that failed. Registry answers and file errors are their own
+/// variants, so a caller can tell a 401 from a timeout and a missing file from a bad one.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The registry could not be reached or the response not read (DNS, connection, TLS,
+    /// timeout, size limit).
+    #[error("GET {url}: {source}")]
+    Request {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    /// The registry answered with an error status. `hint` and `detail` (the registry's own
+    /// error text) complete the message.
+    #[error("GET {url}: HTTP {status}{hint}{detail}")]
+    Status {
+        url: String,
+        status: u16,
+        hint: String,
+        detail: String,
+    },
+    /// The registry still refused after the authentication challenge was answered.
+    #[error("GET {url}: authentication did not succeed")]
+    Unauthenticated { url: String },
+    /// A local file (archive, layout blob) could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other problem with the image; the text says which part and what.
+    #[error("{0}")]
+    Invalid(String),
 }
-
-impl std::error::Error for Error {}
 
 impl Error {
     pub fn new(msg: impl Into<String>) -> Error {
-        Error(msg.into())
+        Error::Invalid(msg.into())
+    }
+
+    /// The HTTP status the registry answered with, if that is the error.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            _ => None,
+        }
     }
 }
 
-/// `Err(Error(format!(...)))`.
+/// `Err(Error::Invalid(format!(...)))`.
 macro_rules! bail {
-    ($($t:tt)*) => { return Err($crate::Error(format!($($t)*))) };
+    ($($t:tt)*) => { return Err($crate::Error::Invalid(format!($($t)*))) };
 }
 pub(crate) use bail;
 

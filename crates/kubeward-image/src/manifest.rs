@@ -70,7 +70,7 @@ impl ManifestDoc {
     /// Parses a manifest or index; `content_type` is the registry's `Content-Type`, if any.
     pub fn parse(bytes: &[u8], content_type: Option<&str>, what: &str) -> Result<Parsed, Error> {
         let doc: ManifestDoc = serde_json::from_slice(bytes)
-            .map_err(|e| Error(format!("{what}: not a valid manifest: {e}")))?;
+            .map_err(|e| Error::Invalid(format!("{what}: not a valid manifest: {e}")))?;
         let ct = content_type
             .map(|c| c.split(';').next().unwrap_or("").trim().to_string())
             .filter(|c| {
@@ -128,7 +128,7 @@ pub struct RootFs {
 impl ImageConfig {
     pub fn parse(bytes: &[u8], what: &str) -> Result<ImageConfig, Error> {
         let c: ImageConfig = serde_json::from_slice(bytes)
-            .map_err(|e| Error(format!("{what}: not a valid image config: {e}")))?;
+            .map_err(|e| Error::Invalid(format!("{what}: not a valid image config: {e}")))?;
         if !c.rootfs.kind.is_empty() && c.rootfs.kind != "layers" {
             bail!(
                 "{what}: rootfs.type is `{}`, expected `layers`",

@@ -66,6 +66,31 @@ fn docker_save_archives_legacy_and_oci() {
 }
 
 #[test]
+fn a_missing_archive_is_an_io_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.tar");
+    let e = inventory(
+        &Source::Archive {
+            path: path.clone(),
+            tag: None,
+        },
+        &Options::default(),
+    )
+    .unwrap_err();
+    match &e {
+        kubeward_image::Error::Io { path: p, source } => {
+            assert_eq!(p, &path);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+    assert!(
+        e.to_string().starts_with(&path.display().to_string()),
+        "{e}"
+    );
+}
+
+#[test]
 fn cyclonedx_and_spdx_documents() {
     let dir = tempfile::tempdir().unwrap();
     sample_image(Compression::Gzip, Compression::Gzip).write_oci_layout(dir.path(), "x");

@@ -46,6 +46,7 @@ fn anonymous_pull_of_a_pushed_image() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("HTTP 404"), "{e}");
+    assert_eq!(e.http_status(), Some(404), "{e:?}");
 }
 
 #[test]
@@ -156,7 +157,12 @@ fn basic_auth_with_docker_config_credentials() {
     )
     .unwrap();
     opts.registry.docker_config = Some(bad);
-    let e = inventory(&src(&r), &opts).unwrap_err().to_string();
+    let e = inventory(&src(&r), &opts).unwrap_err();
+    assert!(
+        matches!(&e, kubeward_image::Error::Status { status: 401, hint, .. } if hint.contains("rejected")),
+        "{e:?}"
+    );
+    let e = e.to_string();
     assert!(e.contains("HTTP 401") && e.contains("rejected"), "{e}");
     // The right one, as `docker login` writes it.
     let good = dir.path().join("config.json");

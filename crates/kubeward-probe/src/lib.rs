@@ -153,23 +153,28 @@ impl Answer {
     }
 }
 
+/// A `--port-map` entry that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortMapError {
+    /// Not `HOST:PORT=SERVICE`.
+    #[error("`{0}`: expected HOST:PORT=SERVICE")]
+    Syntax(String),
+    #[error("`{0}` is not a service ({services})", services = Service::ALL.map(|s| s.name()).join(", "))]
+    UnknownService(String),
+    #[error("`{0}` is not a port number")]
+    Port(String),
+}
+
 /// Parses `host:port=service` (IPv6 as `[::1]:port=service`).
-pub fn parse_port_map(s: &str) -> Result<(String, u16, Service), String> {
-    let (addr, svc) = s
-        .rsplit_once('=')
-        .ok_or_else(|| format!("`{s}`: expected HOST:PORT=SERVICE"))?;
-    let service = Service::parse(svc).ok_or_else(|| {
-        format!(
-            "`{svc}` is not a service ({})",
-            Service::ALL.map(|s| s.name()).join(", ")
-        )
-    })?;
-    let (host, port) = addr
-        .rsplit_once(':')
-        .ok_or_else(|| format!("`{s}`: expected HOST:PORT=SERVICE"))?;
+pub fn parse_port_map(s: &str) -> Result<(String, u16, Service), PortMapError> {
+    let syntax = || PortMapError::Syntax(s.to_string());
+    let (addr, svc) = s.rsplit_once('=').ok_or_else(syntax)?;
+    let service =
+        Service::parse(svc).ok_or_else(|| PortMapError::UnknownService(svc.to_string()))?;
+    let (host, port) = addr.rsplit_once(':').ok_or_else(syntax)?;
     let port: u16 = port
         .parse()
-        .map_err(|_| format!("`{port}` is not a port number"))?;
+        .map_err(|_| PortMapError::Port(port.to_string()))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     Ok((host.to_string(), port, service))
 }

@@ -194,8 +194,21 @@ fn port_map_syntax() {
         kubeward_probe::parse_port_map("[::1]:5=etcd").unwrap().0,
         "::1"
     );
-    assert!(kubeward_probe::parse_port_map("h:1=nope").is_err());
-    assert!(kubeward_probe::parse_port_map("h=etcd").is_err());
+    use kubeward_probe::PortMapError;
+    let e = kubeward_probe::parse_port_map("h:1=nope").unwrap_err();
+    assert_eq!(e, PortMapError::UnknownService("nope".into()));
+    assert!(
+        e.to_string().starts_with("`nope` is not a service ("),
+        "{e}"
+    );
+    assert_eq!(
+        kubeward_probe::parse_port_map("h=etcd"),
+        Err(PortMapError::Syntax("h=etcd".into()))
+    );
+    assert_eq!(
+        kubeward_probe::parse_port_map("h:99999=etcd"),
+        Err(PortMapError::Port("99999".into()))
+    );
     // Without a map, the real ports.
     let plan = kubeward_probe::plan(&Options {
         targets: vec!["10.0.0.1".into()],

@@ -79,9 +79,14 @@ pub fn render(
     w.write_all(body.as_bytes())
 }
 
+/// A format name that is not one of [`Format`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format `{0}` (expected text, json, sarif, junit, summary, html or policyreport)")]
+pub struct UnknownFormat(pub String);
+
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         match s {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
@@ -90,10 +95,7 @@ impl std::str::FromStr for Format {
             "summary" => Ok(Format::Summary),
             "html" => Ok(Format::Html),
             "policyreport" => Ok(Format::PolicyReport),
-            _ => Err(format!(
-                "unknown format `{s}` (expected text, json, sarif, junit, summary, html or \
-                 policyreport)"
-            )),
+            _ => Err(UnknownFormat(s.to_string())),
         }
     }
 }
@@ -114,4 +116,20 @@ pub(crate) fn xml_escape(s: &str) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod format_name_tests {
+    use super::*;
+
+    #[test]
+    fn unknown_format_names_itself_and_the_choices() {
+        assert!(matches!("sarif".parse::<Format>(), Ok(Format::Sarif)));
+        let e = "xml".parse::<Format>().unwrap_err();
+        assert_eq!(e, UnknownFormat("xml".into()));
+        assert_eq!(
+            e.to_string(),
+            "unknown format `xml` (expected text, json, sarif, junit, summary, html or policyreport)"
+        );
+    }
 }

@@ -3,6 +3,7 @@
 //! `.dockerconfigjson` key of an image pull Secret, so a pull Secret mounted into the server's
 //! pod works as-is.
 
+use crate::error::{CredsError, Error};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::collections::HashMap;
@@ -54,14 +55,19 @@ fn host_key(key: &str) -> String {
 
 impl Keychain {
     /// Reads a Docker config file. Errors name the file; secrets are never quoted.
-    pub fn from_file(path: &Path) -> Result<Keychain, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Self::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn from_file(path: &Path) -> Result<Keychain, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_json(&text).map_err(|source| Error::DockerConfig {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
-    pub fn from_json(text: &str) -> Result<Keychain, String> {
-        let v: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| format!("not a Docker config file: {e}"))?;
+    pub fn from_json(text: &str) -> Result<Keychain, CredsError> {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(CredsError::NotJson)?;
         let mut k = Keychain::default();
         let Some(auths) = v.get("auths").and_then(|a| a.as_object()) else {
             return Ok(k);
@@ -70,12 +76,12 @@ impl Keychain {
             let cred = if let Some(a) = entry.get("auth").and_then(|a| a.as_str()) {
                 let raw = STANDARD
                     .decode(a.trim())
-                    .map_err(|_| format!("auths.{host}.auth is not base64"))?;
+                    .map_err(|_| CredsError::AuthNotBase64 { host: host.clone() })?;
                 let s = String::from_utf8(raw)
-                    .map_err(|_| format!("auths.{host}.auth is not UTF-8"))?;
+                    .map_err(|_| CredsError::AuthNotUtf8 { host: host.clone() })?;
                 let (u, p) = s
                     .split_once(':')
-                    .ok_or_else(|| format!("auths.{host}.auth is not `user:password`"))?;
+                    .ok_or_else(|| CredsError::AuthNotUserPassword { host: host.clone() })?;
                 Credential {
                     username: u.into(),
                     password: p.into(),
@@ -128,5 +134,34 @@ mod tests {
         assert!(k.get("x.io").is_none());
         assert!(!format!("{:?}", k.get("docker.io")).contains("s3cret"));
         assert!(Keychain::from_json("{").is_err());
+    }
+
+    #[test]
+    fn errors_say_which_entry_and_never_quote_the_secret() {
+        assert!(matches!(
+            Keychain::from_json("{"),
+            Err(CredsError::NotJson(_))
+        ));
+        let e =
+            Keychain::from_json(r#"{"auths": {"r.io": {"auth": "!!not base64!!"}}}"#).unwrap_err();
+        assert!(matches!(&e, CredsError::AuthNotBase64 { host } if host == "r.io"));
+        assert_eq!(e.to_string(), "auths.r.io.auth is not base64");
+        let no_colon = STANDARD.encode("bobs3cret");
+        let e = Keychain::from_json(&format!(
+            r#"{{"auths": {{"r.io": {{"auth": "{no_colon}"}}}}}}"#
+        ))
+        .unwrap_err();
+        assert!(matches!(e, CredsError::AuthNotUserPassword { .. }));
+        assert!(!e.to_string().contains("bobs3cret"));
+
+        let dir = std::env::temp_dir().join(format!("kw-creds-{}", std::process::id()));
+        let missing = dir.join("missing.json");
+        match Keychain::from_file(&missing) {
+            Err(Error::Read { path, source }) => {
+                assert_eq!(path, missing);
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("expected a read error, got {other:?}"),
+        }
     }
 }

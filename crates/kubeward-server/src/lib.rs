@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod config;
 pub mod creds;
+pub mod error;
 pub mod imagepolicy;
 pub mod log;
 pub mod metrics;
@@ -25,5 +26,6 @@ pub mod tls;
 pub mod validate;
 
 pub use config::AdmissionSettings;
+pub use error::{CredsError, Error, RequestError};
 pub use policy::Policy;
 pub use server::{AppState, Server};

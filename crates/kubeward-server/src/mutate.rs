@@ -7,6 +7,7 @@
 use crate::cache::TtlCache;
 use crate::config::{Failure, MutateSettings};
 use crate::creds::Keychain;
+use crate::error::Error;
 use crate::log::DecisionRecord;
 use crate::metrics::{Metrics, ResultLabels};
 use crate::oci::{LookupError, RegistryClient, Target};
@@ -82,7 +83,7 @@ fn annotation_key(image: &str) -> String {
 }
 
 impl Mutator {
-    pub fn new(s: &MutateSettings) -> Result<Mutator, String> {
+    pub fn new(s: &MutateSettings) -> Result<Mutator, Error> {
         let keychain = match &s.docker_config {
             Some(p) => Keychain::from_file(p)?,
             None => Keychain::default(),

@@ -7,6 +7,7 @@
 //! `Docker-Content-Digest`, the manifest is fetched and its sha256 computed over the bytes.
 
 use crate::creds::{Credential, Keychain};
+use crate::error::Error;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::{Method, Request, StatusCode};
@@ -208,7 +209,7 @@ impl RegistryClient {
         keychain: Keychain,
         extra_ca: Option<&std::path::Path>,
         plain_http: Vec<String>,
-    ) -> Result<RegistryClient, String> {
+    ) -> Result<RegistryClient, Error> {
         use rustls_pki_types::CertificateDer;
         use rustls_pki_types::pem::PemObject;
         let mut roots = rustls::RootCertStore::empty();
@@ -216,19 +217,26 @@ impl RegistryClient {
             let _ = roots.add(c);
         }
         if let Some(p) = extra_ca {
+            let pem = |source| Error::Pem {
+                path: p.to_path_buf(),
+                source,
+            };
             let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
+                .map_err(pem)?
                 .collect::<Result<_, _>>()
-                .map_err(|e| format!("{}: {e}", p.display()))?;
+                .map_err(pem)?;
             for c in certs {
-                roots.add(c).map_err(|e| format!("{}: {e}", p.display()))?;
+                roots.add(c).map_err(|source| Error::CaCertificate {
+                    path: p.to_path_buf(),
+                    source,
+                })?;
             }
         }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(Error::Tls)?
         .with_root_certificates(roots)
         .with_no_client_auth();
         let connector = hyper_rustls::HttpsConnectorBuilder::new()

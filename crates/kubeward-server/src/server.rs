@@ -1,5 +1,6 @@
 //! The HTTPS server: routes, shared state, the accept loop.
 
+use crate::error::{Error, RequestError};
 use crate::log::DecisionLog;
 use crate::metrics::{DecisionLabels, EndpointLabels, Metrics, RequestLabels, RuleLabels};
 use crate::mutate::Mutator;
@@ -42,7 +43,7 @@ impl AppState {
         policy: Policy,
         log: DecisionLog,
         cert: Option<Arc<ReloadingCert>>,
-    ) -> Result<Arc<AppState>, String> {
+    ) -> Result<Arc<AppState>, Error> {
         let mutator = Mutator::new(&policy.admission.mutate)?;
         Ok(Arc::new(AppState {
             policy: RwLock::new(Arc::new(policy)),
@@ -230,21 +231,18 @@ fn json_response<T: serde::Serialize>(v: &T) -> Response {
 }
 
 /// Decodes an AdmissionReview v1 body; a clear error otherwise.
-pub fn decode_admission(body: &[u8]) -> Result<AdmissionRequest, String> {
-    let review: AdmissionReview = serde_json::from_slice(body)
-        .map_err(|e| format!("cannot decode the AdmissionReview: {e}"))?;
+pub fn decode_admission(body: &[u8]) -> Result<AdmissionRequest, RequestError> {
+    let review: AdmissionReview = serde_json::from_slice(body).map_err(RequestError::Decode)?;
     if review.api_version != ADMISSION_V1 || review.kind != "AdmissionReview" {
-        return Err(format!(
-            "expected an AdmissionReview of apiVersion {ADMISSION_V1}, got kind `{}` apiVersion `{}` \
-             (list only {ADMISSION_V1} in admissionReviewVersions)",
-            review.kind, review.api_version
-        ));
+        return Err(RequestError::WrongVersion {
+            expected: ADMISSION_V1,
+            kind: review.kind,
+            api_version: review.api_version,
+        });
     }
-    let req = review
-        .request
-        .ok_or_else(|| "the AdmissionReview has no request".to_string())?;
+    let req = review.request.ok_or(RequestError::NoRequest)?;
     if req.uid.is_empty() {
-        return Err("the AdmissionReview request has no uid".into());
+        return Err(RequestError::NoUid);
     }
     Ok(req)
 }
@@ -264,7 +262,7 @@ async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let t = Instant::now();
     let req = match decode_admission(&body) {
         Ok(r) => r,
-        Err(e) => return bad_request(e),
+        Err(e) => return bad_request(e.to_string()),
     };
     let policy = state.policy();
     // The rules on one object take tens of microseconds and the engine runs a one-object
@@ -292,7 +290,7 @@ async fn mutate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let t = Instant::now();
     let req = match decode_admission(&body) {
         Ok(r) => r,
-        Err(e) => return bad_request(e),
+        Err(e) => return bad_request(e.to_string()),
     };
     let policy = state.policy();
     let (resp, mut record) = state.mutator.mutate(&policy, &req, &state.metrics).await;
@@ -387,10 +385,13 @@ pub struct ServeOptions {
 }
 
 /// Runs the server until SIGTERM or Ctrl-C. `routes` are mounted beside the admission ones.
-pub fn run(policy: Policy, opts: ServeOptions, routes: Option<Router>) -> Result<(), String> {
+pub fn run(policy: Policy, opts: ServeOptions, routes: Option<Router>) -> Result<(), Error> {
     let cert = ReloadingCert::new(&opts.cert, &opts.key)?;
-    let log = DecisionLog::open(&policy.admission.decision_log)
-        .map_err(|e| format!("decision log {}: {e}", policy.admission.decision_log))?;
+    let log =
+        DecisionLog::open(&policy.admission.decision_log).map_err(|source| Error::DecisionLog {
+            target: policy.admission.decision_log.clone(),
+            source,
+        })?;
     let state = AppState::new(policy, log, Some(cert))?;
     if let Some(m) = opts.extra_metrics.clone() {
         state.set_extra_metrics(m);
@@ -400,11 +401,14 @@ pub fn run(policy: Policy, opts: ServeOptions, routes: Option<Router>) -> Result
     if opts.threads > 0 {
         rt.worker_threads(opts.threads);
     }
-    let rt = rt.build().map_err(|e| e.to_string())?;
+    let rt = rt.build().map_err(Error::Runtime)?;
     rt.block_on(async move {
         let listener = TcpListener::bind(opts.listen)
             .await
-            .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+            .map_err(|source| Error::Listen {
+                addr: opts.listen,
+                source,
+            })?;
         eprintln!("kubeward serve: listening on https://{}", opts.listen);
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
@@ -433,6 +437,6 @@ pub fn run(policy: Policy, opts: ServeOptions, routes: Option<Router>) -> Result
         server
             .serve(listener, rx, opts.reload_every)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(Error::Serve)
     })
 }

@@ -4,6 +4,7 @@
 //! does not match the certificate, a half-written file) leaves the previous one in service and
 //! is retried on the next check.
 
+use crate::error::Error;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
@@ -34,25 +35,33 @@ fn stamp(p: &Path) -> Stamp {
 }
 
 /// Reads a certificate chain and key pair from PEM files.
-pub fn load_pair(cert: &Path, key: &Path) -> Result<CertifiedKey, String> {
+pub fn load_pair(cert: &Path, key: &Path) -> Result<CertifiedKey, Error> {
+    let pem = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Pem { path, source }
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| format!("{}: {e}", cert.display()))?
+        .map_err(pem(cert))?
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", cert.display()))?;
+        .map_err(pem(cert))?;
     if certs.is_empty() {
-        return Err(format!("{}: no certificate found", cert.display()));
+        return Err(Error::NoCertificate {
+            path: cert.to_path_buf(),
+        });
     }
-    let key_der =
-        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("{}: {e}", key.display()))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(pem(key))?;
     let provider = rustls::crypto::ring::default_provider();
-    let ck = CertifiedKey::from_der(certs, key_der, &provider)
-        .map_err(|e| format!("{} / {}: {e}", cert.display(), key.display()))?;
+    let ck = CertifiedKey::from_der(certs, key_der, &provider).map_err(|source| Error::Pair {
+        cert: cert.to_path_buf(),
+        key: key.to_path_buf(),
+        source,
+    })?;
     Ok(ck)
 }
 
 impl ReloadingCert {
     /// Loads the pair now; an error here is a start-up error.
-    pub fn new(cert_path: &Path, key_path: &Path) -> Result<Arc<ReloadingCert>, String> {
+    pub fn new(cert_path: &Path, key_path: &Path) -> Result<Arc<ReloadingCert>, Error> {
         let c = ReloadingCert {
             cert_path: cert_path.to_path_buf(),
             key_path: key_path.to_path_buf(),
@@ -64,12 +73,9 @@ impl ReloadingCert {
     }
 
     /// Re-reads the files if they changed. `Ok(true)`: a new pair is in service.
-    pub fn reload(&self) -> Result<bool, String> {
+    pub fn reload(&self) -> Result<bool, Error> {
         let now = (stamp(&self.cert_path), stamp(&self.key_path));
-        let mut stamps = self
-            .stamps
-            .lock()
-            .map_err(|_| "poisoned lock".to_string())?;
+        let mut stamps = self.stamps.lock().map_err(|_| Error::PoisonedLock)?;
         let loaded = self.current.read().map(|c| c.is_some()).unwrap_or(false);
         if loaded && *stamps == now {
             return Ok(false);

@@ -1,6 +1,7 @@
 //! `/validate`: the scan rules on the object of an AdmissionReview, with per-rule actions.
 
 use crate::config::Action;
+use crate::error::RequestError;
 use crate::log::{DecisionRecord, FindingRecord};
 use crate::policy::Policy;
 use crate::review::{AdmissionRequest, AdmissionResponse};
@@ -30,7 +31,7 @@ pub struct Evaluated {
 }
 
 /// Reads one object (the JSON text of `request.object`) into a one-object inventory.
-pub fn load_object(text: &str, namespace: Option<&str>) -> Result<Loaded, String> {
+pub fn load_object(text: &str, namespace: Option<&str>) -> Result<Loaded, RequestError> {
     static BASE: std::sync::OnceLock<LoadOptions> = std::sync::OnceLock::new();
     let base = BASE.get_or_init(|| LoadOptions {
         kustomize: false,
@@ -42,13 +43,14 @@ pub fn load_object(text: &str, namespace: Option<&str>) -> Result<Loaded, String
     };
     let loaded = load_text("admission-request.json", text, &opts);
     if let Some(d) = loaded.diagnostics.iter().find(|d| d.level == Level::Error) {
-        return Err(format!(
-            "line {}, column {}: {}",
-            d.line, d.column, d.message
-        ));
+        return Err(RequestError::Object {
+            line: d.line,
+            column: d.column,
+            message: d.message.clone(),
+        });
     }
     if loaded.inventory.is_empty() {
-        return Err("the object has no apiVersion and kind".into());
+        return Err(RequestError::NoKind);
     }
     Ok(loaded)
 }

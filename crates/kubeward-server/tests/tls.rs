@@ -115,9 +115,18 @@ fn start_up_fails_clearly_without_a_usable_pair() {
         &dir.path().join("no-key.pem"),
     )
     .unwrap_err();
-    assert!(e.contains("no.pem"), "{e}");
+    assert!(e.to_string().contains("no.pem"), "{e}");
+    // A missing file is told apart from a mismatched pair.
+    assert!(
+        matches!(&e, kubeward_server::Error::Pem { path, .. } if path.ends_with("no.pem")),
+        "{e:?}"
+    );
     let a = make_pki(dir.path(), "a");
     let b = make_pki(dir.path(), "b");
     let e = kubeward_server::tls::ReloadingCert::new(&a.cert, &b.key).unwrap_err();
-    assert!(e.contains("a-cert.pem"), "{e}");
+    assert!(e.to_string().contains("a-cert.pem"), "{e}");
+    assert!(
+        matches!(&e, kubeward_server::Error::Pair { cert, .. } if cert == &a.cert),
+        "{e:?}"
+    );
 }

@@ -1,6 +1,7 @@
 //! CVSS base scores computed from vectors (v3.0/v3.1 and v2), and qualitative levels.
 //! OSV `severity[].score` holds the vector, not a number.
 
+use crate::error::CvssError;
 use serde::Serialize;
 
 /// A qualitative severity, from a score or a database's own label.
@@ -88,22 +89,26 @@ impl Level {
     }
 }
 
-fn metrics(vector: &str) -> Result<Vec<(&str, &str)>, String> {
+fn metrics(vector: &str) -> Result<Vec<(&str, &str)>, CvssError> {
     let mut out = Vec::new();
     for part in vector.split('/') {
-        let (k, v) = part
-            .split_once(':')
-            .ok_or_else(|| format!("CVSS vector `{vector}`: `{part}` is not METRIC:VALUE"))?;
+        let (k, v) = part.split_once(':').ok_or_else(|| CvssError::NotMetric {
+            vector: vector.to_string(),
+            part: part.to_string(),
+        })?;
         out.push((k, v));
     }
     Ok(out)
 }
 
-fn get<'a>(m: &[(&'a str, &'a str)], key: &str, vector: &str) -> Result<&'a str, String> {
+fn get<'a>(m: &[(&'a str, &'a str)], key: &str, vector: &str) -> Result<&'a str, CvssError> {
     m.iter()
         .find(|(k, _)| *k == key)
         .map(|(_, v)| *v)
-        .ok_or_else(|| format!("CVSS vector `{vector}` lacks {key}"))
+        .ok_or_else(|| CvssError::Missing {
+            vector: vector.to_string(),
+            metric: key.to_string(),
+        })
 }
 
 /// CVSS v3.1 `Roundup`: the smallest number with one decimal that is at least `x`, computed
@@ -118,14 +123,21 @@ fn roundup(x: f64) -> f64 {
 }
 
 /// The base score of a CVSS v3.0 or v3.1 vector (`CVSS:3.1/AV:N/AC:L/...`).
-pub fn v3_base_score(vector: &str) -> Result<f64, String> {
+pub fn v3_base_score(vector: &str) -> Result<f64, CvssError> {
     let v = vector.trim();
     let body = v
         .strip_prefix("CVSS:3.1/")
         .or_else(|| v.strip_prefix("CVSS:3.0/"))
-        .ok_or_else(|| format!("`{v}` is not a CVSS v3 vector"))?;
+        .ok_or_else(|| CvssError::NotV3 {
+            vector: v.to_string(),
+        })?;
     let m = metrics(body)?;
-    let bad = |k: &str, x: &str| format!("CVSS vector `{v}`: unknown {k} value `{x}`");
+    let bad = |k: &str, x: &str| CvssError::UnknownValue {
+        label: "CVSS",
+        vector: v.to_string(),
+        metric: k.to_string(),
+        value: x.to_string(),
+    };
     let scope_changed = match get(&m, "S", v)? {
         "U" => false,
         "C" => true,
@@ -156,7 +168,7 @@ pub fn v3_base_score(vector: &str) -> Result<f64, String> {
         "R" => 0.62,
         x => return Err(bad("UI", x)),
     };
-    let cia = |k: &str| -> Result<f64, String> {
+    let cia = |k: &str| -> Result<f64, CvssError> {
         match get(&m, k, v)? {
             "H" => Ok(0.56),
             "L" => Ok(0.22),
@@ -191,11 +203,16 @@ pub fn v3_base_score(vector: &str) -> Result<f64, String> {
 
 /// The base score of a CVSS v2 vector (`AV:N/AC:L/Au:N/C:P/I:P/A:P`, optionally in
 /// parentheses).
-pub fn v2_base_score(vector: &str) -> Result<f64, String> {
+pub fn v2_base_score(vector: &str) -> Result<f64, CvssError> {
     let v = vector.trim().trim_start_matches('(').trim_end_matches(')');
     let v = v.strip_prefix("CVSS:2.0/").unwrap_or(v);
     let m = metrics(v)?;
-    let bad = |k: &str, x: &str| format!("CVSS v2 vector `{v}`: unknown {k} value `{x}`");
+    let bad = |k: &str, x: &str| CvssError::UnknownValue {
+        label: "CVSS v2",
+        vector: v.to_string(),
+        metric: k.to_string(),
+        value: x.to_string(),
+    };
     let av = match get(&m, "AV", v)? {
         "L" => 0.395,
         "A" => 0.646,
@@ -214,7 +231,7 @@ pub fn v2_base_score(vector: &str) -> Result<f64, String> {
         "N" => 0.704,
         x => return Err(bad("Au", x)),
     };
-    let cia = |k: &str| -> Result<f64, String> {
+    let cia = |k: &str| -> Result<f64, CvssError> {
         match get(&m, k, v)? {
             "N" => Ok(0.0),
             "P" => Ok(0.275),
@@ -233,6 +250,26 @@ pub fn v2_base_score(vector: &str) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_vectors_say_what_is_wrong() {
+        assert_eq!(
+            v3_base_score("AV:N/AC:L"),
+            Err(CvssError::NotV3 {
+                vector: "AV:N/AC:L".into()
+            })
+        );
+        let e = v3_base_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H").unwrap_err();
+        assert!(
+            matches!(&e, CvssError::Missing { metric, .. } if metric == "A"),
+            "{e:?}"
+        );
+        let e = v2_base_score("AV:Q/AC:L/Au:N/C:P/I:P/A:P").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "CVSS v2 vector `AV:Q/AC:L/Au:N/C:P/I:P/A:P`: unknown AV value `Q`"
+        );
+    }
 
     #[test]
     fn v3_scores_of_well_known_vectors() {

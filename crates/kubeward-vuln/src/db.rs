@@ -3,6 +3,7 @@
 //! strings). Loading decodes it and builds the (ecosystem, package name) index in memory.
 
 use crate::cvss::Level;
+use crate::error::{DbError, DecodeError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -154,7 +155,7 @@ fn write_vuln(w: &mut Writer, v: &Vuln) {
     w.strs(&v.vectors);
 }
 
-fn read_vuln(r: &mut Reader<'_>) -> Result<Vuln, String> {
+fn read_vuln(r: &mut Reader<'_>) -> Result<Vuln, DecodeError> {
     Ok(Vuln {
         id: r.str()?,
         aliases: r.strs()?,
@@ -194,7 +195,7 @@ fn write_entry(w: &mut Writer, e: &Entry) {
     w.strs(&e.versions);
 }
 
-fn read_entry(r: &mut Reader<'_>) -> Result<Entry, String> {
+fn read_entry(r: &mut Reader<'_>) -> Result<Entry, DecodeError> {
     let vuln = r.u()? as u32;
     let ecosystem = r.str()?;
     let name = r.str()?;
@@ -218,7 +219,7 @@ fn read_entry(r: &mut Reader<'_>) -> Result<Entry, String> {
                 1 => Event::Fixed(v),
                 2 => Event::LastAffected(v),
                 3 => Event::Limit(v),
-                _ => return Err("corrupt database: unknown event".into()),
+                _ => return Err(DecodeError::Corrupt("unknown event")),
             });
         }
         ranges.push(Range { semver, events });
@@ -238,7 +239,7 @@ fn read_entry(r: &mut Reader<'_>) -> Result<Entry, String> {
 }
 
 /// Walks one record without allocating (bounds and UTF-8 checked).
-fn skip_vuln(r: &mut Reader<'_>) -> Result<(), String> {
+fn skip_vuln(r: &mut Reader<'_>) -> Result<(), DecodeError> {
     r.skip_str()?;
     r.skip_strs()?;
     for _ in 0..4 {
@@ -248,7 +249,7 @@ fn skip_vuln(r: &mut Reader<'_>) -> Result<(), String> {
 }
 
 /// Walks one entry without allocating; returns its record index.
-fn skip_entry(r: &mut Reader<'_>) -> Result<u64, String> {
+fn skip_entry(r: &mut Reader<'_>) -> Result<u64, DecodeError> {
     let vuln = r.u()?;
     r.skip_str()?;
     r.skip_str()?;
@@ -259,7 +260,7 @@ fn skip_entry(r: &mut Reader<'_>) -> Result<u64, String> {
         r.byte()?;
         for _ in 0..r.len()? {
             if r.byte()? > 3 {
-                return Err("corrupt database: unknown event".into());
+                return Err(DecodeError::Corrupt("unknown event"));
             }
             r.skip_str()?;
         }
@@ -319,7 +320,7 @@ impl Database {
     }
 
     /// Reads the package table and checks the body.
-    fn from_body(body: Vec<u8>) -> Result<Database, String> {
+    fn from_body(body: Vec<u8>) -> Result<Database, DecodeError> {
         let mut r = Reader { b: &body, i: 0 };
         let mut meta = Meta {
             sources: r.strs()?,
@@ -351,31 +352,33 @@ impl Database {
             let end = at
                 .checked_add(len)
                 .filter(|e| *e <= body.len() as u64)
-                .ok_or("corrupt database: package table points past the end")?;
+                .ok_or(DecodeError::Corrupt("package table points past the end"))?;
             let mut er = Reader {
                 b: &body[..end as usize],
                 i: at as usize,
             };
             for _ in 0..n {
                 if skip_entry(&mut er)? as usize >= nv {
-                    return Err("corrupt database: entry points past the records".into());
+                    return Err(DecodeError::Corrupt("entry points past the records"));
                 }
             }
             if er.i as u64 != end {
-                return Err("corrupt database: package entries do not fill their space".into());
+                return Err(DecodeError::Corrupt(
+                    "package entries do not fill their space",
+                ));
             }
             entry_count += n as usize;
             if index.insert(k.clone(), groups.len() as u32).is_some() {
-                return Err("corrupt database: a package is listed twice".into());
+                return Err(DecodeError::Corrupt("a package is listed twice"));
             }
             groups.push((k, at as u32, n as u32));
             at = end;
         }
         if at != body.len() as u64 {
-            return Err("corrupt database: trailing bytes".into());
+            return Err(DecodeError::Corrupt("trailing bytes"));
         }
         if body.len() > u32::MAX as usize {
-            return Err("database too large".into());
+            return Err(DecodeError::TooLarge);
         }
         Ok(Database {
             meta,
@@ -453,30 +456,33 @@ impl Database {
     }
 
     /// Loads the index from folder `dir`.
-    pub fn load(dir: &Path) -> Result<Database, String> {
+    pub fn load(dir: &Path) -> Result<Database, DbError> {
         let path = Self::path_in(dir);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                format!(
-                    "{}: no vulnerability database here (create one with `kubeward vuln db import FILE|DIR --vuln-db {}`)",
-                    path.display(),
-                    dir.display()
-                )
-            } else {
-                format!("{}: {e}", path.display())
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(DbError::Missing {
+                    path,
+                    dir: dir.to_path_buf(),
+                });
             }
-        })?;
-        Self::decode(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+            Err(source) => return Err(DbError::Io { path, source }),
+        };
+        Self::decode(&bytes).map_err(|source| DbError::Decode { path, source })
     }
 
     /// Writes the index into folder `dir` (created if needed), replacing any previous one
     /// atomically.
-    pub fn save(&self, dir: &Path) -> Result<PathBuf, String> {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    pub fn save(&self, dir: &Path) -> Result<PathBuf, DbError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| DbError::Io { path, source }
+        };
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
         let path = Self::path_in(dir);
         let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
-        std::fs::write(&tmp, self.encode()).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&tmp, self.encode()).map_err(io(&tmp))?;
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
         Ok(path)
     }
 
@@ -490,18 +496,17 @@ impl Database {
         out
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Database, String> {
+    pub fn decode(bytes: &[u8]) -> Result<Database, DecodeError> {
         if bytes.len() < 16 || &bytes[..8] != MAGIC {
-            return Err("not a kubeward vulnerability database (or written by another version of kubeward: import again)".into());
+            return Err(DecodeError::NotADatabase);
         }
         let size = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
         if size > u32::MAX as usize {
-            return Err("corrupt database header".into());
+            return Err(DecodeError::Header);
         }
-        let body = zstd::bulk::decompress(&bytes[16..], size)
-            .map_err(|e| format!("corrupt database: {e}"))?;
+        let body = zstd::bulk::decompress(&bytes[16..], size).map_err(DecodeError::Decompress)?;
         if body.len() != size {
-            return Err("corrupt database: body size differs from the header".into());
+            return Err(DecodeError::Corrupt("body size differs from the header"));
         }
         Self::from_body(body)
     }
@@ -563,12 +568,15 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn byte(&mut self) -> Result<u8, String> {
-        let b = *self.b.get(self.i).ok_or("corrupt database: truncated")?;
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        let b = *self
+            .b
+            .get(self.i)
+            .ok_or(DecodeError::Corrupt("truncated"))?;
         self.i += 1;
         Ok(b)
     }
-    fn u(&mut self) -> Result<u64, String> {
+    fn u(&mut self) -> Result<u64, DecodeError> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -577,37 +585,37 @@ impl Reader<'_> {
                 return Ok(v);
             }
         }
-        Err("corrupt database: bad number".into())
+        Err(DecodeError::Corrupt("bad number"))
     }
     /// A count, bounded by the bytes left so corrupt input cannot ask for huge allocations.
-    fn len(&mut self) -> Result<usize, String> {
+    fn len(&mut self) -> Result<usize, DecodeError> {
         let n = self.u()? as usize;
         if n > self.b.len() - self.i {
-            return Err("corrupt database: count past the end".into());
+            return Err(DecodeError::Corrupt("count past the end"));
         }
         Ok(n)
     }
-    fn str(&mut self) -> Result<String, String> {
+    fn str(&mut self) -> Result<String, DecodeError> {
         let n = self.len()?;
         let s = std::str::from_utf8(&self.b[self.i..self.i + n])
-            .map_err(|_| "corrupt database: text is not UTF-8")?;
+            .map_err(|_| DecodeError::Corrupt("text is not UTF-8"))?;
         self.i += n;
         Ok(s.to_string())
     }
-    fn skip_str(&mut self) -> Result<(), String> {
+    fn skip_str(&mut self) -> Result<(), DecodeError> {
         let n = self.len()?;
         std::str::from_utf8(&self.b[self.i..self.i + n])
-            .map_err(|_| "corrupt database: text is not UTF-8")?;
+            .map_err(|_| DecodeError::Corrupt("text is not UTF-8"))?;
         self.i += n;
         Ok(())
     }
-    fn skip_strs(&mut self) -> Result<(), String> {
+    fn skip_strs(&mut self) -> Result<(), DecodeError> {
         for _ in 0..self.len()? {
             self.skip_str()?;
         }
         Ok(())
     }
-    fn strs(&mut self) -> Result<Vec<String>, String> {
+    fn strs(&mut self) -> Result<Vec<String>, DecodeError> {
         let n = self.len()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {

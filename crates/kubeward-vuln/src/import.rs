@@ -4,6 +4,7 @@
 //! exports (`vuln db update`) is the only networked operation of this crate.
 
 use crate::db::{Database, Entry, Meta, Vuln};
+use crate::error::ImportError;
 use crate::osv::Record;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -148,14 +149,19 @@ fn parse_doc(bytes: &[u8]) -> Result<Vec<Record>, String> {
 }
 
 /// Adds the JSON members of a zip archive.
-fn read_zip(acc: &mut Acc, origin: &str, file: std::fs::File) -> Result<(), String> {
-    let mut z = zip::ZipArchive::new(std::io::BufReader::new(file))
-        .map_err(|e| format!("{origin}: not a readable zip archive: {e}"))?;
+fn read_zip(acc: &mut Acc, origin: &str, file: std::fs::File) -> Result<(), ImportError> {
+    let mut z =
+        zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|source| ImportError::Zip {
+            path: origin.to_string(),
+            source,
+        })?;
     let mut batch = Vec::new();
     for i in 0..z.len() {
-        let mut m = z
-            .by_index(i)
-            .map_err(|e| format!("{origin}: member {i}: {e}"))?;
+        let mut m = z.by_index(i).map_err(|source| ImportError::ZipMember {
+            path: origin.to_string(),
+            index: i,
+            source,
+        })?;
         let member = m.name().map(|n| n.to_string()).unwrap_or_default();
         if m.is_dir() || !member.ends_with(".json") {
             continue;
@@ -182,9 +188,12 @@ fn read_zip(acc: &mut Acc, origin: &str, file: std::fs::File) -> Result<(), Stri
     Ok(())
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ImportError> {
     let mut items: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .map_err(|source| ImportError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     items.sort();
@@ -201,20 +210,22 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 /// Imports OSV data from files and folders. Records that do not parse are reported in
 /// [`Imported::errors`] (with file, member, line and column) and left out; an unreadable
 /// path or archive is an error.
-pub fn import_paths(paths: &[PathBuf]) -> Result<Imported, String> {
+pub fn import_paths(paths: &[PathBuf]) -> Result<Imported, ImportError> {
     let sources = paths.iter().map(|p| p.display().to_string()).collect();
     import_labelled(paths, sources)
 }
 
 /// [`import_paths`] with the source names recorded in the database (URLs for `update`).
-pub fn import_labelled(paths: &[PathBuf], sources: Vec<String>) -> Result<Imported, String> {
+pub fn import_labelled(paths: &[PathBuf], sources: Vec<String>) -> Result<Imported, ImportError> {
     let mut acc = Acc::default();
     for p in paths {
         let mut files = Vec::new();
         if p.is_dir() {
             walk(p, &mut files)?;
             if files.is_empty() {
-                return Err(format!("{}: no .json or .zip files", p.display()));
+                return Err(ImportError::NoFiles {
+                    path: p.display().to_string(),
+                });
             }
         } else {
             files.push(p.clone());
@@ -222,14 +233,16 @@ pub fn import_labelled(paths: &[PathBuf], sources: Vec<String>) -> Result<Import
         let mut batch = Vec::new();
         for f in files {
             let origin = f.display().to_string();
-            let file = std::fs::File::open(&f).map_err(|e| format!("{origin}: {e}"))?;
+            let io = |source| ImportError::Io {
+                path: origin.clone(),
+                source,
+            };
+            let file = std::fs::File::open(&f).map_err(io)?;
             if f.extension().is_some_and(|x| x == "zip") {
                 read_zip(&mut acc, &origin, file)?;
             } else {
                 let mut bytes = Vec::new();
-                file.take(MAX_RECORD)
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| format!("{origin}: {e}"))?;
+                file.take(MAX_RECORD).read_to_end(&mut bytes).map_err(io)?;
                 batch.push((origin, bytes));
                 if batch.len() == BATCH {
                     acc.add_batch(std::mem::take(&mut batch));
@@ -288,7 +301,7 @@ pub fn export_urls(base: &str, ecosystems: &[String]) -> Vec<String> {
 
 /// Downloads each URL into `dir` (a temporary folder the caller owns) and returns the files.
 /// Bounded: each response may be at most `max_bytes`, each request times out.
-pub fn download(urls: &[String], dir: &Path, max_bytes: u64) -> Result<Vec<PathBuf>, String> {
+pub fn download(urls: &[String], dir: &Path, max_bytes: u64) -> Result<Vec<PathBuf>, ImportError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(600)))
         .timeout_connect(Some(std::time::Duration::from_secs(30)))
@@ -297,17 +310,35 @@ pub fn download(urls: &[String], dir: &Path, max_bytes: u64) -> Result<Vec<PathB
         .into();
     let mut files = Vec::new();
     for (i, url) in urls.iter().enumerate() {
-        let mut resp = agent.get(url).call().map_err(|e| format!("{url}: {e}"))?;
+        let mut resp = agent
+            .get(url)
+            .call()
+            .map_err(|source| ImportError::Request {
+                url: url.clone(),
+                source: Box::new(source),
+            })?;
         let status = resp.status();
         if !status.is_success() {
-            return Err(format!("{url}: HTTP {status}"));
+            return Err(ImportError::Status {
+                url: url.clone(),
+                status,
+            });
         }
         let path = dir.join(format!("export-{i}.zip"));
-        let mut f = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut f = std::fs::File::create(&path).map_err(|source| ImportError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
         let mut body = resp.body_mut().as_reader().take(max_bytes + 1);
-        let n = std::io::copy(&mut body, &mut f).map_err(|e| format!("{url}: {e}"))?;
+        let n = std::io::copy(&mut body, &mut f).map_err(|source| ImportError::Body {
+            url: url.clone(),
+            source,
+        })?;
         if n > max_bytes {
-            return Err(format!("{url}: larger than {max_bytes} bytes"));
+            return Err(ImportError::TooLarge {
+                url: url.clone(),
+                max_bytes,
+            });
         }
         files.push(path);
     }

@@ -8,6 +8,7 @@
 
 pub mod cvss;
 pub mod db;
+pub mod error;
 pub mod import;
 pub mod matching;
 pub mod osv;
@@ -16,6 +17,9 @@ pub mod version;
 
 pub use cvss::Level;
 pub use db::Database;
+pub use error::{
+    CvssError, DbError, DecodeError, ImportError, QueryError, ReportError, ReportProblem,
+};
 pub use matching::{Match, Outcome, PackageQuery};
 pub mod rules;
 

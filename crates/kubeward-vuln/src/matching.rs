@@ -4,6 +4,7 @@
 
 use crate::cvss::Level;
 use crate::db::{Database, Entry, Event, Range, SevSource};
+use crate::error::QueryError;
 use crate::version::{Scheme, semver};
 use serde::Serialize;
 use std::cmp::Ordering;
@@ -44,18 +45,18 @@ impl PackageQuery {
 
     /// Reads `ecosystem:name@version` (the ecosystem may contain `:`; the name is after the
     /// last `:` before `@`, except for Maven where it is `group:artifact`).
-    pub fn parse(spec: &str) -> Result<PackageQuery, String> {
-        let (left, version) = spec
-            .rsplit_once('@')
-            .ok_or_else(|| format!("`{spec}`: expected ECOSYSTEM:NAME@VERSION"))?;
+    pub fn parse(spec: &str) -> Result<PackageQuery, QueryError> {
+        let bad = || QueryError {
+            spec: spec.to_string(),
+        };
+        let (left, version) = spec.rsplit_once('@').ok_or_else(bad)?;
         let (eco, name) = if let Some(rest) = left.strip_prefix("Maven:") {
             ("Maven", rest)
         } else {
-            left.rsplit_once(':')
-                .ok_or_else(|| format!("`{spec}`: expected ECOSYSTEM:NAME@VERSION"))?
+            left.rsplit_once(':').ok_or_else(bad)?
         };
         if eco.is_empty() || name.is_empty() || version.is_empty() {
-            return Err(format!("`{spec}`: expected ECOSYSTEM:NAME@VERSION"));
+            return Err(bad());
         }
         Ok(PackageQuery::new(eco, name, version))
     }
@@ -426,7 +427,12 @@ mod tests {
             (q.name.as_str(), q.version.as_str()),
             ("@babel/core", "7.0.0")
         );
-        assert!(PackageQuery::parse("openssl@1").is_err());
+        assert_eq!(
+            PackageQuery::parse("openssl@1").unwrap_err(),
+            QueryError {
+                spec: "openssl@1".into()
+            }
+        );
         assert!(PackageQuery::parse("npm:x").is_err());
     }
 

@@ -3,6 +3,7 @@
 //! mark vulnerabilities not exploitable, or exploitable).
 
 use crate::cvss::{self, Level};
+use crate::error::{ReportError, ReportProblem};
 use crate::matching::Match;
 use kubeward_core::image::ImageRef;
 use serde_json::Value;
@@ -202,12 +203,15 @@ fn non_empty(s: String) -> Option<String> {
 }
 
 /// Reads one report file's text; `name` is used in messages.
-pub fn parse(name: &str, text: &str) -> Result<Reports, String> {
-    let v: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "{name}: line {} column {}: not JSON: {e}",
-            e.line(),
-            e.column()
+pub fn parse(name: &str, text: &str) -> Result<Reports, ReportError> {
+    let v: Value = serde_json::from_str(text).map_err(|source| {
+        ReportError::new(
+            name,
+            ReportProblem::NotJson {
+                line: source.line(),
+                column: source.column(),
+                source,
+            },
         )
     })?;
     if v.get("Results").is_some() || v.get("ArtifactName").is_some() {
@@ -223,24 +227,25 @@ pub fn parse(name: &str, text: &str) -> Result<Reports, String> {
     } else if v.get("bomFormat").and_then(Value::as_str) == Some("CycloneDX") {
         cyclonedx(name, &v)
     } else if v.get("Resources").is_some() || v.get("ClusterName").is_some() {
-        Err(format!(
-            "{name}: a `trivy k8s` report; give `trivy image --format json` reports of the images instead"
-        ))
+        Err(ReportError::new(name, ReportProblem::TrivyK8s))
     } else {
-        Err(format!(
-            "{name}: not a Trivy JSON, Grype JSON or CycloneDX report (no `Results`, `matches` or `bomFormat`)"
-        ))
+        Err(ReportError::new(name, ReportProblem::UnknownFormat))
     }
 }
 
-fn trivy(name: &str, v: &Value) -> Result<ImageReport, String> {
+fn trivy(name: &str, v: &Value) -> Result<ImageReport, ReportError> {
     let artifact = s(v, "ArtifactName");
     let meta = v.get("Metadata").cloned().unwrap_or(Value::Null);
     let mut refs = vec![artifact.clone()];
     refs.extend(strs(meta.get("RepoTags")));
     refs.extend(strs(meta.get("RepoDigests")));
     let image = ImageIdentity::from_refs(refs.iter().map(String::as_str)).ok_or_else(|| {
-        format!("{name}: Trivy report: `ArtifactName` `{artifact}` is not an image reference")
+        ReportError::new(
+            name,
+            ReportProblem::TrivyNoImage {
+                artifact: artifact.clone(),
+            },
+        )
     })?;
     let mut findings = Vec::new();
     for (ri, r) in v
@@ -262,8 +267,12 @@ fn trivy(name: &str, v: &Value) -> Result<ImageReport, String> {
         {
             let id = s(x, "VulnerabilityID");
             if id.is_empty() {
-                return Err(format!(
-                    "{name}: Results[{ri}].Vulnerabilities[{vi}] has no VulnerabilityID"
+                return Err(ReportError::new(
+                    name,
+                    ReportProblem::TrivyNoId {
+                        result: ri,
+                        vulnerability: vi,
+                    },
                 ));
             }
             // The score of the source Trivy took the severity from, else NVD, else any.
@@ -307,7 +316,7 @@ fn trivy(name: &str, v: &Value) -> Result<ImageReport, String> {
     })
 }
 
-fn grype(name: &str, v: &Value) -> Result<ImageReport, String> {
+fn grype(name: &str, v: &Value) -> Result<ImageReport, ReportError> {
     let src = v.get("source").cloned().unwrap_or(Value::Null);
     let target = src.get("target").cloned().unwrap_or(Value::Null);
     let mut refs: Vec<String> = Vec::new();
@@ -321,9 +330,11 @@ fn grype(name: &str, v: &Value) -> Result<ImageReport, String> {
         _ => {}
     }
     let image = ImageIdentity::from_refs(refs.iter().map(String::as_str)).ok_or_else(|| {
-        format!(
-            "{name}: Grype report: `source.target` names no image (source type `{}`)",
-            s(&src, "type")
+        ReportError::new(
+            name,
+            ReportProblem::GrypeNoImage {
+                source_type: s(&src, "type"),
+            },
         )
     })?;
     let mut findings = Vec::new();
@@ -343,7 +354,10 @@ fn grype(name: &str, v: &Value) -> Result<ImageReport, String> {
             let art = m.get("artifact").cloned().unwrap_or(Value::Null);
             let id = s(&vuln, "id");
             if id.is_empty() {
-                return Err(format!("{name}: {list}[{i}].vulnerability has no id"));
+                return Err(ReportError::new(
+                    name,
+                    ReportProblem::GrypeNoId { list, index: i },
+                ));
             }
             let mut aliases: Vec<String> = m
                 .get("relatedVulnerabilities")
@@ -425,7 +439,7 @@ pub fn purl_name(purl: &str) -> Option<String> {
     })
 }
 
-fn cyclonedx(name: &str, v: &Value) -> Result<Reports, String> {
+fn cyclonedx(name: &str, v: &Value) -> Result<Reports, ReportError> {
     let comps: Vec<Value> = v
         .get("components")
         .and_then(Value::as_array)
@@ -476,8 +490,9 @@ fn cyclonedx(name: &str, v: &Value) -> Result<Reports, String> {
         let id = s(x, "id");
         let state = s(a, "state");
         if id.is_empty() || state.is_empty() {
-            return Err(format!(
-                "{name}: vulnerabilities[{i}]: a VEX statement needs `id` and `analysis.state`"
+            return Err(ReportError::new(
+                name,
+                ReportProblem::VexIncomplete { index: i },
             ));
         }
         let packages = x
@@ -496,19 +511,18 @@ fn cyclonedx(name: &str, v: &Value) -> Result<Reports, String> {
         });
     }
     if out.vex.is_empty() {
-        return Err(format!(
-            "{name}: CycloneDX document without VEX statements (`vulnerabilities[].analysis`)"
-        ));
+        return Err(ReportError::new(name, ReportProblem::NoVex));
     }
     Ok(out)
 }
 
 /// Reads report files and merges them.
-pub fn read_files(paths: &[std::path::PathBuf]) -> Result<Reports, String> {
+pub fn read_files(paths: &[std::path::PathBuf]) -> Result<Reports, ReportError> {
     let mut all = Reports::default();
     for p in paths {
         let name = p.display().to_string();
-        let text = std::fs::read_to_string(p).map_err(|e| format!("{name}: {e}"))?;
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| ReportError::new(&name, ReportProblem::Read(e)))?;
         let r = parse(&name, &text)?;
         all.images.extend(r.images);
         all.vex.extend(r.vex);

@@ -344,11 +344,13 @@ fn zip_import_round_trips_through_the_index_file() {
     bytes.truncate(n / 2);
     assert!(Database::decode(&bytes).is_err());
     assert!(Database::decode(b"not a database").is_err());
-    assert!(
-        Database::load(&dir.path().join("nowhere"))
-            .unwrap_err()
-            .contains("vuln db import")
-    );
+    assert!(matches!(
+        Database::decode(b"not a database"),
+        Err(kubeward_vuln::DecodeError::NotADatabase)
+    ));
+    let e = Database::load(&dir.path().join("nowhere")).unwrap_err();
+    assert!(e.to_string().contains("vuln db import"), "{e}");
+    assert!(matches!(e, kubeward_vuln::DbError::Missing { .. }), "{e:?}");
 }
 
 #[test]
@@ -368,5 +370,16 @@ fn malformed_records_are_reported_with_file_and_line() {
         imported.errors[0]
     );
     assert_eq!(imported.db.meta.records, 14);
-    assert!(import_paths(&[dir.path().join("missing.zip")]).is_err());
+    let Err(e) = import_paths(&[dir.path().join("missing.zip")]) else {
+        panic!("a missing file is an error")
+    };
+    assert!(
+        matches!(&e, kubeward_vuln::ImportError::Io { path, .. } if path.ends_with("missing.zip")),
+        "{e:?}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        import_paths(&[empty.path().to_path_buf()]),
+        Err(kubeward_vuln::ImportError::NoFiles { .. })
+    ));
 }

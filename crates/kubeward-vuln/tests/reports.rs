@@ -320,27 +320,47 @@ fn without_reports_nothing_is_said() {
 
 #[test]
 fn bad_reports_are_clear_errors() {
+    use kubeward_vuln::ReportProblem;
     let e = reports::parse("x.json", "{\n  \"a\": ").unwrap_err();
-    assert!(e.starts_with("x.json: line 2 column"), "{e}");
+    assert!(e.to_string().starts_with("x.json: line 2 column"), "{e}");
+    assert_eq!(e.file, "x.json");
+    assert!(
+        matches!(e.problem, ReportProblem::NotJson { line: 2, .. }),
+        "{e:?}"
+    );
     let e = reports::parse("y.json", "{\"foo\": 1}").unwrap_err();
     assert!(
-        e.contains("not a Trivy JSON, Grype JSON or CycloneDX report"),
+        e.to_string()
+            .contains("not a Trivy JSON, Grype JSON or CycloneDX report"),
         "{e}"
     );
+    assert!(matches!(e.problem, ReportProblem::UnknownFormat), "{e:?}");
     let e = reports::parse("k.json", "{\"ClusterName\": \"c\", \"Resources\": []}").unwrap_err();
-    assert!(e.contains("trivy k8s"), "{e}");
+    assert!(e.to_string().contains("trivy k8s"), "{e}");
+    assert!(matches!(e.problem, ReportProblem::TrivyK8s), "{e:?}");
     let e = reports::parse(
         "t.json",
         &json!({"ArtifactName": "", "Results": []}).to_string(),
     )
     .unwrap_err();
-    assert!(e.contains("not an image reference"), "{e}");
+    assert!(e.to_string().contains("not an image reference"), "{e}");
+    assert!(
+        matches!(e.problem, ReportProblem::TrivyNoImage { .. }),
+        "{e:?}"
+    );
     let e = reports::parse(
         "v.json",
         &json!({"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "X"}]}).to_string(),
     )
     .unwrap_err();
-    assert!(e.contains("without VEX statements"), "{e}");
+    assert!(e.to_string().contains("without VEX statements"), "{e}");
+    assert!(matches!(e.problem, ReportProblem::NoVex), "{e:?}");
+    // A missing file is told apart from a bad one.
+    let e = reports::read_files(&["/nonexistent/kw-report.json".into()]).unwrap_err();
+    assert!(
+        matches!(&e.problem, ReportProblem::Read(io) if io.kind() == std::io::ErrorKind::NotFound),
+        "{e:?}"
+    );
 }
 
 #[test]

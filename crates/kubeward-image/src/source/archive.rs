@@ -23,21 +23,25 @@ pub struct Archive {
 impl Archive {
     pub fn index(path: &Path) -> Result<Archive, Error> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|e| Error(format!("{name}: {e}")))?;
+        let file = File::open(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut entries = HashMap::new();
         {
             let mut ar = tar::Archive::new(BufReader::new(&file));
             let iter = ar
                 .entries()
-                .map_err(|e| Error(format!("{name}: not a tar archive: {e}")))?;
+                .map_err(|e| Error::Invalid(format!("{name}: not a tar archive: {e}")))?;
             for e in iter {
-                let e = e.map_err(|e| Error(format!("{name}: broken tar archive: {e}")))?;
+                let e =
+                    e.map_err(|e| Error::Invalid(format!("{name}: broken tar archive: {e}")))?;
                 if !e.header().entry_type().is_file() {
                     continue;
                 }
                 let p = e
                     .path()
-                    .map_err(|err| Error(format!("{name}: bad entry name: {err}")))?
+                    .map_err(|err| Error::Invalid(format!("{name}: bad entry name: {err}")))?
                     .to_string_lossy()
                     .trim_start_matches("./")
                     .to_string();
@@ -67,7 +71,7 @@ impl Files for Archive {
         let &(_, size) = self
             .entries
             .get(path)
-            .ok_or_else(|| Error(format!("{}: no {path} in the archive", self.name)))?;
+            .ok_or_else(|| Error::Invalid(format!("{}: no {path} in the archive", self.name)))?;
         if size > max {
             bail!(
                 "{}: {path} is {size} bytes, more than the {max} allowed",
@@ -78,7 +82,7 @@ impl Files for Archive {
         let name = self.name.clone();
         self.open(path)?
             .read_to_end(&mut buf)
-            .map_err(|e| Error(format!("{name}: {path}: {e}")))?;
+            .map_err(|e| Error::Invalid(format!("{name}: {path}: {e}")))?;
         Ok(buf)
     }
 
@@ -86,10 +90,10 @@ impl Files for Archive {
         let &(off, size) = self
             .entries
             .get(path)
-            .ok_or_else(|| Error(format!("{}: no {path} in the archive", self.name)))?;
+            .ok_or_else(|| Error::Invalid(format!("{}: no {path} in the archive", self.name)))?;
         self.file
             .seek(SeekFrom::Start(off))
-            .map_err(|e| Error(format!("{}: {e}", self.name)))?;
+            .map_err(|e| Error::Invalid(format!("{}: {e}", self.name)))?;
         Ok(Box::new(BufReader::with_capacity(
             256 << 10,
             (&self.file).take(size),
@@ -135,8 +139,8 @@ pub fn open(path: &Path, tag: Option<&str>, opts: &Options) -> Result<Opened, Er
         bail!("{name}: neither manifest.json nor index.json (not a docker save archive)");
     }
     let m = ar.read_small("manifest.json", opts.limits.max_manifest)?;
-    let list: Vec<ManifestEntry> =
-        serde_json::from_slice(&m).map_err(|e| Error(format!("{name}: manifest.json: {e}")))?;
+    let list: Vec<ManifestEntry> = serde_json::from_slice(&m)
+        .map_err(|e| Error::Invalid(format!("{name}: manifest.json: {e}")))?;
     let tags = |e: &ManifestEntry| e.repo_tags.clone().unwrap_or_default();
     let chosen = match tag {
         Some(t) => list.iter().find(|e| {

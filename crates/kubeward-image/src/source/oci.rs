@@ -31,11 +31,17 @@ impl Files for Dir {
 
     fn read_small(&mut self, path: &str, max: u64) -> Result<Vec<u8>, Error> {
         let p = self.0.join(path);
-        let f = std::fs::File::open(&p).map_err(|e| Error(format!("{}: {e}", p.display())))?;
+        let f = std::fs::File::open(&p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
         let mut buf = Vec::new();
         f.take(max + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| Error(format!("{}: {e}", p.display())))?;
+            .map_err(|source| Error::Io {
+                path: p.clone(),
+                source,
+            })?;
         if buf.len() as u64 > max {
             bail!("{}: larger than {max} bytes", p.display());
         }
@@ -44,7 +50,10 @@ impl Files for Dir {
 
     fn open(&mut self, path: &str) -> Result<Box<dyn Read + '_>, Error> {
         let p = self.0.join(path);
-        let f = std::fs::File::open(&p).map_err(|e| Error(format!("{}: {e}", p.display())))?;
+        let f = std::fs::File::open(&p).map_err(|source| Error::Io {
+            path: p.clone(),
+            source,
+        })?;
         Ok(Box::new(std::io::BufReader::with_capacity(256 << 10, f)))
     }
 
@@ -104,8 +113,9 @@ pub fn open_files<F: Files + 'static>(
     let what = files.describe();
     let max = opts.limits.max_manifest;
     if files.exists("oci-layout") {
-        let v: serde_json::Value = serde_json::from_slice(&files.read_small("oci-layout", 4096)?)
-            .map_err(|e| Error(format!("{what}/oci-layout: {e}")))?;
+        let v: serde_json::Value =
+            serde_json::from_slice(&files.read_small("oci-layout", 4096)?)
+                .map_err(|e| Error::Invalid(format!("{what}/oci-layout: {e}")))?;
         if let Some(ver) = v.get("imageLayoutVersion").and_then(|v| v.as_str()) {
             if !ver.starts_with("1.") {
                 bail!("{what}/oci-layout: imageLayoutVersion {ver} is not supported (1.x is)");

@@ -21,7 +21,7 @@ impl ImageRef {
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => {
                 crate::digest::Digest::parse(d)
-                    .map_err(|e| Error(format!("image reference `{s}`: {e}")))?;
+                    .map_err(|e| Error::Invalid(format!("image reference `{s}`: {e}")))?;
                 (r, Some(d.to_string()))
             }
             None => (s, None),

@@ -82,7 +82,10 @@ impl Client {
             if let Some(h) = &self.auth {
                 req = req.header("Authorization", h);
             }
-            let mut resp = req.call().map_err(|e| Error(format!("GET {url}: {e}")))?;
+            let mut resp = req.call().map_err(|e| Error::Request {
+                url: url.to_string(),
+                source: Box::new(e),
+            })?;
             let status = resp.status().as_u16();
             if status == 401 && attempt == 0 {
                 let challenge = resp
@@ -116,11 +119,18 @@ impl Client {
                     404 => " (no such repository, tag or blob)".to_string(),
                     _ => String::new(),
                 };
-                bail!("GET {url}: HTTP {status}{hint}{detail}");
+                return Err(Error::Status {
+                    url: url.to_string(),
+                    status,
+                    hint,
+                    detail,
+                });
             }
             return Ok(resp);
         }
-        bail!("GET {url}: authentication did not succeed")
+        Err(Error::Unauthenticated {
+            url: url.to_string(),
+        })
     }
 
     fn authenticate(&mut self, challenge: &str, url: &str) -> Result<(), Error> {
@@ -146,7 +156,9 @@ impl Client {
                     .iter()
                     .find(|(k, _)| k == "realm")
                     .map(|(_, v)| v.clone())
-                    .ok_or_else(|| Error(format!("GET {url}: bearer challenge without a realm")))?;
+                    .ok_or_else(|| {
+                        Error::Invalid(format!("GET {url}: bearer challenge without a realm"))
+                    })?;
                 if !(realm.starts_with("https://") || realm.starts_with("http://")) {
                     bail!("GET {url}: token realm `{realm}` is not an http(s) URL");
                 }
@@ -176,14 +188,14 @@ impl Client {
                 }
                 let mut resp = req
                     .call()
-                    .map_err(|e| Error(format!("token request {realm}: {e}")))?;
+                    .map_err(|e| Error::Invalid(format!("token request {realm}: {e}")))?;
                 let status = resp.status().as_u16();
                 let body = resp
                     .body_mut()
                     .with_config()
                     .limit(1 << 20)
                     .read_to_string()
-                    .map_err(|e| Error(format!("token request {realm}: {e}")))?;
+                    .map_err(|e| Error::Invalid(format!("token request {realm}: {e}")))?;
                 if !(200..300).contains(&status) {
                     bail!(
                         "token request {realm}: HTTP {status}{}",
@@ -196,14 +208,14 @@ impl Client {
                     access_token: Option<String>,
                 }
                 let t: Token = serde_json::from_str(&body).map_err(|e| {
-                    Error(format!("token request {realm}: not a token response: {e}"))
+                    Error::Invalid(format!("token request {realm}: not a token response: {e}"))
                 })?;
                 let token = t
                     .token
                     .or(t.access_token)
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| {
-                        Error(format!("token request {realm}: no token in the response"))
+                        Error::Invalid(format!("token request {realm}: no token in the response"))
                     })?;
                 self.auth = Some(format!("Bearer {token}"));
                 Ok(())
@@ -228,7 +240,10 @@ impl Client {
             .with_config()
             .limit(max)
             .read_to_vec()
-            .map_err(|e| Error(format!("GET {url}: {e}")))?;
+            .map_err(|e| Error::Request {
+                url: url.clone(),
+                source: Box::new(e),
+            })?;
         let digest = if reference.contains(':') {
             verify(&bytes, reference, &format!("manifest {reference}"))?;
             reference.to_string()
@@ -255,7 +270,10 @@ impl Client {
             .with_config()
             .limit(max)
             .read_to_vec()
-            .map_err(|e| Error(format!("GET {url}: {e}")))?;
+            .map_err(|e| Error::Request {
+                url: url.clone(),
+                source: Box::new(e),
+            })?;
         verify(&bytes, &d.digest, &format!("blob {}", d.digest))?;
         Ok(bytes)
     }
@@ -466,8 +484,9 @@ pub fn docker_credentials(
         username: Option<String>,
         password: Option<String>,
     }
-    let cfg: Config = serde_json::from_str(&text)
-        .map_err(|e| Error(format!("{}: not a Docker config file: {e}", path.display())))?;
+    let cfg: Config = serde_json::from_str(&text).map_err(|e| {
+        Error::Invalid(format!("{}: not a Docker config file: {e}", path.display()))
+    })?;
     let hub = registry == "docker.io" || registry == "index.docker.io";
     let key_host = |k: &str| -> String {
         let k = k
@@ -485,11 +504,14 @@ pub fn docker_credentials(
         if let Some(a) = &e.auth {
             let raw = base64::engine::general_purpose::STANDARD
                 .decode(a.trim())
-                .map_err(|_| Error(format!("{}: auths.{k}.auth is not base64", path.display())))?;
-            let s = String::from_utf8(raw)
-                .map_err(|_| Error(format!("{}: auths.{k}.auth is not UTF-8", path.display())))?;
+                .map_err(|_| {
+                    Error::Invalid(format!("{}: auths.{k}.auth is not base64", path.display()))
+                })?;
+            let s = String::from_utf8(raw).map_err(|_| {
+                Error::Invalid(format!("{}: auths.{k}.auth is not UTF-8", path.display()))
+            })?;
             let (u, p) = s.split_once(':').ok_or_else(|| {
-                Error(format!(
+                Error::Invalid(format!(
                     "{}: auths.{k}.auth is not user:password",
                     path.display()
                 ))

@@ -331,7 +331,7 @@ pub fn scan_reports(paths: &[PathBuf]) -> Result<Option<Arc<kubeward_vuln::Facts
     if paths.is_empty() {
         return Ok(None);
     }
-    let reports = kubeward_vuln::reports::read_files(paths)?;
+    let reports = kubeward_vuln::reports::read_files(paths).map_err(|e| e.to_string())?;
     Ok(Some(Arc::new(kubeward_vuln::Facts {
         reports,
         ..Default::default()

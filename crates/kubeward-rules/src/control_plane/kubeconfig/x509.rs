@@ -168,18 +168,32 @@ pub fn parse(der: &[u8]) -> Option<Cert> {
     })
 }
 
+/// Why a `client-certificate-data` value gives no certificate (the text follows the field
+/// name in messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CertDataError {
+    #[error("is not valid base64")]
+    NotBase64,
+    #[error("is not PEM text")]
+    NotPem,
+    #[error("holds no PEM certificate")]
+    NoCertificate,
+    #[error("holds a certificate kubeward cannot parse")]
+    Unparsable,
+}
+
 /// The certificates of a kubeconfig `client-certificate-data` value (base64 of PEM). `Err` when
 /// the value is not base64, not PEM, or holds no parsable certificate.
-pub fn from_kubeconfig_data(data: &str) -> Result<Vec<Cert>, String> {
-    let pem = base64_decode(data).ok_or("is not valid base64")?;
-    let pem = String::from_utf8(pem).map_err(|_| "is not PEM text".to_string())?;
+pub fn from_kubeconfig_data(data: &str) -> Result<Vec<Cert>, CertDataError> {
+    let pem = base64_decode(data).ok_or(CertDataError::NotBase64)?;
+    let pem = String::from_utf8(pem).map_err(|_| CertDataError::NotPem)?;
     let ders = pem_certificates(&pem);
     if ders.is_empty() {
-        return Err("holds no PEM certificate".into());
+        return Err(CertDataError::NoCertificate);
     }
     let certs: Vec<Cert> = ders.iter().filter_map(|d| parse(d)).collect();
     if certs.is_empty() {
-        return Err("holds a certificate kubeward cannot parse".into());
+        return Err(CertDataError::Unparsable);
     }
     Ok(certs)
 }
@@ -201,6 +215,23 @@ pub fn date(t: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_certificate_data_says_which_layer_failed() {
+        assert_eq!(
+            from_kubeconfig_data("%%%").unwrap_err(),
+            CertDataError::NotBase64
+        );
+        // base64 of "hello": text, but no PEM block.
+        assert_eq!(
+            from_kubeconfig_data("aGVsbG8=").unwrap_err(),
+            CertDataError::NoCertificate
+        );
+        assert_eq!(
+            CertDataError::Unparsable.to_string(),
+            "holds a certificate kubeward cannot parse"
+        );
+    }
 
     #[test]
     fn base64_and_dates() {

@@ -257,6 +257,20 @@ pub struct HostFile<'a> {
     pub spec: &'static RoleSpec,
 }
 
+/// Why a host file was not examined (the reason in an `unknown` finding).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotExamined {
+    /// The node scanner could not stat the file (`status.error`).
+    #[error("{what} {path} could not be examined: {error}")]
+    Failed {
+        what: &'static str,
+        path: String,
+        error: String,
+    },
+    #[error("{what} {path} is absent")]
+    Absent { what: &'static str, path: String },
+}
+
 impl<'a> HostFile<'a> {
     pub fn of(o: &'a Object, section: Section) -> Option<HostFile<'a>> {
         if o.kind != KIND || o.group() != GROUP {
@@ -275,16 +289,20 @@ impl<'a> HostFile<'a> {
     }
 
     /// `Err(reason)` when the file was not examined.
-    pub fn examined(&self) -> Result<(), String> {
+    pub fn examined(&self) -> Result<(), NotExamined> {
         let st = self.object.root.get("status");
         if let Some(e) = st.and_then(|s| s.str_at("error")) {
-            return Err(format!(
-                "{} {} could not be examined: {e}",
-                self.spec.what, self.path
-            ));
+            return Err(NotExamined::Failed {
+                what: self.spec.what,
+                path: self.path.to_string(),
+                error: e.to_string(),
+            });
         }
         if st.and_then(|s| s.bool_at("exists")) != Some(true) {
-            return Err(format!("{} {} is absent", self.spec.what, self.path));
+            return Err(NotExamined::Absent {
+                what: self.spec.what,
+                path: self.path.to_string(),
+            });
         }
         Ok(())
     }

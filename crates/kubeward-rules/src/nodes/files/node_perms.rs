@@ -32,6 +32,33 @@ mod tests {
     use kubeward_core::testing::run;
 
     #[test]
+    fn examined_tells_an_absent_file_from_an_unreadable_one() {
+        use super::super::{HostFile, NotExamined, Section};
+        let p = "/var/lib/kubelet/config.yaml";
+        let load = |status: &str| {
+            kubeward_core::testing::load(&host_file(p, "kubelet-config", status, "v1.33.1"))
+                .inventory
+        };
+        let inv = load("  exists: false\n");
+        let f = HostFile::of(&inv.objects()[0], Section::Node).unwrap();
+        assert!(matches!(
+            f.examined(),
+            Err(NotExamined::Absent { path, .. }) if path == p
+        ));
+        let inv = load("  error: permission denied\n");
+        let f = HostFile::of(&inv.objects()[0], Section::Node).unwrap();
+        match f.examined() {
+            Err(e @ NotExamined::Failed { .. }) => {
+                assert!(
+                    e.to_string()
+                        .ends_with("could not be examined: permission denied")
+                )
+            }
+            other => panic!("expected Failed, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn kubelet_files() {
         let st = |m: &str| format!("  exists: true\n  uid: 0\n  gid: 0\n  mode: \"{m}\"\n");
         let p = "/var/lib/kubelet/config.yaml";

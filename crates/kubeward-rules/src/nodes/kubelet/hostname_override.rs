@@ -87,4 +87,23 @@ mod tests {
         let f = run(&RULE, &node("", &[], None));
         assert!(f[0].message.contains("command line could not be read"));
     }
+
+    #[test]
+    fn flag_tells_why_a_flag_is_unknown() {
+        use super::super::{FlagUnknown, flag};
+        let objects = |yaml: &str| kubeward_core::testing::load(yaml).inventory;
+        let inv = objects(&file(""));
+        let o = &inv.objects()[0];
+        assert!(matches!(
+            flag(o, "hostname-override"),
+            Err(FlagUnknown::ConfigFile { flag }) if flag == "hostname-override"
+        ));
+        let inv = objects(&configz("", "v1.33.0"));
+        let o = &inv.objects()[0];
+        assert!(matches!(flag(o, "x"), Err(FlagUnknown::Configz { .. })));
+        let inv = objects(&node("", &[], Some("node-ip=10.0.0.1")));
+        let o = &inv.objects()[0];
+        assert_eq!(flag(o, "node-ip"), Ok(Some("10.0.0.1")));
+        assert_eq!(flag(o, "hostname-override"), Ok(None));
+    }
 }

@@ -133,18 +133,29 @@ pub fn origin<'a>(o: &'a Object, pointer: &str) -> Option<&'a str> {
     })
 }
 
+/// Why a kubelet command-line flag is not known (the reason in the finding).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FlagUnknown {
+    /// The object is the kubelet's /configz, which shows no flags.
+    #[error("--{flag} is a command-line flag, which the kubelet's /configz does not show")]
+    Configz { flag: String },
+    /// The node was read but the kubelet's command line was not.
+    #[error("the kubelet's command line could not be read, so --{flag} is not known")]
+    CommandLineUnread { flag: String },
+    /// The object is a configuration file.
+    #[error("--{flag} is a command-line flag, not part of a configuration file")]
+    ConfigFile { flag: String },
+}
+
 /// The value of a flag-only setting, when the command line was read: `Ok(None)` when the flag
 /// is not given, `Err(reason)` when the command line is not known.
-pub fn flag<'a>(o: &'a Object, name: &str) -> Result<Option<&'a str>, String> {
+pub fn flag<'a>(o: &'a Object, name: &str) -> Result<Option<&'a str>, FlagUnknown> {
     let Some(flags) = o.annotation(ANN_FLAGS) else {
+        let flag = name.to_string();
         return Err(match o.annotation(ANN_SOURCE) {
-            Some("configz") => format!(
-                "--{name} is a command-line flag, which the kubelet's /configz does not show"
-            ),
-            Some(_) => {
-                format!("the kubelet's command line could not be read, so --{name} is not known")
-            }
-            None => format!("--{name} is a command-line flag, not part of a configuration file"),
+            Some("configz") => FlagUnknown::Configz { flag },
+            Some(_) => FlagUnknown::CommandLineUnread { flag },
+            None => FlagUnknown::ConfigFile { flag },
         });
     };
     Ok(flags.lines().find_map(|l| {
