@@ -337,7 +337,8 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     if !outcomes.is_empty() {
         let mut reports = vec![outcome.report];
         reports.extend(outcomes.into_iter().map(|o| o.report));
-        outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
+        outcome.report =
+            kubeward_core::report::Report::merge(reports).expect("one report at least");
         if args.sort == Some(SortBy::Risk) {
             outcome
                 .report
