@@ -20,6 +20,7 @@ pub mod json;
 pub mod kubeconfig;
 mod progress;
 pub mod snapshot;
+pub mod source;
 
 #[cfg(feature = "fake-server")]
 pub mod fake;

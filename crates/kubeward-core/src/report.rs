@@ -635,3 +635,41 @@ pub fn baseline_json(report: &Report) -> serde_json::Value {
         .collect();
     serde_json::json!({ "kubeward_baseline": 1, "findings": entries })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{LoadOptions, load_text};
+
+    fn report(name: &str, errors: Vec<Diagnostic>) -> Report {
+        let l = load_text(
+            name,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+            &LoadOptions::default(),
+        );
+        build(&l.inventory, Vec::new(), errors, Vec::new(), &l.stats)
+    }
+
+    fn error(file: &str) -> Diagnostic {
+        Diagnostic {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            level: Level::Error,
+            message: "bad".into(),
+        }
+    }
+
+    #[test]
+    fn merge_adds_counts_and_sorts_errors() {
+        assert!(Report::merge(Vec::new()).is_none());
+        let a = report("a.yaml", vec![error("z.yaml")]);
+        let b = report("b.yaml", vec![error("a.yaml")]);
+        let m = Report::merge([a, b]).unwrap();
+        assert_eq!(m.summary.objects, 2);
+        assert_eq!(m.summary.objects_by_kind.get("ConfigMap"), Some(&2));
+        assert_eq!(m.summary.files, 2);
+        let files: Vec<&str> = m.errors.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["a.yaml", "z.yaml"]);
+    }
+}

@@ -11,12 +11,14 @@
 //!
 //! One module per idea: [`files`] (the walk and reading files), [`stdin`], [`kustomize`]
 //! (offline check and rendering), [`parse`] (documents to objects, lists unwrapped) and
-//! [`diagnostics`] (what loading reports besides objects).
+//! [`diagnostics`] (what loading reports besides objects). [`source`] wraps these loaders as
+//! [`Source`](source::Source)s, the one way every input reaches a scan.
 
 mod diagnostics;
 mod files;
 mod kustomize;
 mod parse;
+pub mod source;
 
 mod stdin;
 #[cfg(test)]
@@ -29,7 +31,7 @@ use crate::inventory::ObjectId;
 use crate::yaml::Limits;
 use parse::ParsedUnit;
 use rayon::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,20 +92,36 @@ enum Unit {
 /// Loads everything named by `args`.
 pub fn load(args: &[InputArg], opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
+    load_into(args, opts, &mut loaded);
+    loaded
+}
+
+/// Loads everything named by `args` into `loaded`, after what it holds already.
+pub fn load_into(args: &[InputArg], opts: &LoadOptions, loaded: &mut Loaded) {
     let t = std::time::Instant::now();
-    let units = plan(args, opts, &mut loaded);
+    let units = plan(args, opts, loaded);
     crate::timing("walk", t);
+    load_units(&units, opts, loaded);
+}
+
+/// Reads, parses and adds `units` to `loaded`: in parallel unless they are a few small files.
+fn load_units(units: &[Unit], opts: &LoadOptions, loaded: &mut Loaded) {
     let t = std::time::Instant::now();
-    let parsed: Vec<ParsedUnit> = if small_files(&units) {
+    let parsed: Vec<ParsedUnit> = if small_files(units) {
         units.iter().map(|u| read_unit(u, opts)).collect()
     } else {
         units.par_iter().map(|u| read_unit(u, opts)).collect()
     };
     crate::timing("parse", t);
     let t = std::time::Instant::now();
-    assemble(parsed, opts, &mut loaded);
+    assemble(parsed, opts, loaded);
     crate::timing("inventory", t);
-    loaded
+}
+
+/// Renders the Kustomize root `dir` (whether or not a walk would find a kustomization in it)
+/// and adds its objects to `loaded`.
+pub fn load_kustomize_into(dir: &Path, opts: &LoadOptions, loaded: &mut Loaded) {
+    load_units(&[Unit::Kustomize(dir.to_path_buf())], opts, loaded);
 }
 
 /// Up to this many bytes of files, [`load`] parses them on the calling thread, and `scan`
@@ -140,6 +158,12 @@ fn small_files(units: &[Unit]) -> bool {
 /// Loads objects from an in-memory text, as if read from a file named `name`.
 pub fn load_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
     let mut loaded = Loaded::default();
+    load_text_into(name, text, opts, &mut loaded);
+    loaded
+}
+
+/// Adds the objects of an in-memory text, as if read from a file named `name`, to `loaded`.
+pub fn load_text_into(name: &str, text: &str, opts: &LoadOptions, loaded: &mut Loaded) {
     let is_json = name.ends_with(".json");
     let parsed = parse::parse_text(
         name,
@@ -150,8 +174,7 @@ pub fn load_text(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
         true,
         opts,
     );
-    assemble(vec![parsed], opts, &mut loaded);
-    loaded
+    assemble(vec![parsed], opts, loaded);
 }
 
 fn plan(args: &[InputArg], opts: &LoadOptions, loaded: &mut Loaded) -> Vec<Unit> {
