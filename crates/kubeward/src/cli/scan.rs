@@ -269,7 +269,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     let baseline = match &args.baseline {
         Some(p) => match std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
-            .and_then(|t| Baseline::parse(&t))
+            .and_then(|t| Baseline::parse(&t).map_err(|e| e.to_string()))
         {
             Ok(b) => Some(b),
             Err(e) => return usage_error(format!("{}: {e}", p.display())),
