@@ -345,7 +345,7 @@ impl AuditSettings {
             }
         };
         if let Err(m) = kubeward_core::config::PssProfile::parse(&raw.pod_security) {
-            return Err(("/pod_security".into(), m));
+            return Err(("/pod_security".into(), m.to_string()));
         }
         let mut ignores = Vec::new();
         for (i, ig) in raw.ignore.into_iter().enumerate() {

@@ -20,6 +20,7 @@ pub mod json;
 pub mod kubeconfig;
 mod progress;
 pub mod snapshot;
+pub mod source;
 
 #[cfg(feature = "fake-server")]
 pub mod fake;
@@ -354,68 +355,4 @@ pub fn add_to(loaded: &mut Loaded, info: ClusterInfo, objects: Vec<Node>, snapsh
     loaded.stats.documents += new.len();
     loaded.inventory.add_objects(new, "default");
     loaded.inventory.set_cluster_info(sid, info);
-}
-
-/// Merges the reports of several scans (one per kubeconfig context) into one: findings,
-/// errors and skipped documents concatenated and re-sorted, summaries added up.
-pub fn merge_reports(
-    mut reports: Vec<kubeward_core::report::Report>,
-) -> Option<kubeward_core::report::Report> {
-    if reports.is_empty() {
-        return None;
-    }
-    let mut first = reports.remove(0);
-    for r in reports {
-        first.findings.extend(r.findings);
-        first.errors.extend(r.errors);
-        first.skipped.extend(r.skipped);
-        let (a, b) = (&mut first.summary, r.summary);
-        a.files += b.files;
-        a.bytes += b.bytes;
-        a.documents += b.documents;
-        a.objects += b.objects;
-        for (k, v) in b.objects_by_kind {
-            *a.objects_by_kind.entry(k).or_default() += v;
-        }
-        a.custom_resources += b.custom_resources;
-        a.unknown_kinds += b.unknown_kinds;
-        a.skipped_documents += b.skipped_documents;
-        a.coverage_gaps += b.coverage_gaps;
-        a.errors += b.errors;
-        a.warnings += b.warnings;
-        let (fa, fb) = (&mut a.findings, b.findings);
-        fa.total += fb.total;
-        fa.active += fb.active;
-        fa.suppressed += fb.suppressed;
-        fa.unknown += fb.unknown;
-        fa.not_applicable += fb.not_applicable;
-        for (k, v) in fb.by_severity {
-            *fa.by_severity.entry(k).or_default() += v;
-        }
-        for (k, v) in fb.by_layer {
-            *fa.by_layer.entry(k).or_default() += v;
-        }
-    }
-    first.findings.sort_by(|a, b| {
-        let key = |f: &kubeward_core::report::ReportFinding| {
-            (
-                f.location
-                    .as_ref()
-                    .and_then(|l| l.file.clone())
-                    .unwrap_or_default(),
-                f.location.as_ref().and_then(|l| l.line).unwrap_or(0),
-                f.rule_id,
-                f.resource.clone(),
-                f.location
-                    .as_ref()
-                    .map(|l| l.pointer.clone())
-                    .unwrap_or_default(),
-                f.message.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
-    first.errors.sort();
-    first.skipped.sort();
-    Some(first)
 }

@@ -15,7 +15,7 @@ use kubeward_core::inventory::ClusterInfo;
 use kubeward_core::tree::Node;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const FORMAT_VERSION: u32 = 1;
 /// The file extension `kubeward snapshot` suggests.
@@ -67,13 +67,53 @@ fn now_rfc3339() -> String {
     )
 }
 
+/// Why a snapshot cannot be written or read. Reading errors name the file, except those of
+/// [`from_bytes`].
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: cannot read: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: cannot read: not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("{}: cannot read: larger than the {max}-byte limit (--max-input-size)", path.display())]
+    TooLarge { path: PathBuf, max: u64 },
+    /// What [`from_bytes`] found wrong in the file at `path`.
+    #[error("{}: {error}", path.display())]
+    In {
+        path: PathBuf,
+        #[source]
+        error: Box<SnapshotError>,
+    },
+    #[error("not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)")]
+    NoFrame,
+    #[error("corrupt snapshot (zstd): {0}")]
+    Corrupt(#[source] std::io::Error),
+    #[error(
+        "refused: the snapshot expands to more than {max} bytes ({compressed} bytes compressed; a \
+         decompression bomb?)"
+    )]
+    Bomb { max: u64, compressed: usize },
+    #[error("not a kubeward snapshot (line {line} column {column}: {0})", line = .0.line(), column = .0.column())]
+    Json(#[source] serde_json::Error),
+    #[error("snapshot format {0} is not supported (this kubeward reads format {FORMAT_VERSION})")]
+    Format(u32),
+}
+
 /// Writes a snapshot (through a temporary file, renamed into place).
 pub fn write(
     path: &Path,
     cluster: &ClusterInfo,
     discovery: &Discovered,
     objects: &[Node],
-) -> Result<(), String> {
+) -> Result<(), SnapshotError> {
     let tmp = path.with_extension("kwsnap.tmp");
     let out = Out {
         kubeward_snapshot: FORMAT_VERSION,
@@ -103,12 +143,16 @@ pub fn write(
         Ok(())
     })();
     match res {
-        Ok(()) => {
-            std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
-        }
-        Err(e) => {
+        Ok(()) => std::fs::rename(&tmp, path).map_err(|source| SnapshotError::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(source) => {
             let _ = std::fs::remove_file(&tmp);
-            Err(format!("cannot write {}: {e}", path.display()))
+            Err(SnapshotError::Write {
+                path: path.to_path_buf(),
+                source,
+            })
         }
     }
 }
@@ -134,60 +178,57 @@ pub fn is_snapshot(path: &Path) -> bool {
 pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
 
 /// Reads a snapshot, expanding it to at most [`DEFAULT_MAX_DECOMPRESSED`] bytes.
-pub fn read(path: &Path) -> Result<Snapshot, String> {
+pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
     read_limited(path, DEFAULT_MAX_DECOMPRESSED)
 }
 
 /// Reads a snapshot that expands to at most `max` bytes of JSON (and is itself no larger).
-pub fn read_limited(path: &Path, max: u64) -> Result<Snapshot, String> {
-    let name = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+pub fn read_limited(path: &Path, max: u64) -> Result<Snapshot, SnapshotError> {
+    let read = |source| SnapshotError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(read)?;
     if !meta.is_file() {
-        return Err(format!("{name}: cannot read: not a regular file"));
+        return Err(SnapshotError::NotAFile {
+            path: path.to_path_buf(),
+        });
     }
     let mut raw = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(max.saturating_add(1)).read_to_end(&mut raw))
-        .map_err(|e| format!("{name}: cannot read: {e}"))?;
+        .map_err(read)?;
     if raw.len() as u64 > max {
-        return Err(format!(
-            "{name}: cannot read: larger than the {max}-byte limit (--max-input-size)"
-        ));
+        return Err(SnapshotError::TooLarge {
+            path: path.to_path_buf(),
+            max,
+        });
     }
-    from_bytes(&raw, max).map_err(|e| format!("{name}: {e}"))
+    from_bytes(&raw, max).map_err(|e| SnapshotError::In {
+        path: path.to_path_buf(),
+        error: Box::new(e),
+    })
 }
 
 /// Reads a snapshot from its bytes (a zstd frame of JSON), expanding it to at most `max`
 /// bytes. Errors do not name the file.
-pub fn from_bytes(raw: &[u8], max: u64) -> Result<Snapshot, String> {
+pub fn from_bytes(raw: &[u8], max: u64) -> Result<Snapshot, SnapshotError> {
     if raw.get(..4) != Some(&ZSTD_MAGIC[..]) {
-        return Err(
-            "not a kubeward snapshot (no zstd frame; write one with `kubeward snapshot`)".into(),
-        );
+        return Err(SnapshotError::NoFrame);
     }
     let mut json = Vec::new();
     zstd::stream::Decoder::new(raw)
         .and_then(|d| d.take(max.saturating_add(1)).read_to_end(&mut json))
-        .map_err(|e| format!("corrupt snapshot (zstd): {e}"))?;
+        .map_err(SnapshotError::Corrupt)?;
     if json.len() as u64 > max {
-        return Err(format!(
-            "refused: the snapshot expands to more than {max} bytes ({} bytes compressed; a \
-             decompression bomb?)",
-            raw.len()
-        ));
+        return Err(SnapshotError::Bomb {
+            max,
+            compressed: raw.len(),
+        });
     }
-    let v: In = serde_json::from_slice(&json).map_err(|e| {
-        format!(
-            "not a kubeward snapshot (line {} column {}: {e})",
-            e.line(),
-            e.column()
-        )
-    })?;
+    let v: In = serde_json::from_slice(&json).map_err(SnapshotError::Json)?;
     if v.kubeward_snapshot != FORMAT_VERSION {
-        return Err(format!(
-            "snapshot format {} is not supported (this kubeward reads format {FORMAT_VERSION})",
-            v.kubeward_snapshot
-        ));
+        return Err(SnapshotError::Format(v.kubeward_snapshot));
     }
     Ok(Snapshot {
         created: v.created,

@@ -533,6 +533,7 @@ async fn snapshots_round_trip_and_scan_offline_the_same() {
     assert!(
         snapshot::read(&bogus)
             .unwrap_err()
+            .to_string()
             .contains("not a kubeward snapshot")
     );
 }

@@ -31,7 +31,9 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub use crate::settings::{IngressController, PSS_LATEST_MINOR, PssLevel, PssProfile, Settings};
+pub use crate::settings::{
+    IngressController, PSS_LATEST_MINOR, PssError, PssLevel, PssProfile, Settings,
+};
 use std::path::{Path, PathBuf};
 
 /// Names of the config file, searched upward from the scanned path.
@@ -303,7 +305,7 @@ impl Config {
         }
         if let Err(m) = PssProfile::parse(&cfg.settings.pod_security) {
             let (l, c) = locate("/settings/pod_security");
-            return Err(err(l, c, m));
+            return Err(err(l, c, m.to_string()));
         }
         if let Some(ic) = &cfg.settings.ingress_controller {
             if ic.namespace.is_empty() {

@@ -14,26 +14,43 @@ pub struct ImageRef<'a> {
     pub digest: Option<&'a str>,
 }
 
+/// Why a text is not an image reference.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageRefError {
+    #[error("the image is empty")]
+    Empty,
+    #[error("image `{0}` contains whitespace")]
+    Whitespace(String),
+    #[error("digest `{0}` is not `algorithm:hex`")]
+    Digest(String),
+    #[error("sha256 digest `{0}` must have 64 hex digits")]
+    Sha256Length(String),
+    #[error("image `{0}` has an empty repository name")]
+    EmptyRepository(String),
+    #[error("image `{0}` has an empty tag")]
+    EmptyTag(String),
+}
+
 impl<'a> ImageRef<'a> {
     /// Parses an image reference. Errors name what is wrong.
-    pub fn parse(image: &'a str) -> Result<ImageRef<'a>, String> {
+    pub fn parse(image: &'a str) -> Result<ImageRef<'a>, ImageRefError> {
         let image = image.trim();
         if image.is_empty() {
-            return Err("the image is empty".into());
+            return Err(ImageRefError::Empty);
         }
         if image.chars().any(char::is_whitespace) {
-            return Err(format!("image `{image}` contains whitespace"));
+            return Err(ImageRefError::Whitespace(image.to_string()));
         }
         let (rest, digest) = match image.split_once('@') {
             Some((r, d)) => {
                 let (alg, hex) = d
                     .split_once(':')
-                    .ok_or_else(|| format!("digest `{d}` is not `algorithm:hex`"))?;
+                    .ok_or_else(|| ImageRefError::Digest(d.to_string()))?;
                 if alg.is_empty() || hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(format!("digest `{d}` is not `algorithm:hex`"));
+                    return Err(ImageRefError::Digest(d.to_string()));
                 }
                 if alg == "sha256" && hex.len() != 64 {
-                    return Err(format!("sha256 digest `{d}` must have 64 hex digits"));
+                    return Err(ImageRefError::Sha256Length(d.to_string()));
                 }
                 (r, Some(d))
             }
@@ -56,10 +73,10 @@ impl<'a> ImageRef<'a> {
             None => (path, None),
         };
         if repository.is_empty() || repository.split('/').any(str::is_empty) {
-            return Err(format!("image `{image}` has an empty repository name"));
+            return Err(ImageRefError::EmptyRepository(image.to_string()));
         }
         if tag == Some("") {
-            return Err(format!("image `{image}` has an empty tag"));
+            return Err(ImageRefError::EmptyTag(image.to_string()));
         }
         Ok(ImageRef {
             registry,

@@ -22,6 +22,7 @@ pub mod image;
 pub mod input;
 pub mod inventory;
 pub mod json;
+pub mod kustomize;
 pub mod kustomize_origin;
 pub mod level;
 pub mod meta;

@@ -369,7 +369,12 @@ impl<'a> Container<'a> {
     }
 
     /// The `image` text and its parse, when the container names an image as a string.
-    pub fn image_ref(&self) -> Option<(&'a str, Result<crate::image::ImageRef<'a>, String>)> {
+    pub fn image_ref(
+        &self,
+    ) -> Option<(
+        &'a str,
+        Result<crate::image::ImageRef<'a>, crate::image::ImageRefError>,
+    )> {
         let text = self.node.str_at("image")?;
         Some((text, crate::image::ImageRef::parse(text)))
     }

@@ -169,6 +169,56 @@ pub struct Summary {
     pub findings: FindingCounts,
 }
 
+impl Summary {
+    /// Adds the counts of `b` (another scan) to these.
+    fn add(&mut self, b: Summary) {
+        self.files += b.files;
+        self.bytes += b.bytes;
+        self.documents += b.documents;
+        self.objects += b.objects;
+        for (k, v) in b.objects_by_kind {
+            *self.objects_by_kind.entry(k).or_default() += v;
+        }
+        self.custom_resources += b.custom_resources;
+        self.unknown_kinds += b.unknown_kinds;
+        self.skipped_documents += b.skipped_documents;
+        self.coverage_gaps += b.coverage_gaps;
+        self.errors += b.errors;
+        self.warnings += b.warnings;
+        self.findings.add(b.findings);
+    }
+}
+
+impl FindingCounts {
+    /// Adds the counts of `b` (another scan) to these.
+    fn add(&mut self, b: FindingCounts) {
+        self.total += b.total;
+        self.active += b.active;
+        self.suppressed += b.suppressed;
+        self.unknown += b.unknown;
+        self.not_applicable += b.not_applicable;
+        for (k, v) in b.by_severity {
+            *self.by_severity.entry(k).or_default() += v;
+        }
+        for (k, v) in b.by_layer {
+            *self.by_layer.entry(k).or_default() += v;
+        }
+    }
+}
+
+/// The order of merged findings: file, line, rule, resource, pointer, message.
+fn merge_key(f: &ReportFinding) -> (&str, u32, &str, Option<&ResourceOut>, &str, &str) {
+    let loc = f.location.as_ref();
+    (
+        loc.and_then(|l| l.file.as_deref()).unwrap_or_default(),
+        loc.and_then(|l| l.line).unwrap_or(0),
+        f.rule_id,
+        f.resource.as_deref(),
+        loc.map_or("", |l| l.pointer.as_str()),
+        &f.message,
+    )
+}
+
 fn is_zero(n: &usize) -> bool {
     *n == 0
 }
@@ -526,6 +576,26 @@ fn count(findings: &[ReportFinding]) -> FindingCounts {
 }
 
 impl Report {
+    /// Merges the reports of several scans (one per kubeconfig context, say) into one:
+    /// findings, errors and skipped documents concatenated and re-sorted (file, line, rule,
+    /// resource, pointer, message), summaries added up. `None` when there is no report.
+    pub fn merge(reports: impl IntoIterator<Item = Report>) -> Option<Report> {
+        let mut reports = reports.into_iter();
+        let mut first = reports.next()?;
+        for r in reports {
+            first.findings.extend(r.findings);
+            first.errors.extend(r.errors);
+            first.skipped.extend(r.skipped);
+            first.summary.add(r.summary);
+        }
+        first
+            .findings
+            .sort_by(|a, b| merge_key(a).cmp(&merge_key(b)));
+        first.errors.sort();
+        first.skipped.sort();
+        Some(first)
+    }
+
     /// Keeps the findings `keep` accepts (the output filters) and counts again. Input errors
     /// and the object counts are unchanged.
     pub fn retain(&mut self, keep: impl FnMut(&ReportFinding) -> bool) {
@@ -564,4 +634,42 @@ pub fn baseline_json(report: &Report) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "kubeward_baseline": 1, "findings": entries })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{LoadOptions, load_text};
+
+    fn report(name: &str, errors: Vec<Diagnostic>) -> Report {
+        let l = load_text(
+            name,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+            &LoadOptions::default(),
+        );
+        build(&l.inventory, Vec::new(), errors, Vec::new(), &l.stats)
+    }
+
+    fn error(file: &str) -> Diagnostic {
+        Diagnostic {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            level: Level::Error,
+            message: "bad".into(),
+        }
+    }
+
+    #[test]
+    fn merge_adds_counts_and_sorts_errors() {
+        assert!(Report::merge(Vec::new()).is_none());
+        let a = report("a.yaml", vec![error("z.yaml")]);
+        let b = report("b.yaml", vec![error("a.yaml")]);
+        let m = Report::merge([a, b]).unwrap();
+        assert_eq!(m.summary.objects, 2);
+        assert_eq!(m.summary.objects_by_kind.get("ConfigMap"), Some(&2));
+        assert_eq!(m.summary.files, 2);
+        let files: Vec<&str> = m.errors.iter().map(|e| e.file.as_str()).collect();
+        assert_eq!(files, ["a.yaml", "z.yaml"]);
+    }
 }

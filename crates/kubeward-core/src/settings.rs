@@ -90,16 +90,27 @@ impl PssLevel {
     }
 }
 
+/// Why a Pod Security profile (`LEVEL[:VERSION]`) cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PssError {
+    #[error("unknown Pod Security level `{0}` (expected privileged, baseline or restricted)")]
+    UnknownLevel(String),
+    #[error("invalid Pod Security version `{0}` (expected latest or v1.N)")]
+    InvalidVersion(String),
+    #[error(
+        "Pod Security version `{0}` is newer than the newest known (v1.{PSS_LATEST_MINOR}); use latest"
+    )]
+    TooNew(String),
+}
+
 impl std::str::FromStr for PssLevel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = PssError;
+    fn from_str(s: &str) -> Result<Self, PssError> {
         match s {
             "privileged" => Ok(PssLevel::Privileged),
             "baseline" => Ok(PssLevel::Baseline),
             "restricted" => Ok(PssLevel::Restricted),
-            _ => Err(format!(
-                "unknown Pod Security level `{s}` (expected privileged, baseline or restricted)"
-            )),
+            _ => Err(PssError::UnknownLevel(s.to_string())),
         }
     }
 }
@@ -117,7 +128,7 @@ pub struct PssProfile {
 
 impl PssProfile {
     /// Parses `LEVEL[:VERSION]`, VERSION being `latest` or `v1.N` (`1.N` accepted), N ≤ 37.
-    pub fn parse(s: &str) -> Result<PssProfile, String> {
+    pub fn parse(s: &str) -> Result<PssProfile, PssError> {
         let (level, version) = match s.split_once(':') {
             Some((l, v)) => (l, Some(v)),
             None => (s, None),
@@ -131,13 +142,9 @@ impl PssProfile {
                     .unwrap_or(v)
                     .strip_prefix("1.")
                     .and_then(|m| m.parse::<u32>().ok())
-                    .ok_or_else(|| {
-                        format!("invalid Pod Security version `{v}` (expected latest or v1.N)")
-                    })?;
+                    .ok_or_else(|| PssError::InvalidVersion(v.to_string()))?;
                 if minor > PSS_LATEST_MINOR {
-                    return Err(format!(
-                        "Pod Security version `{v}` is newer than the newest known (v1.{PSS_LATEST_MINOR}); use latest"
-                    ));
+                    return Err(PssError::TooNew(v.to_string()));
                 }
                 minor
             }

@@ -402,10 +402,10 @@ impl Builder<'_> {
             {
                 Value::Str(text.into())
             }
-            raw => resolve_scalar(&raw, style, tag.as_deref()).map_err(|message| YamlError {
+            raw => resolve_scalar(&raw, style, tag.as_deref()).map_err(|e| YamlError {
                 line: span.line,
                 col: span.col,
-                message,
+                message: e.to_string(),
             })?,
         };
         let node = Node::new(value, span);
@@ -589,8 +589,20 @@ fn format_float(f: f64) -> String {
     }
 }
 
+/// A scalar whose explicit core tag does not fit its text (`!!int abc`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode `{raw}` as !!{tag}")]
+pub struct ScalarError {
+    pub raw: String,
+    pub tag: String,
+}
+
 /// Resolves one scalar the way go-yaml v2 does for an untyped target.
-pub fn resolve_scalar(raw: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+pub fn resolve_scalar(
+    raw: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Value, ScalarError> {
     let core_tag = tag.filter(|t| is_core(t)).map(|t| t.suffix.as_str());
     match (tag, core_tag) {
         // `!!str 0400`, `!!binary ...` and application tags keep the text.
@@ -620,7 +632,10 @@ pub fn resolve_scalar(raw: &str, style: ScalarStyle, tag: Option<&Tag>) -> Resul
             }
         }
         if !ok && !matches!(want, "map" | "seq" | "merge") {
-            return Err(format!("cannot decode `{raw}` as !!{want}"));
+            return Err(ScalarError {
+                raw: raw.to_string(),
+                tag: want.to_string(),
+            });
         }
     }
     Ok(v)

@@ -221,7 +221,7 @@ impl Mutator {
             let r = match ImageRef::parse(&slot.image) {
                 Ok(r) => r,
                 Err(e) => {
-                    failures.insert(slot.image.clone(), e);
+                    failures.insert(slot.image.clone(), e.to_string());
                     continue;
                 }
             };

@@ -109,7 +109,11 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("end_to_end", |b| {
         b.iter(|| {
-            let o = kubeward::scan(&inputs, &opts, &reg, &config, None);
+            let sources: Vec<Box<dyn kubeward::Source>> = vec![Box::new(kubeward::Files {
+                inputs: inputs.clone(),
+                options: opts.clone(),
+            })];
+            let o = kubeward::scan(&sources, &reg, &config, None).expect("one source");
             kubeward_report::json::render(&o.report).len()
         })
     });

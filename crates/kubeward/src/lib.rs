@@ -1,12 +1,22 @@
 //! The kubeward facade: the full rule registry, the scan pipeline used by the CLI, and the
 //! generated rule documentation. The binary (`main.rs`) only parses arguments and prints.
+//!
+//! A scan is sources → inventories → rules and analyses → report: build [`Source`]s (files,
+//! standard input, Kustomize, snapshots, cluster contexts, or your own type), then
+//! [`scan`] them (or [`load`] and [`Scan::run_loaded`] for a step in between), and render the
+//! report with `kubeward_report::render`.
 
+use kubeward_cluster::{kubeconfig, snapshot};
 use kubeward_core::config::Config;
 use kubeward_core::engine::{Baseline, Engine, engine_rules};
-use kubeward_core::input::{Diagnostic, InputArg, LoadOptions, Loaded, load};
+use kubeward_core::input::{Diagnostic, LoadOptions, Loaded};
 use kubeward_core::report::{self, Report};
 use kubeward_core::{Registry, RuleMeta};
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+pub use kubeward_cluster::source::{ClusterContext, Snapshot};
+pub use kubeward_core::input::source::{Failed, Files, Kustomize, Scope, Source, Stdin, Text};
 
 pub mod images;
 
@@ -40,20 +50,143 @@ pub fn enabled_rules(registry: &Registry, config: &Config) -> Vec<&'static RuleM
 
 /// The result of a scan: what was loaded and what was found.
 pub struct ScanOutcome {
+    /// The (first) inventory, for renderers that show source lines or draw the inventory.
     pub loaded: Loaded,
     pub report: Report,
 }
 
-/// Loads `inputs`, runs every enabled rule and builds the report.
+/// Why a scan could not run at all. Unreadable inputs are not errors here: they are
+/// diagnostics in the report (exit code 2 in the CLI).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("nothing to scan: no sources")]
+    NoSources,
+}
+
+/// Sources for paths as a command line names them: `.kwsnap` files are snapshots, read offline;
+/// every other path (files, folders, `-` for standard input) is read by one [`Files`] source,
+/// so that files are parsed in parallel. Files come first, then snapshots in order.
+pub fn path_sources<S: AsRef<str>>(paths: &[S], options: &LoadOptions) -> Vec<Box<dyn Source>> {
+    let (snapshots, files): (Vec<&str>, Vec<&str>) = paths
+        .iter()
+        .map(AsRef::as_ref)
+        .partition(|p| *p != "-" && snapshot::is_snapshot(Path::new(p)));
+    let mut out: Vec<Box<dyn Source>> = Vec::new();
+    if !files.is_empty() {
+        out.push(Box::new(Files::new(&files, options.clone())));
+    }
+    for p in snapshots {
+        out.push(Box::new(Snapshot {
+            path: PathBuf::from(p),
+            max_size: options.max_file_size.saturating_mul(4),
+        }));
+    }
+    out
+}
+
+/// Reads `sources`, in order, into inventories: one shared by files, snapshots, standard input
+/// and the first live cluster, then one per further cluster ([`Scope::Cluster`]), so analyses
+/// never mix clusters. Always at least one (empty when there are no sources).
+pub fn load(sources: &[Box<dyn Source>]) -> Vec<Loaded> {
+    let mut out = vec![Loaded::default()];
+    let mut cluster_seen = false;
+    for s in sources {
+        let target = match s.scope() {
+            Scope::Shared => 0,
+            Scope::Cluster if !cluster_seen => {
+                cluster_seen = true;
+                0
+            }
+            Scope::Cluster => {
+                out.push(Loaded::default());
+                out.len() - 1
+            }
+        };
+        s.load_into(&mut out[target]);
+    }
+    // File facts (mode, owner) of the kubeconfigs read from files, for the KW-KCFG rules.
+    for l in &mut out {
+        kubeconfig::attach_file_meta(&mut l.inventory);
+    }
+    out
+}
+
+/// How to scan: the rules, their configuration and an optional baseline.
+#[derive(Clone, Copy)]
+pub struct Scan<'a> {
+    pub registry: &'a Registry,
+    pub config: &'a Config,
+    pub baseline: Option<&'a Baseline>,
+    /// Count the attack paths each finding is a step of and sort by them, most first
+    /// (`scan --sort risk`).
+    pub risk: bool,
+}
+
+impl Scan<'_> {
+    /// Loads `sources` and scans them ([`load`], then [`Scan::run_loaded`]).
+    pub fn run(&self, sources: &[Box<dyn Source>]) -> Result<ScanOutcome, ScanError> {
+        if sources.is_empty() {
+            return Err(ScanError::NoSources);
+        }
+        self.run_loaded(load(sources), |_| {})
+    }
+
+    /// Scans inventories loaded by [`load`]: `prepare` sees each before its rules run (to
+    /// attach facts such as image vulnerabilities); the reports of several are merged
+    /// ([`Report::merge`]); the outcome keeps the first inventory.
+    pub fn run_loaded(
+        &self,
+        loads: Vec<Loaded>,
+        mut prepare: impl FnMut(&Loaded),
+    ) -> Result<ScanOutcome, ScanError> {
+        let mut outcomes: Vec<ScanOutcome> = loads
+            .into_iter()
+            .map(|l| {
+                prepare(&l);
+                scan_loaded(l, self.registry, self.config, self.baseline)
+            })
+            .collect();
+        if outcomes.is_empty() {
+            return Err(ScanError::NoSources);
+        }
+        if self.risk {
+            let t = std::time::Instant::now();
+            for o in &mut outcomes {
+                kubeward_analysis::paths::annotate(&mut o.report, &o.loaded.inventory);
+            }
+            kubeward_core::timing("paths", t);
+        }
+        let mut outcome = outcomes.remove(0);
+        if !outcomes.is_empty() {
+            let reports =
+                std::iter::once(outcome.report).chain(outcomes.into_iter().map(|o| o.report));
+            outcome.report = Report::merge(reports).ok_or(ScanError::NoSources)?;
+            if self.risk {
+                outcome
+                    .report
+                    .findings
+                    .sort_by_key(|f| std::cmp::Reverse(f.paths.unwrap_or(0)));
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+/// Loads every source, runs every enabled rule and builds one report: the library's single
+/// entry for a scan of any inputs.
 pub fn scan(
-    inputs: &[InputArg],
-    load_options: &LoadOptions,
+    sources: &[Box<dyn Source>],
     registry: &Registry,
     config: &Config,
     baseline: Option<&Baseline>,
-) -> ScanOutcome {
-    let loaded = load(inputs, load_options);
-    scan_loaded(loaded, registry, config, baseline)
+) -> Result<ScanOutcome, ScanError> {
+    Scan {
+        registry,
+        config,
+        baseline,
+        risk: false,
+    }
+    .run(sources)
 }
 
 /// Runs the rules over an already loaded inventory.
@@ -195,6 +328,88 @@ fn wrap(text: &str, indent: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A cluster-like source: text loaded into the inventory a live cluster would get.
+    struct FakeCluster(&'static str);
+
+    impl Source for FakeCluster {
+        fn describe(&self) -> String {
+            self.0.into()
+        }
+        fn load_into(&self, loaded: &mut Loaded) {
+            let yaml = format!(
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {}, namespace: x}}\n",
+                self.0
+            );
+            kubeward_core::input::load_text_into(self.0, &yaml, &LoadOptions::default(), loaded);
+        }
+        fn scope(&self) -> Scope {
+            Scope::Cluster
+        }
+    }
+
+    fn text(name: &str, yaml: &str) -> Box<dyn Source> {
+        Box::new(Text {
+            name: name.into(),
+            text: yaml.into(),
+            options: LoadOptions::default(),
+        })
+    }
+
+    #[test]
+    fn every_cluster_after_the_first_gets_an_inventory_of_its_own() {
+        let pod = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+        let sources: Vec<Box<dyn Source>> = vec![
+            text("a.yaml", pod),
+            Box::new(FakeCluster("one")),
+            text("b.yaml", pod),
+            Box::new(FakeCluster("two")),
+            Box::new(FakeCluster("three")),
+        ];
+        let loads = load(&sources);
+        let names = |l: &Loaded| -> Vec<String> {
+            l.inventory
+                .sources()
+                .iter()
+                .map(|s| s.name.clone())
+                .collect()
+        };
+        assert_eq!(loads.len(), 3);
+        assert_eq!(names(&loads[0]), ["a.yaml", "one", "b.yaml"]);
+        assert_eq!(names(&loads[1]), ["two"]);
+        assert_eq!(names(&loads[2]), ["three"]);
+    }
+
+    #[test]
+    fn a_scan_of_several_clusters_merges_their_reports() {
+        let reg = registry();
+        let config = Config::default();
+        let one: Vec<Box<dyn Source>> = vec![Box::new(FakeCluster("one"))];
+        let single = scan(&one, &reg, &config, None).unwrap().report;
+        let two: Vec<Box<dyn Source>> =
+            vec![Box::new(FakeCluster("one")), Box::new(FakeCluster("two"))];
+        let merged = scan(&two, &reg, &config, None).unwrap().report;
+        assert_eq!(merged.summary.objects, 2 * single.summary.objects);
+        assert_eq!(merged.findings.len(), 2 * single.findings.len());
+    }
+
+    #[test]
+    fn a_failed_source_is_an_input_error_and_no_source_is_a_scan_error() {
+        let reg = registry();
+        let config = Config::default();
+        let failed: Vec<Box<dyn Source>> = vec![Box::new(Failed {
+            file: "kubeconfig".into(),
+            message: "no contexts".into(),
+        })];
+        let o = scan(&failed, &reg, &config, None).unwrap();
+        assert_eq!(o.report.errors.len(), 1);
+        assert_eq!(
+            o.report.errors[0].to_string(),
+            "error: kubeconfig: no contexts"
+        );
+        let err = scan(&[], &reg, &config, None).err().unwrap();
+        assert_eq!(err.to_string(), "nothing to scan: no sources");
+    }
 
     #[test]
     fn docs_rules_md_is_current() {

@@ -1,9 +1,9 @@
 //! Output formats on the example applications: insta snapshots of every format, the JSON
 //! report against docs/report.schema.json, SARIF against the OASIS SARIF 2.1.0 schema.
 
-use kubeward::{enabled_rules, registry, scan};
+use kubeward::{Files, Source, enabled_rules, registry, scan};
 use kubeward_core::config::Config;
-use kubeward_core::input::{InputArg, LoadOptions};
+use kubeward_core::input::LoadOptions;
 use kubeward_report::text::TextOptions;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -20,13 +20,11 @@ fn outputs(example: &str) -> (String, String, String, String) {
     // Fingerprints of redacted credentials are keyed, with a random key per scan unless one
     // is configured: a fixed key makes the outputs comparable.
     config.settings.fingerprint_key = Some("kubeward-example-key".into());
-    let o = scan(
-        &[InputArg::Path(PathBuf::from(format!("examples/{example}")))],
-        &LoadOptions::default(),
-        &reg,
-        &config,
-        None,
-    );
+    let sources: Vec<Box<dyn Source>> = vec![Box::new(Files::new(
+        &[format!("examples/{example}")],
+        LoadOptions::default(),
+    ))];
+    let o = scan(&sources, &reg, &config, None).expect("one source");
     let rules = enabled_rules(&reg, &config);
     let text = kubeward_report::text::render(
         &o.report,

@@ -4,9 +4,10 @@
 //! `scan`, `rbac` and `netpol` all read the same things the same way.
 
 use clap::Args;
-use kubeward_cluster::{ClusterOptions, add_to, kubeconfig, snapshot};
-use kubeward_core::input::{Diagnostic, InputArg, Level, LoadOptions, Loaded, load};
-use std::path::{Path, PathBuf};
+use kubeward::{ClusterContext, Failed, Source};
+use kubeward_cluster::ClusterOptions;
+use kubeward_core::input::{Diagnostic, Level, LoadOptions, Loaded};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Args, Clone, Debug)]
@@ -133,22 +134,29 @@ impl ClusterArgs {
         }
     }
 
-    /// Reads one context into `loaded`; a failure becomes an input error.
-    pub fn read_into(&self, context: Option<String>, loaded: &mut Loaded) {
-        let opts = self.options(context);
-        let name = opts
-            .context
-            .clone()
-            .unwrap_or_else(|| "current context".into());
-        match kubeward_cluster::read_cluster(&opts) {
-            Ok(c) => add_to(loaded, c.info, c.objects, None),
-            Err(e) => loaded.diagnostics.push(Diagnostic {
-                file: kubeward_cluster::source_name(&name),
-                line: 0,
-                column: 0,
-                level: Level::Error,
-                message: e.to_string(),
-            }),
+    /// One source per context to read (none unless a cluster is wanted); contexts that
+    /// cannot be listed become an input error.
+    pub fn sources(&self) -> Vec<Box<dyn Source>> {
+        if !self.wanted() {
+            return Vec::new();
+        }
+        match self.contexts() {
+            Ok(contexts) => contexts
+                .into_iter()
+                .map(|ctx| {
+                    Box::new(ClusterContext {
+                        options: self.options(ctx),
+                    }) as Box<dyn Source>
+                })
+                .collect(),
+            Err(message) => vec![Box::new(Failed {
+                file: self
+                    .kubeconfig
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "kubeconfig".into()),
+                message,
+            })],
         }
     }
 }
@@ -194,64 +202,17 @@ impl InputArgs {
         first
     }
 
+    /// Every source named: paths (files, folders, `-`, snapshots), then the cluster contexts.
+    pub fn sources(&self) -> Vec<Box<dyn Source>> {
+        let mut out = kubeward::path_sources(&self.paths(), &self.load_options());
+        out.extend(self.cluster.sources());
+        out
+    }
+
     /// Files and snapshots (with the first context) in the first inventory, then one
     /// inventory per further context.
     pub fn load_each(&self) -> Vec<Loaded> {
-        let paths = self.paths();
-        let (snapshots, files): (Vec<&String>, Vec<&String>) = paths
-            .iter()
-            .partition(|p| *p != "-" && snapshot::is_snapshot(Path::new(p.as_str())));
-        let mut first = if files.is_empty() {
-            Loaded::default()
-        } else {
-            let inputs: Vec<InputArg> = files.iter().map(|p| InputArg::parse(p)).collect();
-            load(&inputs, &self.load_options())
-        };
-        for p in snapshots {
-            match snapshot::read_limited(Path::new(p), self.max_input_size.saturating_mul(4)) {
-                Ok(s) => {
-                    first.stats.files += 1;
-                    add_to(&mut first, s.cluster, s.objects, Some(Path::new(p)));
-                }
-                Err(e) => first.diagnostics.push(Diagnostic {
-                    file: p.clone(),
-                    line: 0,
-                    column: 0,
-                    level: Level::Error,
-                    message: e,
-                }),
-            }
-        }
-        kubeconfig::attach_file_meta(&mut first.inventory);
-        let mut out = vec![first];
-        if self.cluster.wanted() {
-            match self.cluster.contexts() {
-                Ok(contexts) => {
-                    for (i, ctx) in contexts.into_iter().enumerate() {
-                        if i == 0 {
-                            self.cluster.read_into(ctx, &mut out[0]);
-                        } else {
-                            let mut l = Loaded::default();
-                            self.cluster.read_into(ctx, &mut l);
-                            out.push(l);
-                        }
-                    }
-                }
-                Err(e) => out[0].diagnostics.push(Diagnostic {
-                    file: self
-                        .cluster
-                        .kubeconfig
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| "kubeconfig".into()),
-                    line: 0,
-                    column: 0,
-                    level: Level::Error,
-                    message: e,
-                }),
-            }
-        }
-        out
+        kubeward::load(&self.sources())
     }
 }
 

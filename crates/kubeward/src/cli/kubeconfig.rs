@@ -5,8 +5,9 @@
 use super::usage_error;
 use clap::Args;
 use kubeward::scan_loaded;
+use kubeward::{Files, Source};
 use kubeward_core::config::Config;
-use kubeward_core::input::{Diagnostic, InputArg, Level, LoadOptions, load};
+use kubeward_core::input::{Diagnostic, InputArg, Level, LoadOptions};
 use kubeward_core::{Registry, Severity};
 use kubeward_report::text::TextOptions;
 use kubeward_report::{Format, RenderContext};
@@ -47,15 +48,15 @@ pub fn run(args: KubeconfigArgs) -> ExitCode {
                 .join(", ")
         ));
     }
-    let inputs: Vec<InputArg> = files.iter().map(|f| InputArg::Path(f.clone())).collect();
-    let mut loaded = load(
-        &inputs,
-        &LoadOptions {
+    let source: Box<dyn Source> = Box::new(Files {
+        inputs: files.iter().map(|f| InputArg::Path(f.clone())).collect(),
+        options: LoadOptions {
             kustomize: false,
             ..LoadOptions::default()
         },
-    );
-    kubeward_cluster::kubeconfig::attach_file_meta(&mut loaded.inventory);
+    });
+    // One shared inventory (no cluster source), file facts attached.
+    let mut loaded = kubeward::load(&[source]).remove(0);
     for (sid, src) in loaded.inventory.sources().iter().enumerate() {
         let has_config = loaded
             .inventory

@@ -3,7 +3,7 @@
 use super::input::InputArgs;
 use super::usage_error;
 use clap::{Args, ValueEnum};
-use kubeward::{enabled_rules, registry, scan_loaded};
+use kubeward::{enabled_rules, registry};
 use kubeward_core::Severity;
 use kubeward_core::config::Config;
 use kubeward_core::engine::Baseline;
@@ -269,7 +269,7 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     let baseline = match &args.baseline {
         Some(p) => match std::fs::read_to_string(p)
             .map_err(|e| e.to_string())
-            .and_then(|t| Baseline::parse(&t))
+            .and_then(|t| Baseline::parse(&t).map_err(|e| e.to_string()))
         {
             Ok(b) => Some(b),
             Err(e) => return usage_error(format!("{}: {e}", p.display())),
@@ -295,56 +295,43 @@ pub fn run(mut args: ScanArgs) -> ExitCode {
     if std::env::var_os("KUBEWARD_TIMINGS").is_some() {
         eprintln!("timing: threads {}", rayon::current_num_threads());
     }
-    let mut outcomes: Vec<_> = loads
-        .into_iter()
-        .map(|l| {
-            let mut facts = vuln.clone();
-            if let Some((db, opts)) = &images {
-                let t = std::time::Instant::now();
-                let wanted = kubeward::images::workload_images(&l.inventory);
-                let scanned = kubeward::images::scan_images(&wanted, db, opts);
-                kubeward_core::timing("images", t);
-                eprintln!(
-                    "images: {} of {} read ({} from the cache), {} packages matched against {}",
-                    scanned.read,
-                    wanted.len(),
-                    scanned.cached,
-                    scanned.packages,
-                    db.describe()
-                );
-                for (id, why) in &scanned.facts.unreadable {
-                    eprintln!("images: cannot read {}: {why}", id.display);
-                }
-                let mut merged = facts.as_deref().cloned().unwrap_or_default();
-                merged.reports.images.extend(scanned.facts.reports.images);
-                merged.unreadable.extend(scanned.facts.unreadable);
-                facts = Some(std::sync::Arc::new(merged));
+    let scan = kubeward::Scan {
+        registry: &reg,
+        config: &config,
+        baseline: baseline.as_ref(),
+        risk: args.sort == Some(SortBy::Risk),
+    };
+    let outcome = scan.run_loaded(loads, |l| {
+        let mut facts = vuln.clone();
+        if let Some((db, opts)) = &images {
+            let t = std::time::Instant::now();
+            let wanted = kubeward::images::workload_images(&l.inventory);
+            let scanned = kubeward::images::scan_images(&wanted, db, opts);
+            kubeward_core::timing("images", t);
+            eprintln!(
+                "images: {} of {} read ({} from the cache), {} packages matched against {}",
+                scanned.read,
+                wanted.len(),
+                scanned.cached,
+                scanned.packages,
+                db.describe()
+            );
+            for (id, why) in &scanned.facts.unreadable {
+                eprintln!("images: cannot read {}: {why}", id.display);
             }
-            if let Some(v) = facts {
-                kubeward_vuln::attach(&l.inventory, v);
-            }
-            scan_loaded(l, &reg, &config, baseline.as_ref())
-        })
-        .collect();
-    if args.sort == Some(SortBy::Risk) {
-        let t = std::time::Instant::now();
-        for o in &mut outcomes {
-            kubeward_analysis::paths::annotate(&mut o.report, &o.loaded.inventory);
+            let mut merged = facts.as_deref().cloned().unwrap_or_default();
+            merged.reports.images.extend(scanned.facts.reports.images);
+            merged.unreadable.extend(scanned.facts.unreadable);
+            facts = Some(std::sync::Arc::new(merged));
         }
-        kubeward_core::timing("paths", t);
-    }
-    let mut outcome = outcomes.remove(0);
-    if !outcomes.is_empty() {
-        let mut reports = vec![outcome.report];
-        reports.extend(outcomes.into_iter().map(|o| o.report));
-        outcome.report = kubeward_cluster::merge_reports(reports).expect("one report at least");
-        if args.sort == Some(SortBy::Risk) {
-            outcome
-                .report
-                .findings
-                .sort_by_key(|f| std::cmp::Reverse(f.paths.unwrap_or(0)));
+        if let Some(v) = facts {
+            kubeward_vuln::attach(&l.inventory, v);
         }
-    }
+    });
+    let mut outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => return usage_error(e),
+    };
     if args.filters.active() {
         let filters = &args.filters;
         outcome.report.retain(|f| filters.keeps(f));
