@@ -19,7 +19,7 @@ pub use data::secrets::set_fingerprint_key;
 /// Every rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = Vec::new();
-    v.extend_from_slice(pod_to_node::RULES);
+    v.extend(pod_to_node::rules());
     v.extend_from_slice(containers::RULES);
     v.extend_from_slice(data::RULES);
     v.extend_from_slice(network::RULES);

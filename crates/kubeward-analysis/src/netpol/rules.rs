@@ -20,272 +20,279 @@ const NSA: (&str, &str) = (
     "Kubernetes Hardening Guide: Network separation and hardening",
 );
 
-macro_rules! rule {
-    ($static:ident, $id:literal, $name:literal, $layer:expr, $sev:expr, $title:literal, $why:literal, $fix:literal, [$($r:expr),* $(,)?], $check:ident) => {
-        pub static $static: Rule = Rule {
-            meta: RuleMeta {
-                id: $id,
-                name: $name,
-                layer: $layer,
-                severity: $sev,
-                title: $title,
-                why: $why,
-                fix: $fix,
-                references: &[$($r),*],
-                default_enabled: true,
-            },
-            check: Check::Inventory($check),
-        };
-    };
-}
-
-rule!(
-    INVALID,
-    "KW-NET-101",
-    "invalid-network-policy",
-    Layer::PodToPod,
-    Severity::High,
-    "Network policy is invalid and would be rejected by the API server",
-    "The API server refuses a policy that breaks its validation rules (an empty peer, an \
+pub static INVALID: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-101",
+        name: "invalid-network-policy",
+        layer: Layer::PodToPod,
+        severity: Severity::High,
+        title: "Network policy is invalid and would be rejected by the API server",
+        why: "The API server refuses a policy that breaks its validation rules (an empty peer, an \
      `ipBlock` mixed with selectors, an `except` outside its `cidr`, `endPort` with a named \
      port, an unknown protocol or operator). Applied from a pipeline, the rejection is easy to \
      miss and the namespace keeps running without the isolation the author intended. kubeward \
      leaves the policy out of the analysis, as the cluster would.",
-    "Fix the field the finding points at (the message says what the API server expects), then \
+        fix: "Fix the field the finding points at (the message says what the API server expects), then \
      apply the policy and check it was accepted.",
-    [
-        DOCS,
-        (
-            "docs",
-            "https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/"
-        )
-    ],
-    check_invalid
-);
+        references: &[
+            DOCS,
+            (
+                "docs",
+                "https://kubernetes.io/docs/reference/kubernetes-api/policy-resources/network-policy-v1/",
+            ),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_invalid),
+};
 
-rule!(
-    NO_DEFAULT_DENY_IN,
-    "KW-NET-102",
-    "namespace-without-default-deny-ingress",
-    Layer::PodToPod,
-    Severity::Medium,
-    "Namespace has workloads but no default-deny ingress NetworkPolicy",
-    "Pods that no ingress policy selects accept connections from every pod in the cluster and \
+pub static NO_DEFAULT_DENY_IN: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-102",
+        name: "namespace-without-default-deny-ingress",
+        layer: Layer::PodToPod,
+        severity: Severity::Medium,
+        title: "Namespace has workloads but no default-deny ingress NetworkPolicy",
+        why: "Pods that no ingress policy selects accept connections from every pod in the cluster and \
      from anything that can route to them. Without a namespace-wide default deny, every new \
      workload starts open, and an attacker in any compromised pod can reach it.",
-    "Add a policy with `podSelector: {}` and `policyTypes: [Ingress]` (and no ingress rules) to \
+        fix: "Add a policy with `podSelector: {}` and `policyTypes: [Ingress]` (and no ingress rules) to \
      the namespace, then allow the traffic each workload needs with narrower policies \
      (`kubeward netpol suggest` writes them).",
-    [
-        ("cis", "5.3.2"),
-        NSA,
-        ("kubescape", "C-0260"),
-        ("mitre", "T1210"),
-        DOCS
-    ],
-    check_default_deny_ingress
-);
+        references: &[
+            ("cis", "5.3.2"),
+            NSA,
+            ("kubescape", "C-0260"),
+            ("mitre", "T1210"),
+            DOCS,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_default_deny_ingress),
+};
 
-rule!(
-    NO_DEFAULT_DENY_EG,
-    "KW-NET-103",
-    "namespace-without-default-deny-egress",
-    Layer::PodToPod,
-    Severity::Low,
-    "Namespace has workloads but no default-deny egress NetworkPolicy",
-    "Pods that no egress policy selects can open connections anywhere: to every other pod, to \
+pub static NO_DEFAULT_DENY_EG: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-103",
+        name: "namespace-without-default-deny-egress",
+        layer: Layer::PodToPod,
+        severity: Severity::Low,
+        title: "Namespace has workloads but no default-deny egress NetworkPolicy",
+        why: "Pods that no egress policy selects can open connections anywhere: to every other pod, to \
      the cloud metadata API and to the internet. A compromised pod then moves laterally and \
      exfiltrates data freely.",
-    "Add a policy with `podSelector: {}` and `policyTypes: [Egress]` to the namespace, plus a \
+        fix: "Add a policy with `podSelector: {}` and `policyTypes: [Egress]` to the namespace, plus a \
      rule allowing DNS (UDP and TCP 53 to kube-dns), then allow each workload's destinations.",
-    [("cis", "5.3.2"), NSA, ("mitre", "T1041"), DOCS],
-    check_default_deny_egress
-);
+        references: &[("cis", "5.3.2"), NSA, ("mitre", "T1041"), DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_default_deny_egress),
+};
 
-rule!(
-    UNSELECTED,
-    "KW-NET-104",
-    "workload-without-network-policy",
-    Layer::PodToPod,
-    Severity::Medium,
-    "Workload is selected by no NetworkPolicy",
-    "A pod that no NetworkPolicy selects is not isolated in either direction: every pod in the \
+pub static UNSELECTED: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-104",
+        name: "workload-without-network-policy",
+        layer: Layer::PodToPod,
+        severity: Severity::Medium,
+        title: "Workload is selected by no NetworkPolicy",
+        why: "A pod that no NetworkPolicy selects is not isolated in either direction: every pod in the \
      cluster, and every address outside that can route to it, may connect to it, and it may \
      connect anywhere.",
-    "Select the workload with a policy (a namespace default deny selects every pod) and allow \
+        fix: "Select the workload with a policy (a namespace default deny selects every pod) and allow \
      only the connections it needs.",
-    [
-        ("cis", "5.3.2"),
-        ("kube-score", "pod-networkpolicy"),
-        ("kubescape", "C-0260"),
-        NSA,
-        DOCS
-    ],
-    check_unselected
-);
+        references: &[
+            ("cis", "5.3.2"),
+            ("kube-score", "pod-networkpolicy"),
+            ("kubescape", "C-0260"),
+            NSA,
+            DOCS,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_unselected),
+};
 
-rule!(
-    DANGLING,
-    "KW-NET-105",
-    "network-policy-selects-nothing",
-    Layer::PodToPod,
-    Severity::Low,
-    "NetworkPolicy selects no workload",
-    "A policy whose `podSelector` matches no pod protects nothing. It usually means a label was \
+pub static DANGLING: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-105",
+        name: "network-policy-selects-nothing",
+        layer: Layer::PodToPod,
+        severity: Severity::Low,
+        title: "NetworkPolicy selects no workload",
+        why: "A policy whose `podSelector` matches no pod protects nothing. It usually means a label was \
      renamed or mistyped, so the workload it was written for is running without it.",
-    "Fix the `podSelector` so it matches the intended pods' labels, or delete the policy.",
-    [("kube-score", "networkpolicy-targets-pod"), DOCS],
-    check_dangling
-);
+        fix: "Fix the `podSelector` so it matches the intended pods' labels, or delete the policy.",
+        references: &[("kube-score", "networkpolicy-targets-pod"), DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_dangling),
+};
 
-rule!(
-    EMPTY_PEER,
-    "KW-NET-106",
-    "network-policy-peer-matches-nothing",
-    Layer::PodToPod,
-    Severity::Low,
-    "NetworkPolicy peer matches no workload",
-    "A `from`/`to` peer that matches no pod allows nothing. Usually a label or namespace name is \
+pub static EMPTY_PEER: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-106",
+        name: "network-policy-peer-matches-nothing",
+        layer: Layer::PodToPod,
+        severity: Severity::Low,
+        title: "NetworkPolicy peer matches no workload",
+        why: "A `from`/`to` peer that matches no pod allows nothing. Usually a label or namespace name is \
      wrong, so the traffic the author meant to allow is blocked, and someone will be tempted to \
      \"fix\" it with a broader rule.",
-    "Correct the selectors so they match the intended pods (namespace peers select by namespace \
+        fix: "Correct the selectors so they match the intended pods (namespace peers select by namespace \
      labels; name a namespace with `kubernetes.io/metadata.name`).",
-    [DOCS],
-    check_empty_peer
-);
+        references: &[DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_empty_peer),
+};
 
-rule!(
-    INEFFECTIVE,
-    "KW-NET-107",
-    "network-policy-rule-has-no-effect",
-    Layer::PodToPod,
-    Severity::Low,
-    "NetworkPolicy rule or port can never match",
-    "Rules for a direction missing from `policyTypes` are ignored, a named port resolves only on \
+pub static INEFFECTIVE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-107",
+        name: "network-policy-rule-has-no-effect",
+        layer: Layer::PodToPod,
+        severity: Severity::Low,
+        title: "NetworkPolicy rule or port can never match",
+        why: "Rules for a direction missing from `policyTypes` are ignored, a named port resolves only on \
      destination pods that define it with the same protocol, and a named port cannot apply to \
      an `ipBlock`. Such a rule looks like an allowance (or a restriction) in review and does \
      nothing in the cluster.",
-    "List the direction in `policyTypes`, use a port name the destination pods define (with the \
+        fix: "List the direction in `policyTypes`, use a port name the destination pods define (with the \
      right protocol) or a port number.",
-    [DOCS],
-    check_ineffective
-);
+        references: &[DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_ineffective),
+};
 
-rule!(
-    ALLOW_ALL,
-    "KW-NET-108",
-    "network-policy-allows-everything",
-    Layer::PodToPod,
-    Severity::Medium,
-    "Network policy rule allows every peer",
-    "A rule with no `from`/`to`, a `namespaceSelector: {}` peer or an `ipBlock` of 0.0.0.0/0 \
+pub static ALLOW_ALL: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-108",
+        name: "network-policy-allows-everything",
+        layer: Layer::PodToPod,
+        severity: Severity::Medium,
+        title: "Network policy rule allows every peer",
+        why: "A rule with no `from`/`to`, a `namespaceSelector: {}` peer or an `ipBlock` of 0.0.0.0/0 \
      admits every pod of every namespace (and, for the first and last, every address outside the \
      cluster). It turns a default deny back into an allow-all for the ports it names.",
-    "Name the peers that need the connection: a `podSelector` in the own namespace, or \
+        fix: "Name the peers that need the connection: a `podSelector` in the own namespace, or \
      `namespaceSelector` + `podSelector` in one peer for another namespace; use narrow CIDRs for \
      external addresses.",
-    [NSA, ("mitre", "T1210"), DOCS],
-    check_allow_all
-);
+        references: &[NSA, ("mitre", "T1210"), DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_allow_all),
+};
 
-rule!(
-    METADATA,
-    "KW-NET-109",
-    "egress-to-cloud-metadata",
-    Layer::PodToPod,
-    Severity::High,
-    "Egress rule lets workloads reach the cloud metadata API (169.254.169.254)",
-    "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
+pub static METADATA: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-109",
+        name: "egress-to-cloud-metadata",
+        layer: Layer::PodToPod,
+        severity: Severity::High,
+        title: "Egress rule lets workloads reach the cloud metadata API (169.254.169.254)",
+        why: "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
      it turns any SSRF or code execution into a cloud account compromise. kubeward checks every \
      well-known metadata address: 169.254.169.254 (AWS, GCP, Azure, OpenStack), fd00:ec2::254 \
      (AWS over IPv6), 169.254.170.2 (ECS task credentials) and 100.100.100.200 (Alibaba \
      Cloud); an `ipBlock` whose CIDR contains one of them without excepting it lets pods \
      through.",
-    "Isolate the workload for egress and allow only its destinations; when a rule needs a wide \
+        fix: "Isolate the workload for egress and allow only its destinations; when a rule needs a wide \
      range such as 0.0.0.0/0 or 169.254.0.0/16, add the metadata addresses it contains to \
      `except` (`169.254.169.254/32`, `169.254.170.2/32`, `100.100.100.200/32`, and \
      `fd00:ec2::254/128` for `::/0`), or deny them for all pods with an AdminNetworkPolicy.",
-    [
-        ("mitre", "T1552.005"),
-        NSA,
-        (
-            "docs",
-            "https://kubernetes.io/docs/concepts/security/security-checklist/#network-security"
-        )
-    ],
-    check_metadata
-);
+        references: &[
+            ("mitre", "T1552.005"),
+            NSA,
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/security-checklist/#network-security",
+            ),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_metadata),
+};
 
-rule!(
-    DNS,
-    "KW-NET-110",
-    "egress-deny-breaks-dns",
-    Layer::PodToPod,
-    Severity::Medium,
-    "Egress default deny blocks DNS",
-    "Once a pod is isolated for egress it needs a rule for UDP and TCP 53 to kube-dns. Without \
+pub static DNS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-110",
+        name: "egress-deny-breaks-dns",
+        layer: Layer::PodToPod,
+        severity: Severity::Medium,
+        title: "Egress default deny blocks DNS",
+        why: "Once a pod is isolated for egress it needs a rule for UDP and TCP 53 to kube-dns. Without \
      UDP the pod cannot resolve names at all; without TCP, large answers (and DNSSEC) fail \
      intermittently. Teams then \"fix\" the outage by removing the egress policy.",
-    "Add an egress rule to `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: \
+        fix: "Add an egress rule to `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: \
      kube-system}}` + `podSelector: {matchLabels: {k8s-app: kube-dns}}` on UDP 53 and TCP 53.",
-    [
-        (
-            "docs",
-            "https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/"
-        ),
-        DOCS
-    ],
-    check_dns
-);
+        references: &[
+            (
+                "docs",
+                "https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/",
+            ),
+            DOCS,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_dns),
+};
 
-rule!(
-    EVERY_NS,
-    "KW-NET-111",
-    "reachable-from-every-namespace",
-    Layer::PodToPod,
-    Severity::Medium,
-    "Workload is reachable from every namespace",
-    "An ingress rule with `namespaceSelector: {}` admits pods from every namespace, including \
+pub static EVERY_NS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-111",
+        name: "reachable-from-every-namespace",
+        layer: Layer::PodToPod,
+        severity: Severity::Medium,
+        title: "Workload is reachable from every namespace",
+        why: "An ingress rule with `namespaceSelector: {}` admits pods from every namespace, including \
      namespaces created later and tenants you do not control. Any compromised pod anywhere in \
      the cluster reaches this workload.",
-    "Replace `namespaceSelector: {}` with the namespaces that need access (by \
+        fix: "Replace `namespaceSelector: {}` with the namespaces that need access (by \
      `kubernetes.io/metadata.name` or a label you control) and add a `podSelector` in the same \
      peer.",
-    [NSA, ("mitre", "T1210"), DOCS],
-    check_every_namespace
-);
+        references: &[NSA, ("mitre", "T1210"), DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_every_namespace),
+};
 
-rule!(
-    OUTSIDE,
-    "KW-NET-112",
-    "workload-open-to-outside",
-    Layer::Network,
-    Severity::Medium,
-    "NetworkPolicy admits traffic from public addresses",
-    "An ingress rule that allows public (non-private) address ranges lets anything on the \
+pub static OUTSIDE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-112",
+        name: "workload-open-to-outside",
+        layer: Layer::Network,
+        severity: Severity::Medium,
+        title: "NetworkPolicy admits traffic from public addresses",
+        why: "An ingress rule that allows public (non-private) address ranges lets anything on the \
      internet that can route to the pod connect, through a LoadBalancer, a NodePort or a \
      routable pod network, bypassing the ingress controller and its authentication.",
-    "Allow only the ingress controller's pods (or the load balancer's private ranges) instead \
+        fix: "Allow only the ingress controller's pods (or the load balancer's private ranges) instead \
      of public CIDRs or rules without `from`.",
-    [NSA, ("mitre", "T1190"), DOCS],
-    check_outside
-);
+        references: &[NSA, ("mitre", "T1190"), DOCS],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_outside),
+};
 
-rule!(
-    CAVEAT,
-    "KW-NET-113",
-    "network-policy-analysis-caveat",
-    Layer::PodToPod,
-    Severity::Info,
-    "Network policy analysis depends on something kubeward cannot see",
-    "Some policy semantics depend on the cluster: admin policies of equal priority are ordered by \
+pub static CAVEAT: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NET-113",
+        name: "network-policy-analysis-caveat",
+        layer: Layer::PodToPod,
+        severity: Severity::Info,
+        title: "Network policy analysis depends on something kubeward cannot see",
+        why: "Some policy semantics depend on the cluster: admin policies of equal priority are ordered by \
      the network plugin, node addresses are unknown offline, pods of one owner may carry \
      different labels. kubeward states the assumption it made instead of guessing silently.",
-    "Read the message: give admin policies distinct priorities, label all pods of a workload \
+        fix: "Read the message: give admin policies distinct priorities, label all pods of a workload \
      alike, or analyse a cluster dump that has the missing objects.",
-    [DOCS, ("docs", "https://network-policy-api.sigs.k8s.io/")],
-    check_caveat
-);
+        references: &[DOCS, ("docs", "https://network-policy-api.sigs.k8s.io/")],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_caveat),
+};
 
 /// Every NetworkPolicy rule, in ID order.
 pub static RULES: &[&Rule] = &[

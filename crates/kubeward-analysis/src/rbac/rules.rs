@@ -15,28 +15,6 @@ const GOOD_PRACTICES: (&str, &str) = (
     "https://kubernetes.io/docs/concepts/security/rbac-good-practices/",
 );
 
-macro_rules! rule {
-    ($static:ident, $id:literal, $name:literal, $sev:ident, $title:literal, $why:expr, $fix:literal,
-     [$($r:expr),* $(,)?], $check:expr $(, enabled = $en:expr)?) => {
-        pub static $static: Rule = Rule {
-            meta: RuleMeta {
-                id: $id,
-                name: $name,
-                layer: Layer::PodToApi,
-                severity: Severity::$sev,
-                title: $title,
-                why: $why,
-                fix: $fix,
-                references: &[$($r),*],
-                default_enabled: rule!(@en $($en)?),
-            },
-            check: Check::Inventory($check),
-        };
-    };
-    (@en) => { true };
-    (@en $e:expr) => { $e };
-}
-
 /// How the catalogue rules grade a hit (see `hit_severity`), said in `explain`.
 macro_rules! severity_note {
     () => {
@@ -57,660 +35,841 @@ macro_rules! fallback_note {
     };
 }
 
-macro_rules! cap_rule {
-    ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
-     [$($r:expr),* $(,)?]) => {
-        rule!($static, $id, $name, $sev, $title, concat!($why, severity_note!(), fallback_note!()), $fix, [$($r),*],
-              |ctx, out| emit_capability(ctx, out, $cap));
-    };
-    // An opt-in rule (no role-level fallback: KW-RBAC-032).
-    ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
-     [$($r:expr),* $(,)?], enabled = $en:expr) => {
-        rule!($static, $id, $name, $sev, $title, concat!($why, severity_note!()), $fix, [$($r),*],
-              |ctx, out| emit_capability(ctx, out, $cap), enabled = $en);
-    };
-    // A rule whose grading differs from the catalogue's (full admin: cluster-wide by default).
-    ($static:ident, $id:literal, $name:literal, $sev:ident, $cap:expr, $title:literal, $why:literal, $fix:literal,
-     [$($r:expr),* $(,)?], severity = $note:literal) => {
-        rule!($static, $id, $name, $sev, $title, concat!($why, $note, fallback_note!()), $fix, [$($r),*],
-              |ctx, out| emit_capability(ctx, out, $cap));
-    };
-}
-
-rule!(
-    CLUSTER_ADMIN_BINDING,
-    "KW-RBAC-001",
-    "cluster-admin-binding",
-    Critical,
-    "Subject bound to cluster-admin outside the allow-list",
-    "cluster-admin is every permission on every resource, including ones added later, plus every \
+pub static CLUSTER_ADMIN_BINDING: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-001",
+        name: "cluster-admin-binding",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Subject bound to cluster-admin outside the allow-list",
+        why: "cluster-admin is every permission on every resource, including ones added later, plus every \
      non-resource URL. A ClusterRoleBinding to it makes the subject the owner of the cluster; a \
      RoleBinding to it makes the subject admin of the namespace, secrets included. A stolen \
      token or credential of such a subject is a full takeover.",
-    "Bind a role with only the permissions the subject needs (a namespace RoleBinding to `edit` or \
+        fix: "Bind a role with only the permissions the subject needs (a namespace RoleBinding to `edit` or \
      `view`, or a purpose-built role). If the subject really needs it, add it to \
      `settings.cluster_admin_allowed` (`user:NAME`, `group:NAME`, `sa:NS/NAME`) in .kubeward.yaml.",
-    [
-        ("cis", "5.1.1"),
-        ("kubescape", "C-0035"),
-        ("mitre", "T1078"),
-        GOOD_PRACTICES
-    ],
-    check_cluster_admin
-);
+        references: &[
+            ("cis", "5.1.1"),
+            ("kubescape", "C-0035"),
+            ("mitre", "T1078"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_cluster_admin),
+};
 
-cap_rule!(
-    FULL_WILDCARD,
-    "KW-RBAC-002",
-    "wildcard-admin-grant",
-    Critical,
-    Cap::FullAdmin,
-    "Role grants every verb on every resource",
-    "A rule with `*` verbs (or every write verb listed: create, update, patch, delete and \
+pub static FULL_WILDCARD: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-002",
+        name: "wildcard-admin-grant",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Role grants every verb on every resource",
+        why: concat!(
+            "A rule with `*` verbs (or every write verb listed: create, update, patch, delete and \
      deletecollection), `*` resources and `*` API groups is cluster-admin (or namespace admin \
      through a RoleBinding) under another name: every escalation path below is open to the \
      subject, including resources that do not exist yet.",
-    "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
-     only where it is needed.",
-    [
-        ("cis", "5.1.3"),
-        ("kubescape", "C-0187"),
-        ("checkov", "CKV_K8S_49"),
-        ("mitre", "T1078"),
-        GOOD_PRACTICES
-    ],
-    severity = " Severity: critical cluster-wide and in kube-system (cluster-admin or its \
+            " Severity: critical cluster-wide and in kube-system (cluster-admin or its \
                 equivalent), one step lower in any other single namespace, and one step lower \
-                again when the binding only reaches its own Namespace object."
-);
+                again when the binding only reaches its own Namespace object.",
+            fallback_note!()
+        ),
+        fix: "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
+     only where it is needed.",
+        references: &[
+            ("cis", "5.1.3"),
+            ("kubescape", "C-0187"),
+            ("checkov", "CKV_K8S_49"),
+            ("mitre", "T1078"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::FullAdmin)),
+};
 
-rule!(
-    WILDCARD_RULE,
-    "KW-RBAC-003",
-    "wildcard-rule",
-    Medium,
-    "Role rule uses a wildcard for verbs or resources",
-    "`*` in verbs or resources grants everything of that kind, now and later: `resources: [\"*\"]` \
+pub static WILDCARD_RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-003",
+        name: "wildcard-rule",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Role rule uses a wildcard for verbs or resources",
+        why: "`*` in verbs or resources grants everything of that kind, now and later: `resources: [\"*\"]` \
      includes secrets, `verbs: [\"*\"]` includes escalate, bind, impersonate and delete, and a new \
      CRD or subresource is granted the day it is installed. Broad `get`/`list` or \
      `create`/`delete` on `*` reads or destroys everything in scope.",
-    "Name the resources and verbs the subject needs. Keep wildcards to roles given to cluster \
+        fix: "Name the resources and verbs the subject needs. Keep wildcards to roles given to cluster \
      operators, and review each one.",
-    [
-        ("cis", "5.1.3"),
-        ("kubescape", "C-0187"),
-        ("checkov", "CKV_K8S_49"),
-        GOOD_PRACTICES
-    ],
-    check_wildcard_rule
-);
+        references: &[
+            ("cis", "5.1.3"),
+            ("kubescape", "C-0187"),
+            ("checkov", "CKV_K8S_49"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_wildcard_rule),
+};
 
-cap_rule!(
-    READ_SECRETS,
-    "KW-RBAC-004",
-    "read-secrets",
-    High,
-    Cap::ReadSecrets,
-    "Subject can read secrets",
-    "get, list or watch on secrets returns their contents: database passwords, TLS keys, cloud \
+pub static READ_SECRETS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-004",
+        name: "read-secrets",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can read secrets",
+        why: concat!(
+            "get, list or watch on secrets returns their contents: database passwords, TLS keys, cloud \
      credentials and (where they still exist) service-account token secrets, which are other \
      identities. A `list` or `watch` response carries every secret in full, not only names.",
-    "Grant get on the named secrets the subject needs (`resourceNames`), or mount them into the \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Grant get on the named secrets the subject needs (`resourceNames`), or mount them into the \
      workload instead of reading them through the API. Never grant list/watch on secrets to \
      workloads.",
-    [
-        ("cis", "5.1.2"),
-        ("kubescape", "C-0015"),
-        ("mitre", "T1552.007"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.2"),
+            ("kubescape", "C-0015"),
+            ("mitre", "T1552.007"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::ReadSecrets)),
+};
 
-cap_rule!(
-    CREATE_WORKLOADS,
-    "KW-RBAC-005",
-    "create-workloads",
-    High,
-    Cap::CreateWorkloads,
-    "Subject can create pods or pod controllers",
-    "Creating a pod (directly or through a Deployment, DaemonSet, StatefulSet, ReplicaSet, \
+pub static CREATE_WORKLOADS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-005",
+        name: "create-workloads",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can create pods or pod controllers",
+        why: concat!(
+            "Creating a pod (directly or through a Deployment, DaemonSet, StatefulSet, ReplicaSet, \
      ReplicationController, Job or CronJob) lets the subject run it as any service account of the \
      namespace, mount any secret, ConfigMap or volume there, and, unless admission stops it, run \
      a privileged pod on a node.",
-    "Limit workload creation to deployment pipelines, enforce Pod Security Admission (restricted) \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Limit workload creation to deployment pipelines, enforce Pod Security Admission (restricted) \
      in the namespace, and keep powerful service accounts out of namespaces where others can \
      create pods.",
-    [
-        ("cis", "5.1.4"),
-        ("kubescape", "C-0188"),
-        ("mitre", "T1610"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.4"),
+            ("kubescape", "C-0188"),
+            ("mitre", "T1610"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::CreateWorkloads)),
+};
 
-cap_rule!(
-    MODIFY_PODS,
-    "KW-RBAC-006",
-    "modify-pods",
-    Medium,
-    Cap::ModifyPods,
-    "Subject can update running pods",
-    "update or patch on pods can swap the image of a running container, so the subject runs its \
+pub static MODIFY_PODS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-006",
+        name: "modify-pods",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Subject can update running pods",
+        why: concat!(
+            "update or patch on pods can swap the image of a running container, so the subject runs its \
      code with that pod's service account, volumes and network position.",
-    "Drop update/patch on pods; change workloads through their controllers in a reviewed \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Drop update/patch on pods; change workloads through their controllers in a reviewed \
      pipeline.",
-    [("mitre", "T1525"), GOOD_PRACTICES]
-);
+        references: &[("mitre", "T1525"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::ModifyPods)),
+};
 
-cap_rule!(
-    EXEC,
-    "KW-RBAC-007",
-    "exec-into-pods",
-    High,
-    Cap::Exec,
-    "Subject can exec into or attach to pods",
-    "create on pods/exec or pods/attach runs commands in existing containers, which hands the \
+pub static EXEC: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-007",
+        name: "exec-into-pods",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can exec into or attach to pods",
+        why: concat!(
+            "create on pods/exec or pods/attach runs commands in existing containers, which hands the \
      subject every token, secret and file those pods hold. Before Kubernetes 1.31 (or with \
      AuthorizePodWebsocketUpgradeCreatePermission off), `get` on pods/exec was enough through a \
      websocket.",
-    "Remove exec and attach from standing roles; grant them temporarily to named people for \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Remove exec and attach from standing roles; grant them temporarily to named people for \
      debugging, and audit their use.",
-    [("kubescape", "C-0002"), ("mitre", "T1609"), GOOD_PRACTICES]
-);
+        references: &[("kubescape", "C-0002"), ("mitre", "T1609"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Exec)),
+};
 
-cap_rule!(
-    EPHEMERAL,
-    "KW-RBAC-008",
-    "ephemeral-containers",
-    High,
-    Cap::Ephemeral,
-    "Subject can add ephemeral containers to running pods",
-    "update or patch on pods/ephemeralcontainers adds a debug container to a running pod, with \
+pub static EPHEMERAL: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-008",
+        name: "ephemeral-containers",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can add ephemeral containers to running pods",
+        why: concat!(
+            "update or patch on pods/ephemeralcontainers adds a debug container to a running pod, with \
      the pod's service account and volumes, and it can ask for privileges the pod's other \
      containers do not have.",
-    "Grant pods/ephemeralcontainers only to on-call debugging roles, and enforce Pod Security \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Grant pods/ephemeralcontainers only to on-call debugging roles, and enforce Pod Security \
      Admission so added containers cannot be privileged.",
-    [("mitre", "T1609"), GOOD_PRACTICES]
-);
+        references: &[("mitre", "T1609"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Ephemeral)),
+};
 
-cap_rule!(
-    NODES_PROXY,
-    "KW-RBAC-009",
-    "nodes-proxy",
-    Critical,
-    Cap::NodesProxy,
-    "Subject can reach the kubelet API through nodes/proxy",
-    "nodes/proxy forwards requests to the kubelet, whose API runs commands in every pod on the \
+pub static NODES_PROXY: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-009",
+        name: "nodes-proxy",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Subject can reach the kubelet API through nodes/proxy",
+        why: concat!(
+            "nodes/proxy forwards requests to the kubelet, whose API runs commands in every pod on the \
      node, outside API-server audit and admission. `get` alone is enough: the kubelet authorizes \
      its websocket exec endpoint as a get. Monitoring agents are often given this for metrics.",
-    "Grant nodes/metrics or nodes/stats for metrics, never nodes/proxy. If a tool needs the \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Grant nodes/metrics or nodes/stats for metrics, never nodes/proxy. If a tool needs the \
      kubelet API, give it a dedicated identity and review it.",
-    [("cis", "5.1.10"), ("mitre", "T1609"), GOOD_PRACTICES]
-);
+        references: &[("cis", "5.1.10"), ("mitre", "T1609"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::NodesProxy)),
+};
 
-cap_rule!(
-    ESCALATE,
-    "KW-RBAC-010",
-    "escalate-verb",
-    Critical,
-    Cap::Escalate,
-    "Subject can write roles with permissions it does not hold (escalate)",
-    "The `escalate` verb on roles or clusterroles switches off the check that stops a subject \
+pub static ESCALATE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-010",
+        name: "escalate-verb",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Subject can write roles with permissions it does not hold (escalate)",
+        why: concat!(
+            "The `escalate` verb on roles or clusterroles switches off the check that stops a subject \
      from granting permissions it does not have itself; with write access to a role it is bound \
      to, it can give itself anything.",
-    "Remove `escalate` (and `*` verbs) on roles and clusterroles from every subject but cluster \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Remove `escalate` (and `*` verbs) on roles and clusterroles from every subject but cluster \
      administrators.",
-    [
-        ("cis", "5.1.8"),
-        ("checkov", "CKV_K8S_158"),
-        ("mitre", "T1098"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.8"),
+            ("checkov", "CKV_K8S_158"),
+            ("mitre", "T1098"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Escalate)),
+};
 
-cap_rule!(
-    BIND,
-    "KW-RBAC-011",
-    "bind-verb",
-    Critical,
-    Cap::Bind,
-    "Subject can bind roles it does not hold (bind and write bindings)",
-    "With `bind` on a role (checked against the role named in the binding, in the binding's \
+pub static BIND: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-011",
+        name: "bind-verb",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Subject can bind roles it does not hold (bind and write bindings)",
+        why: concat!(
+            "With `bind` on a role (checked against the role named in the binding, in the binding's \
      namespace) and create/update on (cluster)rolebindings, a subject can bind itself to a more \
      powerful role, up to cluster-admin.",
-    "Remove `bind` from standing roles, or limit it with resourceNames to the roles the subject \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Remove `bind` from standing roles, or limit it with resourceNames to the roles the subject \
      may hand out; keep write access to bindings with cluster administrators.",
-    [
-        ("cis", "5.1.8"),
-        ("checkov", "CKV_K8S_157"),
-        ("mitre", "T1098"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.8"),
+            ("checkov", "CKV_K8S_157"),
+            ("mitre", "T1098"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Bind)),
+};
 
-cap_rule!(
-    IMPERSONATE,
-    "KW-RBAC-012",
-    "impersonate",
-    Critical,
-    Cap::Impersonate,
-    "Subject can impersonate other identities",
-    "`impersonate` on users, groups, service accounts or uids lets the subject act as them; \
+pub static IMPERSONATE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-012",
+        name: "impersonate",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Subject can impersonate other identities",
+        why: concat!(
+            "`impersonate` on users, groups, service accounts or uids lets the subject act as them; \
      impersonating the group system:masters is all power in the cluster, and impersonating a \
      service account gives its permissions.",
-    "Remove impersonate from every subject that is not an authenticating proxy, and limit \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Remove impersonate from every subject that is not an authenticating proxy, and limit \
      proxies with resourceNames.",
-    [
-        ("cis", "5.1.8"),
-        ("kubescape", "C-0065"),
-        ("mitre", "T1078"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.8"),
+            ("kubescape", "C-0065"),
+            ("mitre", "T1078"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Impersonate)),
+};
 
-cap_rule!(
-    APPROVE_CSR,
-    "KW-RBAC-013",
-    "approve-client-certificates",
-    Critical,
-    Cap::ApproveCsr,
-    "Subject can create and approve API client certificates",
-    "Creating a CertificateSigningRequest, updating its approval and approving the \
+pub static APPROVE_CSR: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-013",
+        name: "approve-client-certificates",
+        layer: Layer::PodToApi,
+        severity: Severity::Critical,
+        title: "Subject can create and approve API client certificates",
+        why: concat!(
+            "Creating a CertificateSigningRequest, updating its approval and approving the \
      kubernetes.io/kube-apiserver-client signer lets the subject mint a client certificate for \
      any user and group, system:masters included, valid until it expires and impossible to \
      revoke.",
-    "Keep CSR approval for the kube-apiserver-client signer with cluster administrators; \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep CSR approval for the kube-apiserver-client signer with cluster administrators; \
      automated approvers should approve only their own signer names.",
-    [
-        ("cis", "5.1.11"),
-        ("checkov", "CKV_K8S_156"),
-        ("mitre", "T1649"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.11"),
+            ("checkov", "CKV_K8S_156"),
+            ("mitre", "T1649"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::ApproveCsr)),
+};
 
-cap_rule!(
-    TOKEN_REQUEST,
-    "KW-RBAC-014",
-    "token-request",
-    High,
-    Cap::TokenRequest,
-    "Subject can mint tokens for service accounts",
-    "create on serviceaccounts/token issues a token for any service account in scope (or the \
+pub static TOKEN_REQUEST: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-014",
+        name: "token-request",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can mint tokens for service accounts",
+        why: concat!(
+            "create on serviceaccounts/token issues a token for any service account in scope (or the \
      named ones), so the subject can act as the most powerful of them.",
-    "Grant serviceaccounts/token only with resourceNames naming the accounts that need it, and \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Grant serviceaccounts/token only with resourceNames naming the accounts that need it, and \
      never across namespaces that hold powerful service accounts.",
-    [("cis", "5.1.13"), ("mitre", "T1528"), GOOD_PRACTICES]
-);
+        references: &[("cis", "5.1.13"), ("mitre", "T1528"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::TokenRequest)),
+};
 
-cap_rule!(
-    WRITE_SECRETS,
-    "KW-RBAC-015",
-    "write-secrets",
-    High,
-    Cap::WriteSecrets,
-    "Subject can create or change secrets",
-    "A subject that can create secrets can create a `kubernetes.io/service-account-token` secret \
+pub static WRITE_SECRETS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-015",
+        name: "write-secrets",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can create or change secrets",
+        why: concat!(
+            "A subject that can create secrets can create a `kubernetes.io/service-account-token` secret \
      for a powerful service account; the token controller fills in a long-lived token it can \
      then read back (or mount). Changing secrets also redirects workloads to attacker-controlled \
      credentials.",
-    "Limit secret writes to the controllers and pipelines that own them, with resourceNames \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Limit secret writes to the controllers and pipelines that own them, with resourceNames \
      where possible.",
-    [("mitre", "T1528"), GOOD_PRACTICES]
-);
+        references: &[("mitre", "T1528"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::WriteSecrets)),
+};
 
-cap_rule!(
-    ADMISSION,
-    "KW-RBAC-016",
-    "admission-control",
-    High,
-    Cap::Admission,
-    "Subject can change admission webhooks or policies",
-    "A validating or mutating webhook sees every object it matches (secrets included), and a \
+pub static ADMISSION: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-016",
+        name: "admission-control",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can change admission webhooks or policies",
+        why: concat!(
+            "A validating or mutating webhook sees every object it matches (secrets included), and a \
      mutating one can change pods as they are created; deleting a webhook or admission policy \
      switches off the checks a policy engine enforces.",
-    "Keep admissionregistration.k8s.io write access with cluster administrators and the policy \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep admissionregistration.k8s.io write access with cluster administrators and the policy \
      engine's own controller.",
-    [
-        ("cis", "5.1.12"),
-        ("checkov", "CKV_K8S_155"),
-        ("mitre", "T1562"),
-        GOOD_PRACTICES
-    ]
-);
+        references: &[
+            ("cis", "5.1.12"),
+            ("checkov", "CKV_K8S_155"),
+            ("mitre", "T1562"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Admission)),
+};
 
-cap_rule!(
-    CREATE_PV,
-    "KW-RBAC-017",
-    "create-persistent-volumes",
-    High,
-    Cap::CreatePv,
-    "Subject can create persistent volumes",
-    "A PersistentVolume can be a hostPath; a pod that claims it reads and writes the node's \
+pub static CREATE_PV: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-017",
+        name: "create-persistent-volumes",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can create persistent volumes",
+        why: concat!(
+            "A PersistentVolume can be a hostPath; a pod that claims it reads and writes the node's \
      filesystem, even where Pod Security forbids hostPath volumes in pods.",
-    "Leave PersistentVolume creation to storage provisioners; users create PersistentVolumeClaims \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Leave PersistentVolume creation to storage provisioners; users create PersistentVolumeClaims \
      against StorageClasses.",
-    [("cis", "5.1.9"), ("mitre", "T1611"), GOOD_PRACTICES]
-);
+        references: &[("cis", "5.1.9"), ("mitre", "T1611"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::CreatePv)),
+};
 
-cap_rule!(
-    MODIFY_NAMESPACES,
-    "KW-RBAC-018",
-    "modify-namespaces",
-    High,
-    Cap::ModifyNamespaces,
-    "Subject can relabel namespaces",
-    "patch or update on namespaces changes their labels: `pod-security.kubernetes.io/enforce: \
+pub static MODIFY_NAMESPACES: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-018",
+        name: "modify-namespaces",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can relabel namespaces",
+        why: concat!(
+            "patch or update on namespaces changes their labels: `pod-security.kubernetes.io/enforce: \
      privileged` switches off Pod Security Admission there, and new labels make NetworkPolicy \
      namespaceSelectors match the namespace and let its traffic in. A RoleBinding is enough for \
      the binding's own namespace, because a request for a Namespace carries its own name as its \
      namespace.",
-    "Do not grant patch/update on namespaces (not even through a RoleBinding); manage namespace \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Do not grant patch/update on namespaces (not even through a RoleBinding); manage namespace \
      labels from a reviewed pipeline, and pin Pod Security labels with a policy engine.",
-    [("mitre", "T1562"), GOOD_PRACTICES]
-);
+        references: &[("mitre", "T1562"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::ModifyNamespaces)),
+};
 
-cap_rule!(
-    STEAL_PODS,
-    "KW-RBAC-019",
-    "steal-pods",
-    Medium,
-    Cap::StealPods,
-    "Subject can evict pods and change nodes",
-    "Deleting or evicting pods while cordoning or tainting nodes moves workloads, including \
+pub static STEAL_PODS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-019",
+        name: "steal-pods",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Subject can evict pods and change nodes",
+        why: concat!(
+            "Deleting or evicting pods while cordoning or tainting nodes moves workloads, including \
      powerful ones, onto a node the subject controls, where their tokens and secrets can be \
      taken.",
-    "Keep node updates with node-lifecycle controllers and administrators.",
-    [("mitre", "T1078"), GOOD_PRACTICES]
-);
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep node updates with node-lifecycle controllers and administrators.",
+        references: &[("mitre", "T1078"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::StealPods)),
+};
 
-cap_rule!(
-    NODE_STATUS,
-    "KW-RBAC-020",
-    "modify-node-status",
-    Low,
-    Cap::NodeStatus,
-    "Subject can change node status",
-    "update or patch on nodes/status can change what the scheduler believes about a node and \
+pub static NODE_STATUS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-020",
+        name: "modify-node-status",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "Subject can change node status",
+        why: concat!(
+            "update or patch on nodes/status can change what the scheduler believes about a node and \
      attract pods to it through node affinity.",
-    "Keep nodes/status writes with kubelets (which the Node authorizer already covers).",
-    [GOOD_PRACTICES]
-);
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep nodes/status writes with kubelets (which the Node authorizer already covers).",
+        references: &[GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::NodeStatus)),
+};
 
-cap_rule!(
-    POD_STATUS,
-    "KW-RBAC-021",
-    "modify-pod-status",
-    Low,
-    Cap::PodStatus,
-    "Subject can change pod status",
-    "update or patch on pods/status can change a pod's reported IP and conditions, so Services \
+pub static POD_STATUS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-021",
+        name: "modify-pod-status",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "Subject can change pod status",
+        why: concat!(
+            "update or patch on pods/status can change a pod's reported IP and conditions, so Services \
      and endpoint controllers send another workload's traffic to it.",
-    "Keep pods/status writes with kubelets and controllers.",
-    [GOOD_PRACTICES]
-);
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep pods/status writes with kubelets and controllers.",
+        references: &[GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::PodStatus)),
+};
 
-cap_rule!(
-    SERVICE_STATUS,
-    "KW-RBAC-022",
-    "modify-service-status",
-    Medium,
-    Cap::ServiceStatus,
-    "Subject can change service status (CVE-2020-8554)",
-    "Setting `status.loadBalancer.ingress[].ip` of a LoadBalancer Service makes kube-proxy send \
+pub static SERVICE_STATUS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-022",
+        name: "modify-service-status",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Subject can change service status (CVE-2020-8554)",
+        why: concat!(
+            "Setting `status.loadBalancer.ingress[].ip` of a LoadBalancer Service makes kube-proxy send \
      cluster traffic for that IP to the subject's pods: a man-in-the-middle for any address \
      (CVE-2020-8554).",
-    "Keep services/status writes with the cloud controller; block external IPs with an \
-     admission policy.",
-    [
-        (
-            "docs",
-            "https://github.com/kubernetes/kubernetes/issues/97076"
+            severity_note!(),
+            fallback_note!()
         ),
-        ("mitre", "T1557")
-    ]
-);
+        fix: "Keep services/status writes with the cloud controller; block external IPs with an \
+     admission policy.",
+        references: &[
+            (
+                "docs",
+                "https://github.com/kubernetes/kubernetes/issues/97076",
+            ),
+            ("mitre", "T1557"),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::ServiceStatus)),
+};
 
-cap_rule!(
-    KUBE_SYSTEM_CONFIGMAPS,
-    "KW-RBAC-023",
-    "kube-system-configmaps",
-    High,
-    Cap::KubeSystemConfigmaps,
-    "Subject can write ConfigMaps in kube-system",
-    "kube-system ConfigMaps configure the cluster: on EKS `aws-auth` maps IAM identities to \
+pub static KUBE_SYSTEM_CONFIGMAPS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-023",
+        name: "kube-system-configmaps",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can write ConfigMaps in kube-system",
+        why: concat!(
+            "kube-system ConfigMaps configure the cluster: on EKS `aws-auth` maps IAM identities to \
      Kubernetes users and groups (system:masters included), so writing it is a path to \
      cluster-admin and the finding is critical when the input shows EKS (the API server's \
      version, EKS nodes, or the aws-auth ConfigMap itself) and the grant reaches aws-auth; \
      elsewhere they hold kube-proxy, CoreDNS and kubeadm configuration.",
-    "Remove write access to kube-system ConfigMaps, or limit it with resourceNames to a \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Remove write access to kube-system ConfigMaps, or limit it with resourceNames to a \
      ConfigMap that configures nothing sensitive.",
-    [("mitre", "T1098"), GOOD_PRACTICES]
-);
+        references: &[("mitre", "T1098"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::KubeSystemConfigmaps)),
+};
 
-rule!(
-    CLOUD_IAM,
-    "KW-RBAC-024",
-    "cloud-iam-service-account",
-    Low,
-    "Service account is mapped to a cloud IAM identity",
-    "An annotation such as `eks.amazonaws.com/role-arn`, `iam.gke.io/gcp-service-account` or \
+pub static CLOUD_IAM: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-024",
+        name: "cloud-iam-service-account",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "Service account is mapped to a cloud IAM identity",
+        why: "An annotation such as `eks.amazonaws.com/role-arn`, `iam.gke.io/gcp-service-account` or \
      `azure.workload.identity/client-id` lets pods of this service account obtain cloud \
      credentials: a path from the pod to the cloud account that RBAC does not show.",
-    "Give the cloud identity the least privilege, make sure only the intended workloads use this \
+        fix: "Give the cloud identity the least privilege, make sure only the intended workloads use this \
      service account, and avoid mapping it for workloads exposed outside the cluster.",
-    [("mitre", "T1078.004")],
-    check_cloud_iam
-);
+        references: &[("mitre", "T1078.004")],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_cloud_iam),
+};
 
-cap_rule!(
-    NETWORK,
-    "KW-RBAC-025",
-    "network-exposure-control",
-    Medium,
-    Cap::Network,
-    "Subject can change network exposure or NetworkPolicies",
-    "Write access to NetworkPolicies, Services, Endpoints/EndpointSlices, Ingresses or Gateway \
+pub static NETWORK: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-025",
+        name: "network-exposure-control",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Subject can change network exposure or NetworkPolicies",
+        why: concat!(
+            "Write access to NetworkPolicies, Services, Endpoints/EndpointSlices, Ingresses or Gateway \
      API routes can open traffic that policy blocks, expose workloads outside the cluster, or \
      redirect a Service to another backend.",
-    "Keep network objects with the teams and pipelines that own them; review NetworkPolicy \
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep network objects with the teams and pipelines that own them; review NetworkPolicy \
      changes.",
-    [("mitre", "T1599"), GOOD_PRACTICES]
-);
+        references: &[("mitre", "T1599"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Network)),
+};
 
-cap_rule!(
-    EXTENSIONS,
-    "KW-RBAC-026",
-    "cluster-extensions-control",
-    High,
-    Cap::Extensions,
-    "Subject can change CRDs, API services or policy engines",
-    "CustomResourceDefinitions and APIServices change the API itself (an APIService sends a \
+pub static EXTENSIONS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-026",
+        name: "cluster-extensions-control",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Subject can change CRDs, API services or policy engines",
+        why: concat!(
+            "CustomResourceDefinitions and APIServices change the API itself (an APIService sends a \
      whole API group to a service the subject chooses), and Kyverno or Gatekeeper policies \
      decide what admission lets through.",
-    "Keep these with cluster administrators and the owning operators.",
-    [("mitre", "T1562"), GOOD_PRACTICES]
-);
+            severity_note!(),
+            fallback_note!()
+        ),
+        fix: "Keep these with cluster administrators and the owning operators.",
+        references: &[("mitre", "T1562"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::Extensions)),
+};
 
-rule!(
-    ANONYMOUS_BINDING,
-    "KW-RBAC-027",
-    "anonymous-binding",
-    High,
-    "Binding grants permissions to anonymous or unauthenticated users",
-    "A subject `system:anonymous` or `system:unauthenticated` gives the role to anyone who can \
+pub static ANONYMOUS_BINDING: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-027",
+        name: "anonymous-binding",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Binding grants permissions to anonymous or unauthenticated users",
+        why: "A subject `system:anonymous` or `system:unauthenticated` gives the role to anyone who can \
      reach the API server, with no credential at all (when anonymous authentication is on, the \
      default).",
-    "Remove the subject. Public endpoints that must stay open (health, version) are already \
+        fix: "Remove the subject. Public endpoints that must stay open (health, version) are already \
      granted by the default system:public-info-viewer binding.",
-    [
-        ("kubescape", "C-0262"),
-        ("mitre", "T1078.001"),
-        GOOD_PRACTICES
-    ],
-    check_anonymous
-);
+        references: &[
+            ("kubescape", "C-0262"),
+            ("mitre", "T1078.001"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_anonymous),
+};
 
-rule!(
-    ALL_AUTHENTICATED_BINDING,
-    "KW-RBAC-028",
-    "all-authenticated-binding",
-    Medium,
-    "Binding grants permissions to every authenticated user or service account",
-    "`system:authenticated` is every user and every service account of every pod; \
+pub static ALL_AUTHENTICATED_BINDING: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-028",
+        name: "all-authenticated-binding",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Binding grants permissions to every authenticated user or service account",
+        why: "`system:authenticated` is every user and every service account of every pod; \
      `system:serviceaccounts` is every service account, `system:serviceaccounts:<ns>` every one \
      of a namespace. A token stolen from any pod then carries the role.",
-    "Bind the role to the users, groups or service accounts that need it.",
-    [("mitre", "T1078"), GOOD_PRACTICES],
-    check_all_authenticated
-);
+        fix: "Bind the role to the users, groups or service accounts that need it.",
+        references: &[("mitre", "T1078"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_all_authenticated),
+};
 
-rule!(
-    MISSING_ROLE,
-    "KW-RBAC-029",
-    "binding-to-missing-role",
-    Medium,
-    "Binding refers to a role that exists nowhere",
-    "The role is neither in the input nor one of the default roles of a cluster. The binding \
+pub static MISSING_ROLE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-029",
+        name: "binding-to-missing-role",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Binding refers to a role that exists nowhere",
+        why: "The role is neither in the input nor one of the default roles of a cluster. The binding \
      grants nothing today, but whoever creates a role of that name later grants it to these \
      subjects at once, without touching the binding.",
-    "Delete the binding, or fix its roleRef.",
-    [GOOD_PRACTICES],
-    check_missing_role
-);
+        fix: "Delete the binding, or fix its roleRef.",
+        references: &[GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_missing_role),
+};
 
-rule!(
-    DEFAULT_SA,
-    "KW-RBAC-030",
-    "default-service-account-permissions",
-    Medium,
-    "Default service account is given permissions",
-    "Every pod that names no service account runs as `default` of its namespace, so permissions \
+pub static DEFAULT_SA: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-030",
+        name: "default-service-account-permissions",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "Default service account is given permissions",
+        why: "Every pod that names no service account runs as `default` of its namespace, so permissions \
      bound to it go to every such pod, present and future.",
-    "Create a service account per workload, bind permissions to it, and leave `default` \
+        fix: "Create a service account per workload, bind permissions to it, and leave `default` \
      without bindings (and with automountServiceAccountToken: false).",
-    [("cis", "5.1.5"), ("kubescape", "C-0189"), GOOD_PRACTICES],
-    check_default_sa
-);
+        references: &[("cis", "5.1.5"), ("kubescape", "C-0189"), GOOD_PRACTICES],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_default_sa),
+};
 
-rule!(
-    WORKLOAD_TOKEN,
-    "KW-RBAC-031",
-    "workload-token-power",
-    High,
-    "Workload's mounted token can read secrets, run pods, exec, escalate, bind or impersonate",
-    "Anyone who gets code execution in the workload (an RCE, a malicious dependency) reads its \
+pub static WORKLOAD_TOKEN: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-031",
+        name: "workload-token-power",
+        layer: Layer::PodToApi,
+        severity: Severity::High,
+        title: "Workload's mounted token can read secrets, run pods, exec, escalate, bind or impersonate",
+        why: "Anyone who gets code execution in the workload (an RCE, a malicious dependency) reads its \
      mounted service-account token and gains these permissions; when the workload is exposed \
      outside the cluster by a LoadBalancer or NodePort Service or an Ingress, that is one bug \
      away from the internet. Severity: graded as the catalogue rule for the same grant held by \
      a subject (KW-RBAC-002 to KW-RBAC-026), one step higher when the workload is exposed \
      outside the cluster.",
-    "Give the workload its own service account with only the permissions it uses, and set \
+        fix: "Give the workload its own service account with only the permissions it uses, and set \
      `automountServiceAccountToken: false` when it does not call the API at all.",
-    [
-        ("cis", "5.1.6"),
-        ("kubescape", "C-0034"),
-        ("mitre", "T1528"),
-        GOOD_PRACTICES
-    ],
-    check_workload_tokens
-);
+        references: &[
+            ("cis", "5.1.6"),
+            ("kubescape", "C-0034"),
+            ("mitre", "T1528"),
+            GOOD_PRACTICES,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_workload_tokens),
+};
 
-cap_rule!(
-    CREATE_WITHOUT_QUOTA,
-    "KW-RBAC-032",
-    "object-creation-without-quota",
-    Low,
-    Cap::CreateObjects,
-    "Subject can create objects in a namespace without a ResourceQuota",
-    "Creating many or large objects (ConfigMaps, Secrets, pods) can exhaust etcd and the API \
+pub static CREATE_WITHOUT_QUOTA: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-032",
+        name: "object-creation-without-quota",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "Subject can create objects in a namespace without a ResourceQuota",
+        why: concat!(
+            "Creating many or large objects (ConfigMaps, Secrets, pods) can exhaust etcd and the API \
      server. A ResourceQuota with object counts bounds what one subject can do in a namespace; \
      cluster-scoped objects have no quota at all.",
-    "Add a ResourceQuota with `count/...` limits to namespaces where others can create objects.",
-    [GOOD_PRACTICES],
-    enabled = false
-);
+            severity_note!()
+        ),
+        fix: "Add a ResourceQuota with `count/...` limits to namespaces where others can create objects.",
+        references: &[GOOD_PRACTICES],
+        default_enabled: false,
+    },
+    check: Check::Inventory(|ctx, out| emit_capability(ctx, out, Cap::CreateObjects)),
+};
 
-rule!(
-    INEFFECTIVE_RULE,
-    "KW-RBAC-033",
-    "ineffective-rbac-rule",
-    Low,
-    "RBAC rule entry grants nothing although it looks as if it did",
-    "`pods/*` is not a wildcard (only `*` and `*/SUBRESOURCE` are), and resourceNames never \
+pub static INEFFECTIVE_RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-033",
+        name: "ineffective-rbac-rule",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "RBAC rule entry grants nothing although it looks as if it did",
+        why: "`pods/*` is not a wildcard (only `*` and `*/SUBRESOURCE` are), and resourceNames never \
      match create or deletecollection requests, which carry no object name. The author believes \
      something is granted (or restricted) that is not: the role is wrong either way.",
-    "List the subresources explicitly or use `*/SUBRESOURCE`; for create, drop resourceNames \
+        fix: "List the subresources explicitly or use `*/SUBRESOURCE`; for create, drop resourceNames \
      (and restrict with admission policy instead).",
-    [(
-        "docs",
-        "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources"
-    )],
-    check_ineffective
-);
+        references: &[(
+            "docs",
+            "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources",
+        )],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_ineffective),
+};
 
-rule!(
-    REJECTED_OBJECT,
-    "KW-RBAC-034",
-    "invalid-rbac-object",
-    Medium,
-    "RBAC object the API server rejects",
-    "The API server refuses this Role, ClusterRole or binding, so applying the manifest fails, or \
+pub static REJECTED_OBJECT: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-034",
+        name: "invalid-rbac-object",
+        layer: Layer::PodToApi,
+        severity: Severity::Medium,
+        title: "RBAC object the API server rejects",
+        why: "The API server refuses this Role, ClusterRole or binding, so applying the manifest fails, or \
      (a ServiceAccount subject without namespace in a ClusterRoleBinding) the authorizer matches \
      nobody: the intended access is not what runs.",
-    "Fix the field named in the finding.",
-    [(
-        "docs",
-        "https://kubernetes.io/docs/reference/access-authn-authz/rbac/"
-    )],
-    check_rejected
-);
+        fix: "Fix the field named in the finding.",
+        references: &[(
+            "docs",
+            "https://kubernetes.io/docs/reference/access-authn-authz/rbac/",
+        )],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_rejected),
+};
 
-rule!(
-    MANY_ROLES,
-    "KW-RBAC-035",
-    "subject-with-many-roles",
-    Low,
-    "Subject holds many roles",
-    "A user, group or service account bound to many different roles holds the union of all of \
+pub static MANY_ROLES: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-035",
+        name: "subject-with-many-roles",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "Subject holds many roles",
+        why: "A user, group or service account bound to many different roles holds the union of all of \
      them, which nobody reviews as a whole: one more binding quietly completes an escalation, \
      and a stale binding of a departed user stays in the pile. Not a hole by itself, but the \
      identities that hold the most are the first to review and to split.",
-    "Review what the subject needs; merge the roles it really uses into one purpose-built role, \
+        fix: "Review what the subject needs; merge the roles it really uses into one purpose-built role, \
      and delete the bindings it no longer needs. The threshold is \
      `settings.rbac_max_roles_per_subject` (10).",
-    [
-        ("krane", "subjects-with-many-roles"),
-        (
-            "docs",
-            "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"
-        )
-    ],
-    check_many_roles
-);
+        references: &[
+            ("krane", "subjects-with-many-roles"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review",
+            ),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_many_roles),
+};
 
-rule!(
-    MANY_SUBJECTS,
-    "KW-RBAC-036",
-    "namespace-with-many-subjects",
-    Low,
-    "Namespace is shared by many subjects",
-    "When many users, groups and service accounts hold roles in one namespace, its secrets, pods \
+pub static MANY_SUBJECTS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-RBAC-036",
+        name: "namespace-with-many-subjects",
+        layer: Layer::PodToApi,
+        severity: Severity::Low,
+        title: "Namespace is shared by many subjects",
+        why: "When many users, groups and service accounts hold roles in one namespace, its secrets, pods \
      and tokens are within reach of all of them, and a compromise of any one reaches the others' \
      workloads. Such namespaces are the first to review for stale or over-broad bindings, and \
      candidates for splitting by team.",
-    "Review the namespace's RoleBindings, remove subjects that no longer need access, and move \
+        fix: "Review the namespace's RoleBindings, remove subjects that no longer need access, and move \
      teams with separate trust into separate namespaces. The threshold is \
      `settings.rbac_max_subjects_per_namespace` (25).",
-    [
-        ("krane", "namespaces-with-many-subjects"),
-        (
-            "docs",
-            "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review"
-        )
-    ],
-    check_many_subjects
-);
+        references: &[
+            ("krane", "namespaces-with-many-subjects"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#periodic-review",
+            ),
+        ],
+        default_enabled: true,
+    },
+    check: Check::Inventory(check_many_subjects),
+};
 
 mod more;
 pub use more::*;

@@ -33,28 +33,19 @@ mod test_support;
 
 use kubeward_core::Rule;
 
-pub static RULES: &[&Rule] = &[
-    &windows_host_process::RULE,
-    &host_namespaces::RULE,
-    &privileged::RULE,
-    &capabilities_baseline::RULE,
-    &host_path_volumes::RULE,
-    &host_ports::RULE,
-    &apparmor_profile::RULE,
-    &selinux_options::RULE,
-    &proc_mount::RULE,
-    &seccomp_profile_baseline::RULE,
-    &sysctls::RULE,
-    &host_probes::RULE,
-    &restricted_volumes::RULE,
-    &allow_privilege_escalation::RULE,
-    &run_as_non_root::RULE,
-    &run_as_user::RULE,
-    &seccomp_profile_restricted::RULE,
-    &capabilities_restricted::RULE,
-    &proc_mount_restricted::RULE,
+/// The namespace-label rules. The 19 Pod Security rules are listed once, in [`pss::CHECKS`].
+static NAMESPACE_RULES: &[&Rule] = &[
     &namespace_not_enforced::RULE,
     &namespace_rejects_workload::RULE,
     &namespace_version_pinned::RULE,
     &namespace_labels_invalid::RULE,
 ];
+
+/// Every rule of the layer: one per Pod Security check (upstream order), then the namespace
+/// rules.
+pub fn rules() -> impl Iterator<Item = &'static Rule> {
+    pss::CHECKS
+        .iter()
+        .map(|c| c.rule)
+        .chain(NAMESPACE_RULES.iter().copied())
+}
