@@ -24,7 +24,7 @@ pub(crate) fn some_of<S: AsRef<str>>(items: &[S], shown: usize) -> String {
 /// Every inventory rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = Vec::new();
-    v.extend(rbac::rules::rules());
+    v.extend_from_slice(rbac::rules::RULES);
     v.extend(netpol::rules());
     v
 }

@@ -20,5 +20,3 @@ pub use model::Model;
 mod matrix;
 #[cfg(test)]
 mod role_level_tests;
-#[cfg(test)]
-mod rules_tests;

@@ -1,6 +1,6 @@
 //! Table tests: every rule fires on a case it must catch and stays quiet on a near miss.
 
-use super::rules::*;
+use super::*;
 use kubeward_core::config::Settings;
 use kubeward_core::testing::{Hit, pointers, run, run_with};
 use kubeward_core::{Rule, Severity};
