@@ -25,7 +25,7 @@ pub(crate) fn some_of<S: AsRef<str>>(items: &[S], shown: usize) -> String {
 pub fn rules() -> Vec<&'static Rule> {
     let mut v = Vec::new();
     v.extend_from_slice(rbac::rules::RULES);
-    v.extend(netpol::rules());
+    v.extend_from_slice(netpol::RULES);
     v
 }
 
