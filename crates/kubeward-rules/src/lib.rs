@@ -11,10 +11,11 @@ pub mod monitoring;
 pub mod network;
 pub mod nodes;
 pub mod pod_to_node;
+pub mod support;
 
 use kubeward_core::Rule;
 
-pub use data::secrets::set_fingerprint_key;
+pub use support::secrets::set_fingerprint_key;
 
 /// Every rule in this crate.
 pub fn rules() -> Vec<&'static Rule> {

@@ -7,7 +7,6 @@
 //! applicable on managed control planes (EKS, GKE, AKS), unknown elsewhere; never a FAIL for
 //! what cannot be seen.
 
-pub mod components;
 pub mod kubeconfig;
 pub use kubeward_core::platform;
 

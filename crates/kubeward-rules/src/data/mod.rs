@@ -9,8 +9,6 @@ mod literal_env_secret;
 mod nfs_volume;
 mod public_registry_pull_secret;
 mod secret_env;
-mod secret_values;
-pub mod secrets;
 mod static_cloud_credentials;
 mod storage_class_encryption;
 

@@ -2,8 +2,6 @@
 //! `--audit-policy-file` names; KW-CP-008 checks the flag), evaluated with the API server's own
 //! semantics ([`audit_policy`]).
 
-pub mod audit_policy;
-
 mod exec_not_logged;
 mod no_rules;
 mod pod_create_not_logged;

@@ -18,7 +18,8 @@ mod control_plane_perms;
 mod node_owner;
 mod node_perms;
 
-use crate::nodes::kubelet::{ANN_VERSION, cis};
+use crate::nodes::kubelet::ANN_VERSION;
+use crate::support::kubelet_cis;
 use kubeward_core::inventory::parse_major_minor;
 use kubeward_core::{Emitter, Object, Rule, Status};
 
@@ -291,7 +292,7 @@ impl<'a> HostFile<'a> {
 
     /// The benchmark for the node's version.
     pub fn benchmark(&self) -> &'static str {
-        cis::benchmark(
+        kubelet_cis::benchmark(
             self.object
                 .annotation(ANN_VERSION)
                 .and_then(parse_major_minor),
@@ -300,7 +301,7 @@ impl<'a> HostFile<'a> {
 
     pub fn max_mode(&self) -> Option<u32> {
         let b = self.benchmark();
-        if cis::old_numbering(b) || b == "cis-1.7" {
+        if kubelet_cis::old_numbering(b) || b == "cis-1.7" {
             self.spec.max_mode_old
         } else {
             self.spec.max_mode
