@@ -25,6 +25,7 @@ mod run_as_user;
 mod seccomp_profile_baseline;
 mod seccomp_profile_restricted;
 mod selinux_options;
+mod subpath_mount;
 mod sysctls;
 mod windows_host_process;
 
@@ -33,19 +34,20 @@ mod test_support;
 
 use kubeward_core::Rule;
 
-/// The namespace-label rules. The 19 Pod Security rules are listed once, in [`pss::CHECKS`].
-static NAMESPACE_RULES: &[&Rule] = &[
+/// The rules of the layer other than the Pod Security checks, which are listed once, in
+/// [`pss::CHECKS`].
+static RULES: &[&Rule] = &[
     &namespace_not_enforced::RULE,
     &namespace_rejects_workload::RULE,
     &namespace_version_pinned::RULE,
     &namespace_labels_invalid::RULE,
+    &subpath_mount::RULE,
 ];
 
-/// Every rule of the layer: one per Pod Security check (upstream order), then the namespace
-/// rules.
+/// Every rule of the layer: one per Pod Security check (upstream order), then the others.
 pub fn rules() -> impl Iterator<Item = &'static Rule> {
     pss::CHECKS
         .iter()
         .map(|c| c.rule)
-        .chain(NAMESPACE_RULES.iter().copied())
+        .chain(RULES.iter().copied())
 }

@@ -13,8 +13,6 @@
 //!
 //! A file that is absent or could not be examined (`status.error`) is UNKNOWN, never a FAIL.
 
-mod control_plane_owner;
-mod control_plane_perms;
 mod node_owner;
 mod node_perms;
 
@@ -23,12 +21,7 @@ use crate::support::kubelet_cis;
 use kubeward_core::inventory::parse_major_minor;
 use kubeward_core::{Emitter, Object, Rule, Status};
 
-pub static RULES: &[&Rule] = &[
-    &control_plane_perms::RULE,
-    &control_plane_owner::RULE,
-    &node_perms::RULE,
-    &node_owner::RULE,
-];
+pub static RULES: &[&Rule] = &[&node_perms::RULE, &node_owner::RULE];
 
 pub const KIND: &str = "HostFile";
 pub const GROUP: &str = "node.kubeward.io";
