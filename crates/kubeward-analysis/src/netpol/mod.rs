@@ -21,6 +21,8 @@ pub mod connections;
 pub mod eval;
 pub mod explain;
 pub mod exposure;
+/// Generated inputs for benchmarks and examples (feature `bench-gen`).
+#[cfg(feature = "bench-gen")]
 pub mod generate;
 pub mod ingress;
 pub mod ip;
