@@ -31,7 +31,6 @@ pub static RULE: Rule = Rule {
             ("polaris", "privilegeEscalationAllowed"),
             ("mitre", "T1548.001"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

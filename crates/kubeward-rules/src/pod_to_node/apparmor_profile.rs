@@ -32,7 +32,6 @@ pub static RULE: Rule = Rule {
                 "https://kubernetes.io/docs/tutorials/security/apparmor/",
             ),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

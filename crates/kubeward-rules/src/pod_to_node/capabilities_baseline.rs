@@ -30,7 +30,6 @@ pub static RULE: Rule = Rule {
             ("checkov", "CKV_K8S_39"),
             ("kubescape", "C-0046"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -29,7 +29,6 @@ pub static RULE: Rule = Rule {
             ("kube-score", "container-security-context-capabilities"),
             ("mitre", "T1611"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -29,7 +29,6 @@ pub static RULE: Rule = Rule {
             ("mitre", "T1611"),
             ("checkov", "CKV_K8S_17, CKV_K8S_18, CKV_K8S_19"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -33,7 +33,6 @@ pub static RULE: Rule = Rule {
             ("checkov", "CKV_K8S_27"),
             ("kubescape", "C-0048"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

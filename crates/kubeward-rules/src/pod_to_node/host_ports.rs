@@ -26,7 +26,6 @@ pub static RULE: Rule = Rule {
             ("kubescape", "C-0044"),
             ("mitre", "T1133"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -32,7 +32,6 @@ pub static RULE: Rule = Rule {
             ("kube-score", "container-security-context-privileged"),
             ("polaris", "runAsPrivileged"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -30,7 +30,6 @@ pub static RULE: Rule = Rule {
                 "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
             ),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -29,7 +29,6 @@ pub static RULE: Rule = Rule {
             ("polaris", "runAsRootAllowed"),
             ("mitre", "T1611"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -26,7 +26,6 @@ pub static RULE: Rule = Rule {
             ("checkov", "CKV_K8S_40"),
             ("mitre", "T1611"),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -36,7 +36,6 @@ pub static RULE: Rule = Rule {
                 "https://kubernetes.io/docs/tutorials/security/seccomp/",
             ),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -30,7 +30,6 @@ pub static RULE: Rule = Rule {
                 "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#assign-selinux-labels-to-a-container",
             ),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

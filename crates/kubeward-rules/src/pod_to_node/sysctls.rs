@@ -31,7 +31,6 @@ pub static RULE: Rule = Rule {
                 "https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/",
             ),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

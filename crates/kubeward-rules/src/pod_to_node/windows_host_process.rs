@@ -28,7 +28,6 @@ pub static RULE: Rule = Rule {
                 "https://kubernetes.io/docs/tasks/configure-pod-container/create-hostprocess-pod/",
             ),
         ],
-
         default_enabled: true,
     },
     check: Check::Object {

@@ -17,11 +17,11 @@ pub static ALLOW_ALL: Rule = Rule {
         severity: Severity::Medium,
         title: "Network policy rule allows every peer",
         why: "A rule with no `from`/`to`, a `namespaceSelector: {}` peer or an `ipBlock` of 0.0.0.0/0 \
-     admits every pod of every namespace (and, for the first and last, every address outside the \
-     cluster). It turns a default deny back into an allow-all for the ports it names.",
+              admits every pod of every namespace (and, for the first and last, every address outside the \
+              cluster). It turns a default deny back into an allow-all for the ports it names.",
         fix: "Name the peers that need the connection: a `podSelector` in the own namespace, or \
-     `namespaceSelector` + `podSelector` in one peer for another namespace; use narrow CIDRs for \
-     external addresses.",
+              `namespaceSelector` + `podSelector` in one peer for another namespace; use narrow CIDRs for \
+              external addresses.",
         references: &[NSA, ("mitre", "T1210"), DOCS],
         default_enabled: true,
     },
@@ -36,11 +36,11 @@ pub static EVERY_NS: Rule = Rule {
         severity: Severity::Medium,
         title: "Workload is reachable from every namespace",
         why: "An ingress rule with `namespaceSelector: {}` admits pods from every namespace, including \
-     namespaces created later and tenants you do not control. Any compromised pod anywhere in \
-     the cluster reaches this workload.",
+              namespaces created later and tenants you do not control. Any compromised pod anywhere in \
+              the cluster reaches this workload.",
         fix: "Replace `namespaceSelector: {}` with the namespaces that need access (by \
-     `kubernetes.io/metadata.name` or a label you control) and add a `podSelector` in the same \
-     peer.",
+              `kubernetes.io/metadata.name` or a label you control) and add a `podSelector` in the same \
+              peer.",
         references: &[NSA, ("mitre", "T1210"), DOCS],
         default_enabled: true,
     },
@@ -55,10 +55,10 @@ pub static OUTSIDE: Rule = Rule {
         severity: Severity::Medium,
         title: "NetworkPolicy admits traffic from public addresses",
         why: "An ingress rule that allows public (non-private) address ranges lets anything on the \
-     internet that can route to the pod connect, through a LoadBalancer, a NodePort or a \
-     routable pod network, bypassing the ingress controller and its authentication.",
+              internet that can route to the pod connect, through a LoadBalancer, a NodePort or a \
+              routable pod network, bypassing the ingress controller and its authentication.",
         fix: "Allow only the ingress controller's pods (or the load balancer's private ranges) instead \
-     of public CIDRs or rules without `from`.",
+              of public CIDRs or rules without `from`.",
         references: &[NSA, ("mitre", "T1190"), DOCS],
         default_enabled: true,
     },

@@ -14,11 +14,11 @@ pub static NO_DEFAULT_DENY_IN: Rule = Rule {
         severity: Severity::Medium,
         title: "Namespace has workloads but no default-deny ingress NetworkPolicy",
         why: "Pods that no ingress policy selects accept connections from every pod in the cluster and \
-     from anything that can route to them. Without a namespace-wide default deny, every new \
-     workload starts open, and an attacker in any compromised pod can reach it.",
+              from anything that can route to them. Without a namespace-wide default deny, every new \
+              workload starts open, and an attacker in any compromised pod can reach it.",
         fix: "Add a policy with `podSelector: {}` and `policyTypes: [Ingress]` (and no ingress rules) to \
-     the namespace, then allow the traffic each workload needs with narrower policies \
-     (`kubeward netpol suggest` writes them).",
+              the namespace, then allow the traffic each workload needs with narrower policies \
+              (`kubeward netpol suggest` writes them).",
         references: &[
             ("cis", "5.3.2"),
             NSA,
@@ -39,10 +39,10 @@ pub static NO_DEFAULT_DENY_EG: Rule = Rule {
         severity: Severity::Low,
         title: "Namespace has workloads but no default-deny egress NetworkPolicy",
         why: "Pods that no egress policy selects can open connections anywhere: to every other pod, to \
-     the cloud metadata API and to the internet. A compromised pod then moves laterally and \
-     exfiltrates data freely.",
+              the cloud metadata API and to the internet. A compromised pod then moves laterally and \
+              exfiltrates data freely.",
         fix: "Add a policy with `podSelector: {}` and `policyTypes: [Egress]` to the namespace, plus a \
-     rule allowing DNS (UDP and TCP 53 to kube-dns), then allow each workload's destinations.",
+              rule allowing DNS (UDP and TCP 53 to kube-dns), then allow each workload's destinations.",
         references: &[("cis", "5.3.2"), NSA, ("mitre", "T1041"), DOCS],
         default_enabled: true,
     },
@@ -57,10 +57,10 @@ pub static UNSELECTED: Rule = Rule {
         severity: Severity::Medium,
         title: "Workload is selected by no NetworkPolicy",
         why: "A pod that no NetworkPolicy selects is not isolated in either direction: every pod in the \
-     cluster, and every address outside that can route to it, may connect to it, and it may \
-     connect anywhere.",
+              cluster, and every address outside that can route to it, may connect to it, and it may \
+              connect anywhere.",
         fix: "Select the workload with a policy (a namespace default deny selects every pod) and allow \
-     only the connections it needs.",
+              only the connections it needs.",
         references: &[
             ("cis", "5.3.2"),
             ("kube-score", "pod-networkpolicy"),

@@ -19,15 +19,15 @@ pub static METADATA: Rule = Rule {
         severity: Severity::High,
         title: "Egress rule lets workloads reach the cloud metadata API (169.254.169.254)",
         why: "The instance metadata service hands out the node's cloud credentials. A pod that can reach \
-     it turns any SSRF or code execution into a cloud account compromise. kubeward checks every \
-     well-known metadata address: 169.254.169.254 (AWS, GCP, Azure, OpenStack), fd00:ec2::254 \
-     (AWS over IPv6), 169.254.170.2 (ECS task credentials) and 100.100.100.200 (Alibaba \
-     Cloud); an `ipBlock` whose CIDR contains one of them without excepting it lets pods \
-     through.",
+              it turns any SSRF or code execution into a cloud account compromise. kubeward checks every \
+              well-known metadata address: 169.254.169.254 (AWS, GCP, Azure, OpenStack), fd00:ec2::254 \
+              (AWS over IPv6), 169.254.170.2 (ECS task credentials) and 100.100.100.200 (Alibaba \
+              Cloud); an `ipBlock` whose CIDR contains one of them without excepting it lets pods \
+              through.",
         fix: "Isolate the workload for egress and allow only its destinations; when a rule needs a wide \
-     range such as 0.0.0.0/0 or 169.254.0.0/16, add the metadata addresses it contains to \
-     `except` (`169.254.169.254/32`, `169.254.170.2/32`, `100.100.100.200/32`, and \
-     `fd00:ec2::254/128` for `::/0`), or deny them for all pods with an AdminNetworkPolicy.",
+              range such as 0.0.0.0/0 or 169.254.0.0/16, add the metadata addresses it contains to \
+              `except` (`169.254.169.254/32`, `169.254.170.2/32`, `100.100.100.200/32`, and \
+              `fd00:ec2::254/128` for `::/0`), or deny them for all pods with an AdminNetworkPolicy.",
         references: &[
             ("mitre", "T1552.005"),
             NSA,
@@ -49,10 +49,10 @@ pub static DNS: Rule = Rule {
         severity: Severity::Medium,
         title: "Egress default deny blocks DNS",
         why: "Once a pod is isolated for egress it needs a rule for UDP and TCP 53 to kube-dns. Without \
-     UDP the pod cannot resolve names at all; without TCP, large answers (and DNSSEC) fail \
-     intermittently. Teams then \"fix\" the outage by removing the egress policy.",
+              UDP the pod cannot resolve names at all; without TCP, large answers (and DNSSEC) fail \
+              intermittently. Teams then \"fix\" the outage by removing the egress policy.",
         fix: "Add an egress rule to `namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: \
-     kube-system}}` + `podSelector: {matchLabels: {k8s-app: kube-dns}}` on UDP 53 and TCP 53.",
+              kube-system}}` + `podSelector: {matchLabels: {k8s-app: kube-dns}}` on UDP 53 and TCP 53.",
         references: &[
             (
                 "docs",

@@ -15,7 +15,7 @@ pub static DANGLING: Rule = Rule {
         severity: Severity::Low,
         title: "NetworkPolicy selects no workload",
         why: "A policy whose `podSelector` matches no pod protects nothing. It usually means a label was \
-     renamed or mistyped, so the workload it was written for is running without it.",
+              renamed or mistyped, so the workload it was written for is running without it.",
         fix: "Fix the `podSelector` so it matches the intended pods' labels, or delete the policy.",
         references: &[("kube-score", "networkpolicy-targets-pod"), DOCS],
         default_enabled: true,
@@ -31,10 +31,10 @@ pub static EMPTY_PEER: Rule = Rule {
         severity: Severity::Low,
         title: "NetworkPolicy peer matches no workload",
         why: "A `from`/`to` peer that matches no pod allows nothing. Usually a label or namespace name is \
-     wrong, so the traffic the author meant to allow is blocked, and someone will be tempted to \
-     \"fix\" it with a broader rule.",
+              wrong, so the traffic the author meant to allow is blocked, and someone will be tempted to \
+              \"fix\" it with a broader rule.",
         fix: "Correct the selectors so they match the intended pods (namespace peers select by namespace \
-     labels; name a namespace with `kubernetes.io/metadata.name`).",
+              labels; name a namespace with `kubernetes.io/metadata.name`).",
         references: &[DOCS],
         default_enabled: true,
     },

@@ -16,12 +16,12 @@ pub static INVALID: Rule = Rule {
         severity: Severity::High,
         title: "Network policy is invalid and would be rejected by the API server",
         why: "The API server refuses a policy that breaks its validation rules (an empty peer, an \
-     `ipBlock` mixed with selectors, an `except` outside its `cidr`, `endPort` with a named \
-     port, an unknown protocol or operator). Applied from a pipeline, the rejection is easy to \
-     miss and the namespace keeps running without the isolation the author intended. kubeward \
-     leaves the policy out of the analysis, as the cluster would.",
+              `ipBlock` mixed with selectors, an `except` outside its `cidr`, `endPort` with a named \
+              port, an unknown protocol or operator). Applied from a pipeline, the rejection is easy to \
+              miss and the namespace keeps running without the isolation the author intended. kubeward \
+              leaves the policy out of the analysis, as the cluster would.",
         fix: "Fix the field the finding points at (the message says what the API server expects), then \
-     apply the policy and check it was accepted.",
+              apply the policy and check it was accepted.",
         references: &[
             DOCS,
             (
@@ -42,11 +42,11 @@ pub static INEFFECTIVE: Rule = Rule {
         severity: Severity::Low,
         title: "NetworkPolicy rule or port can never match",
         why: "Rules for a direction missing from `policyTypes` are ignored, a named port resolves only on \
-     destination pods that define it with the same protocol, and a named port cannot apply to \
-     an `ipBlock`. Such a rule looks like an allowance (or a restriction) in review and does \
-     nothing in the cluster.",
+              destination pods that define it with the same protocol, and a named port cannot apply to \
+              an `ipBlock`. Such a rule looks like an allowance (or a restriction) in review and does \
+              nothing in the cluster.",
         fix: "List the direction in `policyTypes`, use a port name the destination pods define (with the \
-     right protocol) or a port number.",
+              right protocol) or a port number.",
         references: &[DOCS],
         default_enabled: true,
     },
@@ -61,10 +61,10 @@ pub static CAVEAT: Rule = Rule {
         severity: Severity::Info,
         title: "Network policy analysis depends on something kubeward cannot see",
         why: "Some policy semantics depend on the cluster: admin policies of equal priority are ordered by \
-     the network plugin, node addresses are unknown offline, pods of one owner may carry \
-     different labels. kubeward states the assumption it made instead of guessing silently.",
+              the network plugin, node addresses are unknown offline, pods of one owner may carry \
+              different labels. kubeward states the assumption it made instead of guessing silently.",
         fix: "Read the message: give admin policies distinct priorities, label all pods of a workload \
-     alike, or analyse a cluster dump that has the missing objects.",
+              alike, or analyse a cluster dump that has the missing objects.",
         references: &[DOCS, ("docs", "https://network-policy-api.sigs.k8s.io/")],
         default_enabled: true,
     },

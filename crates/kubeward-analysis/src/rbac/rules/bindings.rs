@@ -16,10 +16,10 @@ pub static ANONYMOUS_BINDING: Rule = Rule {
         severity: Severity::High,
         title: "Binding grants permissions to anonymous or unauthenticated users",
         why: "A subject `system:anonymous` or `system:unauthenticated` gives the role to anyone who can \
-     reach the API server, with no credential at all (when anonymous authentication is on, the \
-     default).",
+              reach the API server, with no credential at all (when anonymous authentication is on, the \
+              default).",
         fix: "Remove the subject. Public endpoints that must stay open (health, version) are already \
-     granted by the default system:public-info-viewer binding.",
+              granted by the default system:public-info-viewer binding.",
         references: &[
             ("kubescape", "C-0262"),
             ("mitre", "T1078.001"),
@@ -38,8 +38,8 @@ pub static ALL_AUTHENTICATED_BINDING: Rule = Rule {
         severity: Severity::Medium,
         title: "Binding grants permissions to every authenticated user or service account",
         why: "`system:authenticated` is every user and every service account of every pod; \
-     `system:serviceaccounts` is every service account, `system:serviceaccounts:<ns>` every one \
-     of a namespace. A token stolen from any pod then carries the role.",
+              `system:serviceaccounts` is every service account, `system:serviceaccounts:<ns>` every one \
+              of a namespace. A token stolen from any pod then carries the role.",
         fix: "Bind the role to the users, groups or service accounts that need it.",
         references: &[("mitre", "T1078"), GOOD_PRACTICES],
         default_enabled: true,
@@ -55,8 +55,8 @@ pub static MISSING_ROLE: Rule = Rule {
         severity: Severity::Medium,
         title: "Binding refers to a role that exists nowhere",
         why: "The role is neither in the input nor one of the default roles of a cluster. The binding \
-     grants nothing today, but whoever creates a role of that name later grants it to these \
-     subjects at once, without touching the binding.",
+              grants nothing today, but whoever creates a role of that name later grants it to these \
+              subjects at once, without touching the binding.",
         fix: "Delete the binding, or fix its roleRef.",
         references: &[GOOD_PRACTICES],
         default_enabled: true,

@@ -11,10 +11,10 @@ pub static CLOUD_IAM: Rule = Rule {
         severity: Severity::Low,
         title: "Service account is mapped to a cloud IAM identity",
         why: "An annotation such as `eks.amazonaws.com/role-arn`, `iam.gke.io/gcp-service-account` or \
-     `azure.workload.identity/client-id` lets pods of this service account obtain cloud \
-     credentials: a path from the pod to the cloud account that RBAC does not show.",
+              `azure.workload.identity/client-id` lets pods of this service account obtain cloud \
+              credentials: a path from the pod to the cloud account that RBAC does not show.",
         fix: "Give the cloud identity the least privilege, make sure only the intended workloads use this \
-     service account, and avoid mapping it for workloads exposed outside the cluster.",
+              service account, and avoid mapping it for workloads exposed outside the cluster.",
         references: &[("mitre", "T1078.004")],
         default_enabled: true,
     },

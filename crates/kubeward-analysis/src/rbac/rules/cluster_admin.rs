@@ -14,12 +14,12 @@ pub static CLUSTER_ADMIN_BINDING: Rule = Rule {
         severity: Severity::Critical,
         title: "Subject bound to cluster-admin outside the allow-list",
         why: "cluster-admin is every permission on every resource, including ones added later, plus every \
-     non-resource URL. A ClusterRoleBinding to it makes the subject the owner of the cluster; a \
-     RoleBinding to it makes the subject admin of the namespace, secrets included. A stolen \
-     token or credential of such a subject is a full takeover.",
+              non-resource URL. A ClusterRoleBinding to it makes the subject the owner of the cluster; a \
+              RoleBinding to it makes the subject admin of the namespace, secrets included. A stolen \
+              token or credential of such a subject is a full takeover.",
         fix: "Bind a role with only the permissions the subject needs (a namespace RoleBinding to `edit` or \
-     `view`, or a purpose-built role). If the subject really needs it, add it to \
-     `settings.cluster_admin_allowed` (`user:NAME`, `group:NAME`, `sa:NS/NAME`) in .kubeward.yaml.",
+              `view`, or a purpose-built role). If the subject really needs it, add it to \
+              `settings.cluster_admin_allowed` (`user:NAME`, `group:NAME`, `sa:NS/NAME`) in .kubeward.yaml.",
         references: &[
             ("cis", "5.1.1"),
             ("kubescape", "C-0035"),

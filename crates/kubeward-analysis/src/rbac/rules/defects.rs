@@ -12,10 +12,10 @@ pub static INEFFECTIVE_RULE: Rule = Rule {
         severity: Severity::Low,
         title: "RBAC rule entry grants nothing although it looks as if it did",
         why: "`pods/*` is not a wildcard (only `*` and `*/SUBRESOURCE` are), and resourceNames never \
-     match create or deletecollection requests, which carry no object name. The author believes \
-     something is granted (or restricted) that is not: the role is wrong either way.",
+              match create or deletecollection requests, which carry no object name. The author believes \
+              something is granted (or restricted) that is not: the role is wrong either way.",
         fix: "List the subresources explicitly or use `*/SUBRESOURCE`; for create, drop resourceNames \
-     (and restrict with admission policy instead).",
+              (and restrict with admission policy instead).",
         references: &[(
             "docs",
             "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources",
@@ -33,8 +33,8 @@ pub static REJECTED_OBJECT: Rule = Rule {
         severity: Severity::Medium,
         title: "RBAC object the API server rejects",
         why: "The API server refuses this Role, ClusterRole or binding, so applying the manifest fails, or \
-     (a ServiceAccount subject without namespace in a ClusterRoleBinding) the authorizer matches \
-     nobody: the intended access is not what runs.",
+              (a ServiceAccount subject without namespace in a ClusterRoleBinding) the authorizer matches \
+              nobody: the intended access is not what runs.",
         fix: "Fix the field named in the finding.",
         references: &[(
             "docs",

@@ -15,13 +15,13 @@ pub static ESCALATE: Rule = Rule {
         title: "Subject can write roles with permissions it does not hold (escalate)",
         why: concat!(
             "The `escalate` verb on roles or clusterroles switches off the check that stops a subject \
-     from granting permissions it does not have itself; with write access to a role it is bound \
-     to, it can give itself anything.",
+             from granting permissions it does not have itself; with write access to a role it is bound \
+             to, it can give itself anything.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Remove `escalate` (and `*` verbs) on roles and clusterroles from every subject but cluster \
-     administrators.",
+              administrators.",
         references: &[
             ("cis", "5.1.8"),
             ("checkov", "CKV_K8S_158"),
@@ -42,13 +42,13 @@ pub static BIND: Rule = Rule {
         title: "Subject can bind roles it does not hold (bind and write bindings)",
         why: concat!(
             "With `bind` on a role (checked against the role named in the binding, in the binding's \
-     namespace) and create/update on (cluster)rolebindings, a subject can bind itself to a more \
-     powerful role, up to cluster-admin.",
+             namespace) and create/update on (cluster)rolebindings, a subject can bind itself to a more \
+             powerful role, up to cluster-admin.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Remove `bind` from standing roles, or limit it with resourceNames to the roles the subject \
-     may hand out; keep write access to bindings with cluster administrators.",
+              may hand out; keep write access to bindings with cluster administrators.",
         references: &[
             ("cis", "5.1.8"),
             ("checkov", "CKV_K8S_157"),
@@ -69,13 +69,13 @@ pub static IMPERSONATE: Rule = Rule {
         title: "Subject can impersonate other identities",
         why: concat!(
             "`impersonate` on users, groups, service accounts or uids lets the subject act as them; \
-     impersonating the group system:masters is all power in the cluster, and impersonating a \
-     service account gives its permissions.",
+             impersonating the group system:masters is all power in the cluster, and impersonating a \
+             service account gives its permissions.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Remove impersonate from every subject that is not an authenticating proxy, and limit \
-     proxies with resourceNames.",
+              proxies with resourceNames.",
         references: &[
             ("cis", "5.1.8"),
             ("kubescape", "C-0065"),
@@ -96,14 +96,14 @@ pub static APPROVE_CSR: Rule = Rule {
         title: "Subject can create and approve API client certificates",
         why: concat!(
             "Creating a CertificateSigningRequest, updating its approval and approving the \
-     kubernetes.io/kube-apiserver-client signer lets the subject mint a client certificate for \
-     any user and group, system:masters included, valid until it expires and impossible to \
-     revoke.",
+             kubernetes.io/kube-apiserver-client signer lets the subject mint a client certificate for \
+             any user and group, system:masters included, valid until it expires and impossible to \
+             revoke.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Keep CSR approval for the kube-apiserver-client signer with cluster administrators; \
-     automated approvers should approve only their own signer names.",
+              automated approvers should approve only their own signer names.",
         references: &[
             ("cis", "5.1.11"),
             ("checkov", "CKV_K8S_156"),

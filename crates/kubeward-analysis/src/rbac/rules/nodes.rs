@@ -14,13 +14,13 @@ pub static NODES_PROXY: Rule = Rule {
         title: "Subject can reach the kubelet API through nodes/proxy",
         why: concat!(
             "nodes/proxy forwards requests to the kubelet, whose API runs commands in every pod on the \
-     node, outside API-server audit and admission. `get` alone is enough: the kubelet authorizes \
-     its websocket exec endpoint as a get. Monitoring agents are often given this for metrics.",
+             node, outside API-server audit and admission. `get` alone is enough: the kubelet authorizes \
+             its websocket exec endpoint as a get. Monitoring agents are often given this for metrics.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Grant nodes/metrics or nodes/stats for metrics, never nodes/proxy. If a tool needs the \
-     kubelet API, give it a dedicated identity and review it.",
+              kubelet API, give it a dedicated identity and review it.",
         references: &[("cis", "5.1.10"), ("mitre", "T1609"), GOOD_PRACTICES],
         default_enabled: true,
     },
@@ -36,12 +36,12 @@ pub static CREATE_PV: Rule = Rule {
         title: "Subject can create persistent volumes",
         why: concat!(
             "A PersistentVolume can be a hostPath; a pod that claims it reads and writes the node's \
-     filesystem, even where Pod Security forbids hostPath volumes in pods.",
+             filesystem, even where Pod Security forbids hostPath volumes in pods.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Leave PersistentVolume creation to storage provisioners; users create PersistentVolumeClaims \
-     against StorageClasses.",
+              against StorageClasses.",
         references: &[("cis", "5.1.9"), ("mitre", "T1611"), GOOD_PRACTICES],
         default_enabled: true,
     },
@@ -57,7 +57,7 @@ pub static NODE_STATUS: Rule = Rule {
         title: "Subject can change node status",
         why: concat!(
             "update or patch on nodes/status can change what the scheduler believes about a node and \
-     attract pods to it through node affinity.",
+             attract pods to it through node affinity.",
             severity_note!(),
             fallback_note!()
         ),
@@ -77,13 +77,13 @@ pub static DELETE_NODES: Rule = Rule {
         title: "Subject can delete nodes",
         why: concat!(
             "delete on nodes removes Node objects: their pods are evicted and rescheduled elsewhere \
-     (possibly onto a node the subject controls) and the cluster loses that capacity at once; \
-     deleting every node stops every workload.",
+             (possibly onto a node the subject controls) and the cluster loses that capacity at once; \
+             deleting every node stops every workload.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Keep node deletion with cluster administrators and the cluster autoscaler or node \
-     lifecycle controller.",
+              lifecycle controller.",
         references: &[("mitre", "T1489"), GOOD_PRACTICES],
         default_enabled: true,
     },

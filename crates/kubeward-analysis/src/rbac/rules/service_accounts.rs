@@ -17,9 +17,9 @@ pub static DEFAULT_SA: Rule = Rule {
         severity: Severity::Medium,
         title: "Default service account is given permissions",
         why: "Every pod that names no service account runs as `default` of its namespace, so permissions \
-     bound to it go to every such pod, present and future.",
+              bound to it go to every such pod, present and future.",
         fix: "Create a service account per workload, bind permissions to it, and leave `default` \
-     without bindings (and with automountServiceAccountToken: false).",
+              without bindings (and with automountServiceAccountToken: false).",
         references: &[("cis", "5.1.5"), ("kubescape", "C-0189"), GOOD_PRACTICES],
         default_enabled: true,
     },
@@ -34,13 +34,13 @@ pub static WORKLOAD_TOKEN: Rule = Rule {
         severity: Severity::High,
         title: "Workload's mounted token can read secrets, run pods, exec, escalate, bind or impersonate",
         why: "Anyone who gets code execution in the workload (an RCE, a malicious dependency) reads its \
-     mounted service-account token and gains these permissions; when the workload is exposed \
-     outside the cluster by a LoadBalancer or NodePort Service or an Ingress, that is one bug \
-     away from the internet. Severity: graded as the catalogue rule for the same grant held by \
-     a subject (KW-RBAC-002 to KW-RBAC-026), one step higher when the workload is exposed \
-     outside the cluster.",
+              mounted service-account token and gains these permissions; when the workload is exposed \
+              outside the cluster by a LoadBalancer or NodePort Service or an Ingress, that is one bug \
+              away from the internet. Severity: graded as the catalogue rule for the same grant held by \
+              a subject (KW-RBAC-002 to KW-RBAC-026), one step higher when the workload is exposed \
+              outside the cluster.",
         fix: "Give the workload its own service account with only the permissions it uses, and set \
-     `automountServiceAccountToken: false` when it does not call the API at all.",
+              `automountServiceAccountToken: false` when it does not call the API at all.",
         references: &[
             ("cis", "5.1.6"),
             ("kubescape", "C-0034"),
@@ -186,14 +186,14 @@ pub static DEFAULT_SA_TOKEN: Rule = Rule {
         title: "Subject can mint tokens for the default service account",
         why: concat!(
             "create on serviceaccounts/token for `default` (not limited by resourceNames, or limited to \
-     names that include default) issues tokens of the identity that every pod naming no service \
-     account runs as: a credential the subject keeps after its own access is gone, carrying \
-     whatever is bound to default or to the service-account groups.",
+             names that include default) issues tokens of the identity that every pod naming no service \
+             account runs as: a credential the subject keeps after its own access is gone, carrying \
+             whatever is bound to default or to the service-account groups.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Grant serviceaccounts/token only with resourceNames naming the accounts that need it, never \
-     `default`; keep `default` without permissions.",
+              `default`; keep `default` without permissions.",
         references: &[("cis", "5.1.13"), ("mitre", "T1528"), GOOD_PRACTICES],
         default_enabled: true,
     },
@@ -208,10 +208,10 @@ pub static UNUSED_SERVICE_ACCOUNT: Rule = Rule {
         severity: Severity::Low,
         title: "Service account that no binding and no workload uses",
         why: "A ServiceAccount that no binding names and no workload of the input runs as is a stale \
-     identity: nobody reviews it, yet tokens can still be issued for it, and a binding or a pod \
-     added later quietly gives it power. `default` is left out (every namespace has one).",
+              identity: nobody reviews it, yet tokens can still be issued for it, and a binding or a pod \
+              added later quietly gives it power. `default` is left out (every namespace has one).",
         fix: "Delete the service account if nothing uses it, or add the workload or binding that does to \
-     the scanned input.",
+              the scanned input.",
         references: &[
             ("mitre", "T1078"),
             (

@@ -13,12 +13,12 @@ pub static MANY_ROLES: Rule = Rule {
         severity: Severity::Low,
         title: "Subject holds many roles",
         why: "A user, group or service account bound to many different roles holds the union of all of \
-     them, which nobody reviews as a whole: one more binding quietly completes an escalation, \
-     and a stale binding of a departed user stays in the pile. Not a hole by itself, but the \
-     identities that hold the most are the first to review and to split.",
+              them, which nobody reviews as a whole: one more binding quietly completes an escalation, \
+              and a stale binding of a departed user stays in the pile. Not a hole by itself, but the \
+              identities that hold the most are the first to review and to split.",
         fix: "Review what the subject needs; merge the roles it really uses into one purpose-built role, \
-     and delete the bindings it no longer needs. The threshold is \
-     `settings.rbac_max_roles_per_subject` (10).",
+              and delete the bindings it no longer needs. The threshold is \
+              `settings.rbac_max_roles_per_subject` (10).",
         references: &[
             ("krane", "subjects-with-many-roles"),
             (
@@ -39,12 +39,12 @@ pub static MANY_SUBJECTS: Rule = Rule {
         severity: Severity::Low,
         title: "Namespace is shared by many subjects",
         why: "When many users, groups and service accounts hold roles in one namespace, its secrets, pods \
-     and tokens are within reach of all of them, and a compromise of any one reaches the others' \
-     workloads. Such namespaces are the first to review for stale or over-broad bindings, and \
-     candidates for splitting by team.",
+              and tokens are within reach of all of them, and a compromise of any one reaches the others' \
+              workloads. Such namespaces are the first to review for stale or over-broad bindings, and \
+              candidates for splitting by team.",
         fix: "Review the namespace's RoleBindings, remove subjects that no longer need access, and move \
-     teams with separate trust into separate namespaces. The threshold is \
-     `settings.rbac_max_subjects_per_namespace` (25).",
+              teams with separate trust into separate namespaces. The threshold is \
+              `settings.rbac_max_subjects_per_namespace` (25).",
         references: &[
             ("krane", "namespaces-with-many-subjects"),
             (

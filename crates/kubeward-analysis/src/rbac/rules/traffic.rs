@@ -14,7 +14,7 @@ pub static POD_STATUS: Rule = Rule {
         title: "Subject can change pod status",
         why: concat!(
             "update or patch on pods/status can change a pod's reported IP and conditions, so Services \
-     and endpoint controllers send another workload's traffic to it.",
+             and endpoint controllers send another workload's traffic to it.",
             severity_note!(),
             fallback_note!()
         ),
@@ -34,13 +34,13 @@ pub static SERVICE_STATUS: Rule = Rule {
         title: "Subject can change service status (CVE-2020-8554)",
         why: concat!(
             "Setting `status.loadBalancer.ingress[].ip` of a LoadBalancer Service makes kube-proxy send \
-     cluster traffic for that IP to the subject's pods: a man-in-the-middle for any address \
-     (CVE-2020-8554).",
+             cluster traffic for that IP to the subject's pods: a man-in-the-middle for any address \
+             (CVE-2020-8554).",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Keep services/status writes with the cloud controller; block external IPs with an \
-     admission policy.",
+              admission policy.",
         references: &[
             (
                 "docs",
@@ -62,13 +62,13 @@ pub static NETWORK: Rule = Rule {
         title: "Subject can change network exposure or NetworkPolicies",
         why: concat!(
             "Write access to NetworkPolicies, Services, Endpoints/EndpointSlices, Ingresses or Gateway \
-     API routes can open traffic that policy blocks, expose workloads outside the cluster, or \
-     redirect a Service to another backend.",
+             API routes can open traffic that policy blocks, expose workloads outside the cluster, or \
+             redirect a Service to another backend.",
             severity_note!(),
             fallback_note!()
         ),
         fix: "Keep network objects with the teams and pipelines that own them; review NetworkPolicy \
-     changes.",
+              changes.",
         references: &[("mitre", "T1599"), GOOD_PRACTICES],
         default_enabled: true,
     },

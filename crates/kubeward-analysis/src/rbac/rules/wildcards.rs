@@ -15,16 +15,16 @@ pub static FULL_WILDCARD: Rule = Rule {
         title: "Role grants every verb on every resource",
         why: concat!(
             "A rule with `*` verbs (or every write verb listed: create, update, patch, delete and \
-     deletecollection), `*` resources and `*` API groups is cluster-admin (or namespace admin \
-     through a RoleBinding) under another name: every escalation path below is open to the \
-     subject, including resources that do not exist yet.",
+             deletecollection), `*` resources and `*` API groups is cluster-admin (or namespace admin \
+             through a RoleBinding) under another name: every escalation path below is open to the \
+             subject, including resources that do not exist yet.",
             " Severity: critical cluster-wide and in kube-system (cluster-admin or its \
-                equivalent), one step lower in any other single namespace, and one step lower \
-                again when the binding only reaches its own Namespace object.",
+             equivalent), one step lower in any other single namespace, and one step lower \
+             again when the binding only reaches its own Namespace object.",
             fallback_note!()
         ),
         fix: "List the API groups, resources and verbs the subject needs instead of `*`, and bind the role \
-     only where it is needed.",
+              only where it is needed.",
         references: &[
             ("cis", "5.1.3"),
             ("kubescape", "C-0187"),
@@ -45,11 +45,11 @@ pub static WILDCARD_RULE: Rule = Rule {
         severity: Severity::Medium,
         title: "Role rule uses a wildcard for verbs or resources",
         why: "`*` in verbs or resources grants everything of that kind, now and later: `resources: [\"*\"]` \
-     includes secrets, `verbs: [\"*\"]` includes escalate, bind, impersonate and delete, and a new \
-     CRD or subresource is granted the day it is installed. Broad `get`/`list` or \
-     `create`/`delete` on `*` reads or destroys everything in scope.",
+              includes secrets, `verbs: [\"*\"]` includes escalate, bind, impersonate and delete, and a new \
+              CRD or subresource is granted the day it is installed. Broad `get`/`list` or \
+              `create`/`delete` on `*` reads or destroys everything in scope.",
         fix: "Name the resources and verbs the subject needs. Keep wildcards to roles given to cluster \
-     operators, and review each one.",
+              operators, and review each one.",
         references: &[
             ("cis", "5.1.3"),
             ("kubescape", "C-0187"),
