@@ -4,7 +4,7 @@
 //! analysis, NetworkPolicy model), the graph, every path, and the cut advice. Parsing the
 //! YAML is not measured.
 //!
-//! `cargo bench -p kubeward-analysis --bench paths`
+//! `cargo bench -p kubeward-analysis --features bench-gen --bench paths`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kubeward_analysis::paths;

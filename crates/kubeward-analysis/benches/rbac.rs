@@ -2,7 +2,7 @@
 //! 2,000 Deployments and Services). One iteration = build the analysis, run every RBAC rule
 //! (all findings) and answer one who-can query. Parsing the YAML is not measured.
 //!
-//! `cargo bench -p kubeward-analysis --bench rbac`
+//! `cargo bench -p kubeward-analysis --features bench-gen --bench rbac`
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kubeward_analysis::rbac::analysis::Analysis;

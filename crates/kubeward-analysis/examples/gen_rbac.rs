@@ -1,5 +1,5 @@
 //! Writes a generated RBAC inventory to stdout:
-//! `cargo run --release -p kubeward-analysis --example gen_rbac -- 10000 50000 > rbac.yaml`.
+//! `cargo run --release -p kubeward-analysis --features bench-gen --example gen_rbac -- 10000 50000 > rbac.yaml`.
 
 fn main() {
     let args: Vec<usize> = std::env::args()

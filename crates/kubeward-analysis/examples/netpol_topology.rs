@@ -1,5 +1,5 @@
 //! Writes a generated NetworkPolicy topology as YAML to standard output:
-//! `cargo run --release -p kubeward-analysis --example netpol_topology -- 10000 5000 > big.yaml`
+//! `cargo run --release -p kubeward-analysis --features bench-gen --example netpol_topology -- 10000 5000 > big.yaml`
 //! (workloads, policies, optional seed).
 
 fn main() {

@@ -1,4 +1,4 @@
-//! `cargo bench -p kubeward-audit --bench audit`: events per second (one core) for the audit
+//! `cargo bench -p kubeward-audit --features bench-gen --bench audit`: events per second (one core) for the audit
 //! analyzer on a generated realistic mix, in memory (no disk, no gzip). Wall clock: on a busy
 //! machine `--bench stream` gives the per-core figure from CPU time.
 

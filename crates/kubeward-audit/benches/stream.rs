@@ -1,4 +1,4 @@
-//! `cargo bench -p kubeward-audit --bench stream`: a large gzip audit log read through the
+//! `cargo bench -p kubeward-audit --features bench-gen --bench stream`: a large gzip audit log read through the
 //! analyzer in bounded memory. Generates KW_BENCH_GZ_MB (default 1024) MB of event lines,
 //! gzip-compressed, into a temporary file, then reads it back (one thread) and reports
 //! events/s, MB/s and the peak resident set size.

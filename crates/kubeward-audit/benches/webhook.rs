@@ -1,4 +1,4 @@
-//! `cargo bench -p kubeward-audit --bench webhook`: batches per second through the audit
+//! `cargo bench -p kubeward-audit --features bench-gen --bench webhook`: batches per second through the audit
 //! webhook receiver on loopback with TLS (rustls + ring): 4 keep-alive clients post
 //! `EventList` batches of KW_BENCH_BATCH (default 400) generated events for KW_BENCH_SECS
 //! (default 10) seconds; reports accepted batches/s and analyzed batches/s (end to end).

@@ -20,6 +20,8 @@ pub mod output;
 pub mod reader;
 pub mod rules;
 pub mod settings;
+/// Generated audit events for benchmarks (feature `bench-gen`).
+#[cfg(feature = "bench-gen")]
 #[doc(hidden)]
 pub mod synth;
 pub mod webhook;

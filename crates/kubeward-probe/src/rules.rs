@@ -11,148 +11,161 @@ const PORTS: (&str, &str) = (
     "https://kubernetes.io/docs/reference/networking/ports-and-protocols/",
 );
 
-macro_rules! probe_rule {
-    ($name:ident, $id:literal, $slug:literal, $sev:ident, $title:literal, $why:literal, $fix:literal, [$($r:expr),* $(,)?]) => {
-        pub static $name: Rule = Rule {
-            meta: RuleMeta {
-                id: $id,
-                name: $slug,
-                layer: Layer::Nodes,
-                severity: Severity::$sev,
-                title: $title,
-                why: $why,
-                fix: $fix,
-                references: &[$($r),*],
-                default_enabled: true,
-            },
-            check: Check::Engine,
-        };
-    };
-}
+pub static KUBELET_OPEN: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-301",
+        name: "probe-kubelet-anonymous-access",
+        layer: Layer::Nodes,
+        severity: Severity::Critical,
+        title: "Kubelet API answers anonymous requests (GET /pods returns 200)",
+        why: "An anonymous 200 from the kubelet's `/pods` means anonymous authentication is on and \
+              authorization is AlwaysAllow: anyone who reaches port 10250 lists every pod on the node \
+              and can run commands in them through `/exec` and `/run`.",
+        fix: "Set `authentication.anonymous.enabled: false` and `authorization.mode: Webhook` in the \
+              kubelet configuration, and allow 10250 only from the control plane.",
+        references: &[
+            ("cis", "4.2.1"),
+            ("cis", "4.2.2"),
+            ("mitre", "T1609"),
+            ("kube-hunter", "KHV036"),
+            PORTS,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    KUBELET_OPEN,
-    "KW-NODE-301",
-    "probe-kubelet-anonymous-access",
-    Critical,
-    "Kubelet API answers anonymous requests (GET /pods returns 200)",
-    "An anonymous 200 from the kubelet's `/pods` means anonymous authentication is on and \
-     authorization is AlwaysAllow: anyone who reaches port 10250 lists every pod on the node \
-     and can run commands in them through `/exec` and `/run`.",
-    "Set `authentication.anonymous.enabled: false` and `authorization.mode: Webhook` in the \
-     kubelet configuration, and allow 10250 only from the control plane.",
-    [
-        ("cis", "4.2.1"),
-        ("cis", "4.2.2"),
-        ("mitre", "T1609"),
-        ("kube-hunter", "KHV036"),
-        PORTS
-    ]
-);
+pub static KUBELET_ANON_AUTHN: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-302",
+        name: "probe-kubelet-anonymous-authn",
+        layer: Layer::Nodes,
+        severity: Severity::Medium,
+        title: "Kubelet API accepts anonymous authentication (GET /pods returns 403)",
+        why: "A 403 (not 401) means the kubelet authenticated the anonymous user and only \
+              authorization stopped it: one authorization mistake (a binding for system:anonymous or \
+              system:unauthenticated) from full node access.",
+        fix: "Set `authentication.anonymous.enabled: false` in the kubelet configuration (then /pods \
+              answers 401).",
+        references: &[("cis", "4.2.1"), ("kube-hunter", "KHV036"), PORTS],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    KUBELET_ANON_AUTHN,
-    "KW-NODE-302",
-    "probe-kubelet-anonymous-authn",
-    Medium,
-    "Kubelet API accepts anonymous authentication (GET /pods returns 403)",
-    "A 403 (not 401) means the kubelet authenticated the anonymous user and only \
-     authorization stopped it: one authorization mistake (a binding for system:anonymous or \
-     system:unauthenticated) from full node access.",
-    "Set `authentication.anonymous.enabled: false` in the kubelet configuration (then /pods \
-     answers 401).",
-    [("cis", "4.2.1"), ("kube-hunter", "KHV036"), PORTS]
-);
+pub static KUBELET_READ_ONLY: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-303",
+        name: "probe-kubelet-read-only-port",
+        layer: Layer::Nodes,
+        severity: Severity::High,
+        title: "Read-only kubelet port 10255 answers",
+        why: "The read-only port serves `/pods` (every pod spec, environment variables included) and \
+              metrics over plain HTTP with no authentication at all.",
+        fix: "Set `readOnlyPort: 0` in the kubelet configuration (or `--read-only-port=0`).",
+        references: &[("cis", "4.2.4"), ("kube-hunter", "KHV052"), PORTS],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    KUBELET_READ_ONLY,
-    "KW-NODE-303",
-    "probe-kubelet-read-only-port",
-    High,
-    "Read-only kubelet port 10255 answers",
-    "The read-only port serves `/pods` (every pod spec, environment variables included) and \
-     metrics over plain HTTP with no authentication at all.",
-    "Set `readOnlyPort: 0` in the kubelet configuration (or `--read-only-port=0`).",
-    [("cis", "4.2.4"), ("kube-hunter", "KHV052"), PORTS]
-);
+pub static ETCD_NO_CLIENT_CERT: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-304",
+        name: "probe-etcd-without-client-cert",
+        layer: Layer::Nodes,
+        severity: Severity::Critical,
+        title: "etcd answers without a client certificate",
+        why: "etcd holds every Secret of the cluster. A client or peer port that answers a client \
+              without a certificate (plain HTTP, or TLS without `--client-cert-auth`) lets anyone who \
+              reaches it read or write the whole cluster state.",
+        fix: "Run etcd with `--client-cert-auth=true` and `--peer-client-cert-auth=true`, TLS on both \
+              ports, and allow 2379-2380 only from control-plane nodes.",
+        references: &[
+            ("cis", "2.2"),
+            ("cis", "2.5"),
+            ("kube-hunter", "KHV032"),
+            ("mitre", "T1552"),
+            PORTS,
+        ],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    ETCD_NO_CLIENT_CERT,
-    "KW-NODE-304",
-    "probe-etcd-without-client-cert",
-    Critical,
-    "etcd answers without a client certificate",
-    "etcd holds every Secret of the cluster. A client or peer port that answers a client \
-     without a certificate (plain HTTP, or TLS without `--client-cert-auth`) lets anyone who \
-     reaches it read or write the whole cluster state.",
-    "Run etcd with `--client-cert-auth=true` and `--peer-client-cert-auth=true`, TLS on both \
-     ports, and allow 2379-2380 only from control-plane nodes.",
-    [
-        ("cis", "2.2"),
-        ("cis", "2.5"),
-        ("kube-hunter", "KHV032"),
-        ("mitre", "T1552"),
-        PORTS
-    ]
-);
+pub static API_ANONYMOUS: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-305",
+        name: "probe-apiserver-anonymous",
+        layer: Layer::Nodes,
+        severity: Severity::Medium,
+        title: "API server answers anonymous requests to /api",
+        why: "Anonymous requests that the API server answers with 200 on `/api` mean anonymous \
+              authentication is on and system:unauthenticated is bound to discovery (or more): the \
+              first step of an unauthenticated attack. `/version` is public by default \
+              (system:public-info-viewer) and only reported with /api.",
+        fix: "Start the API server with `--anonymous-auth=false` (or an AuthenticationConfiguration \
+              that limits anonymous access to health endpoints), and remove bindings to \
+              system:anonymous and system:unauthenticated.",
+        references: &[("cis", "1.2.1"), ("kube-hunter", "KHV005"), PORTS],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    API_ANONYMOUS,
-    "KW-NODE-305",
-    "probe-apiserver-anonymous",
-    Medium,
-    "API server answers anonymous requests to /api",
-    "Anonymous requests that the API server answers with 200 on `/api` mean anonymous \
-     authentication is on and system:unauthenticated is bound to discovery (or more): the \
-     first step of an unauthenticated attack. `/version` is public by default \
-     (system:public-info-viewer) and only reported with /api.",
-    "Start the API server with `--anonymous-auth=false` (or an AuthenticationConfiguration \
-     that limits anonymous access to health endpoints), and remove bindings to \
-     system:anonymous and system:unauthenticated.",
-    [("cis", "1.2.1"), ("kube-hunter", "KHV005"), PORTS]
-);
+pub static INSECURE_PORT: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-306",
+        name: "probe-apiserver-insecure-port",
+        layer: Layer::Nodes,
+        severity: Severity::Critical,
+        title: "API server insecure port 8080 answers",
+        why: "The insecure port serves the whole API over plain HTTP with no authentication or \
+              authorization: whoever reaches it is cluster-admin.",
+        fix: "Remove `--insecure-port`/`--insecure-bind-address` (gone since Kubernetes 1.24; an \
+              older API server or a `kubectl proxy` is answering) and close 8080.",
+        references: &[("cis", "1.2.19"), ("kube-hunter", "KHV006"), PORTS],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    INSECURE_PORT,
-    "KW-NODE-306",
-    "probe-apiserver-insecure-port",
-    Critical,
-    "API server insecure port 8080 answers",
-    "The insecure port serves the whole API over plain HTTP with no authentication or \
-     authorization: whoever reaches it is cluster-admin.",
-    "Remove `--insecure-port`/`--insecure-bind-address` (gone since Kubernetes 1.24; an \
-     older API server or a `kubectl proxy` is answering) and close 8080.",
-    [("cis", "1.2.19"), ("kube-hunter", "KHV006"), PORTS]
-);
+pub static LOOPBACK_ONLY: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-307",
+        name: "probe-component-port-exposed",
+        layer: Layer::Nodes,
+        severity: Severity::Medium,
+        title: "Scheduler, controller-manager or kube-proxy metrics port answers from another host",
+        why: "kube-scheduler (10259), kube-controller-manager (10257) and kube-proxy metrics (10249) \
+              are meant for the node itself; reachable from elsewhere they expose profiling, metrics \
+              and a larger attack surface of privileged components.",
+        fix: "Bind them to 127.0.0.1 (`--bind-address=127.0.0.1`, kube-proxy \
+              `metricsBindAddress: 127.0.0.1:10249`) or filter the ports (`--emit nftables`).",
+        references: &[("cis", "1.3.7"), ("cis", "1.4.2"), PORTS],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
-probe_rule!(
-    LOOPBACK_ONLY,
-    "KW-NODE-307",
-    "probe-component-port-exposed",
-    Medium,
-    "Scheduler, controller-manager or kube-proxy metrics port answers from another host",
-    "kube-scheduler (10259), kube-controller-manager (10257) and kube-proxy metrics (10249) \
-     are meant for the node itself; reachable from elsewhere they expose profiling, metrics \
-     and a larger attack surface of privileged components.",
-    "Bind them to 127.0.0.1 (`--bind-address=127.0.0.1`, kube-proxy \
-     `metricsBindAddress: 127.0.0.1:10249`) or filter the ports (`--emit nftables`).",
-    [("cis", "1.3.7"), ("cis", "1.4.2"), PORTS]
-);
-
-probe_rule!(
-    UNEXPECTED_PORT,
-    "KW-NODE-308",
-    "probe-unexpected-open-port",
-    Medium,
-    "A Kubernetes port answers on a node whose role does not expose it",
-    "The Ports and Protocols table lists which ports each node role exposes (control plane: \
-     6443, 2379-2380, 10250; workers: 10250, 10256, NodePorts). An API server, etcd or \
-     NodePort answering where the role has none is either a misplaced component or a \
-     missing firewall.",
-    "Remove the component from the node or filter the port (`kubeward probe --emit \
-     nftables` / `--emit security-group`).",
-    [PORTS]
-);
+pub static UNEXPECTED_PORT: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-NODE-308",
+        name: "probe-unexpected-open-port",
+        layer: Layer::Nodes,
+        severity: Severity::Medium,
+        title: "A Kubernetes port answers on a node whose role does not expose it",
+        why: "The Ports and Protocols table lists which ports each node role exposes (control plane: \
+              6443, 2379-2380, 10250; workers: 10250, 10256, NodePorts). An API server, etcd or \
+              NodePort answering where the role has none is either a misplaced component or a \
+              missing firewall.",
+        fix: "Remove the component from the node or filter the port (`kubeward probe --emit \
+              nftables` / `--emit security-group`).",
+        references: &[PORTS],
+        default_enabled: true,
+    },
+    check: Check::Engine,
+};
 
 /// The rules of this crate.
 pub fn rules() -> Vec<&'static Rule> {

@@ -4,7 +4,7 @@
 //! and compiled policies (NetworkPolicy v1, AdminNetworkPolicy and BaselineAdminNetworkPolicy
 //! v1alpha1). On top of it: the connection list ([`connections`]), explanations
 //! ([`explain`]), exposure ([`exposure`]), suggested policies ([`suggest`]) and the findings
-//! (`KW-NET-101` and up, [`rules`] and [`rules_egress`]). The cluster's ingress controller is
+//! (`KW-NET-101` and up, [`rules`]). The cluster's ingress controller is
 //! a source of its own, `{ingress-controller}`, reaching the pods that Ingresses and Routes
 //! send it to ([`ingress`]).
 //!
@@ -21,6 +21,8 @@ pub mod connections;
 pub mod eval;
 pub mod explain;
 pub mod exposure;
+/// Generated inputs for benchmarks and examples (feature `bench-gen`).
+#[cfg(feature = "bench-gen")]
 pub mod generate;
 pub mod ingress;
 pub mod ip;
@@ -29,7 +31,6 @@ pub mod model;
 pub mod policy;
 pub mod ports;
 pub mod rules;
-pub mod rules_egress;
 pub mod suggest;
 
 #[cfg(test)]
@@ -41,8 +42,3 @@ pub use connections::{Connection, Format, connections, render};
 pub use model::{Model, Options};
 pub use ports::{ConnSet, Proto};
 pub use rules::RULES;
-
-/// Every NetworkPolicy rule.
-pub fn rules() -> Vec<&'static kubeward_core::Rule> {
-    RULES.iter().chain(rules_egress::RULES).copied().collect()
-}

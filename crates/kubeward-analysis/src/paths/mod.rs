@@ -9,6 +9,8 @@
 
 pub mod entries;
 pub mod footholds;
+/// Generated inputs for benchmarks and examples (feature `bench-gen`).
+#[cfg(feature = "bench-gen")]
 pub mod generate;
 pub mod graph;
 pub mod mincut;

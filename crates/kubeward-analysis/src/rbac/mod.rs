@@ -4,6 +4,8 @@
 pub mod analysis;
 pub mod authz;
 pub mod caps;
+/// Generated inputs for benchmarks and examples (feature `bench-gen`).
+#[cfg(feature = "bench-gen")]
 pub mod generate;
 pub mod graph;
 pub mod model;
@@ -20,5 +22,3 @@ pub use model::Model;
 mod matrix;
 #[cfg(test)]
 mod role_level_tests;
-#[cfg(test)]
-mod rules_tests;

@@ -117,7 +117,7 @@ fn a_rule_is_reported_once_per_role_and_capability() {
 
 #[test]
 fn every_capability_rule_explains_the_fallback() {
-    for r in rules() {
+    for &r in RULES {
         let n: u32 = r.meta.id[8..].parse().expect("KW-RBAC-NNN");
         let cap_rule = ((2..=26).contains(&n) && n != 3 && n != 24) || (37..=42).contains(&n);
         assert_eq!(

@@ -191,8 +191,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, at, pod, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, at, pod, pod_yaml};
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run_with};
     use serde_json::json;

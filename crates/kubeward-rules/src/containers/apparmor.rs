@@ -1,7 +1,7 @@
 //! KW-CTR-011: containers that run AppArmor-unconfined, where the active Pod Security profile
 //! does not already forbid it.
 
-use super::common::{Origin, PssCover, describe_all, inherited};
+use crate::support::containers::{Origin, PssCover, describe_all, inherited};
 use kubeward_core::{
     Check, Container, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets,
 };
@@ -98,7 +98,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::all_kinds;
+    use crate::support::containers::fixtures::all_kinds;
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};
     use serde_json::json;

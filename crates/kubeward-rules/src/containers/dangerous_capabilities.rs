@@ -1,6 +1,6 @@
 //! KW-CTR-005: containers that add dangerous Linux capabilities.
 
-use super::common::cap_list;
+use crate::support::containers::cap_list;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -211,8 +211,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, pod_yaml};
     use kubeward_core::Severity;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;

@@ -64,8 +64,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::all_kinds;
-    use crate::containers::common::fixtures::sorted;
+    use crate::support::containers::fixtures::all_kinds;
+    use crate::support::containers::fixtures::sorted;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

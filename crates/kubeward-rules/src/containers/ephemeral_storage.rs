@@ -1,6 +1,6 @@
 //! KW-RES-002: containers without an ephemeral-storage limit or request.
 
-use super::namespace_guards::{
+use crate::support::namespace_guards::{
     EPHEMERAL, NamespaceGuards, Source, effective_limit, effective_request, resources_pointer,
 };
 use kubeward_core::{
@@ -108,7 +108,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{at, pod_yaml, sorted};
+    use crate::support::containers::fixtures::{at, pod_yaml, sorted};
     use kubeward_core::Severity;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;

@@ -63,8 +63,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, pod};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 
@@ -101,7 +101,7 @@ mod tests {
 
     #[test]
     fn quiet_for_digests_latest_and_malformed() {
-        let y = crate::containers::common::fixtures::pod_yaml(pod(json!([
+        let y = crate::support::containers::fixtures::pod_yaml(pod(json!([
             {"name": "a", "image": format!("nginx@{}", digest())},
             {"name": "b", "image": "nginx:latest"},
             {"name": "c", "image": "nginx:"},

@@ -68,7 +68,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
+    use crate::support::containers::fixtures::sorted;
     use kubeward_core::Status;
     use kubeward_core::testing::{pointers, run};
 
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn every_workload_kind_and_container_list() {
-        use crate::containers::common::fixtures::{all_kinds, sorted};
+        use crate::support::containers::fixtures::{all_kinds, sorted};
         let spec = serde_json::json!({
             "initContainers": [{"name": "i", "image": "busybox"}],
             "containers": [{"name": "a", "image": "nginx:1.27"}],

@@ -1,6 +1,6 @@
 //! KW-RES-004: LimitRanges that give containers no default request or limit for cpu or memory.
 
-use super::namespace_guards::{CPU, MEMORY, NamespaceGuards};
+use crate::support::namespace_guards::{CPU, MEMORY, NamespaceGuards};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {

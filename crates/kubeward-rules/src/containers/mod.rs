@@ -6,21 +6,15 @@ mod allowed_registries;
 /// KW-IMG-004's matching, shared with the ImagePolicyWebhook backend (kubeward-server).
 pub use allowed_registries::{normalized_name, normalized_prefix, prefix_matches};
 mod apparmor;
-mod automount_token;
 mod bare_pod;
-pub(crate) mod common;
 mod dangerous_capabilities;
 mod default_namespace;
-mod default_service_account;
-mod deprecated_service_account;
 mod ephemeral_storage;
 mod host_aliases;
-mod id_floor;
 mod image_digest;
 mod image_pull_policy;
 mod image_tag;
 mod limit_range_defaults;
-mod namespace_guards;
 mod namespace_limit_range;
 mod namespace_quota;
 mod net_raw;
@@ -33,10 +27,8 @@ mod run_as_user;
 mod runtime_socket;
 mod seccomp;
 mod sensitive_host_path;
-mod service_accounts;
 mod shared_process_secrets;
 mod shell_command;
-mod subpath_mount;
 mod system_namespace_workload;
 mod writable_host_path;
 
@@ -59,8 +51,6 @@ pub static RULES: &[&Rule] = &[
     &seccomp::RULE,
     &apparmor::RULE,
     &default_namespace::RULE,
-    &automount_token::RULE,
-    &default_service_account::RULE,
     &resource_requests::RULE,
     &ephemeral_storage::RULE,
     &namespace_limit_range::RULE,
@@ -70,8 +60,6 @@ pub static RULES: &[&Rule] = &[
     &system_namespace_workload::RULE,
     &bare_pod::RULE,
     &host_aliases::RULE,
-    &deprecated_service_account::RULE,
-    &subpath_mount::RULE,
     &shared_process_secrets::RULE,
     &shell_command::RULE,
 ];

@@ -1,6 +1,6 @@
 //! KW-RES-003: namespaces that run workloads and have no LimitRange.
 
-use super::namespace_guards::{
+use crate::support::namespace_guards::{
     NamespaceGuards, list_workloads, report_namespace, workload_namespaces,
 };
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};

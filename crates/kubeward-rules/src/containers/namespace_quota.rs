@@ -1,6 +1,6 @@
 //! KW-RES-005: namespaces that run workloads and have no ResourceQuota.
 
-use super::namespace_guards::{
+use crate::support::namespace_guards::{
     NamespaceGuards, list_workloads, report_namespace, workload_namespaces,
 };
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};

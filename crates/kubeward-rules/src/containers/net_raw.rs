@@ -1,6 +1,6 @@
 //! KW-CTR-004: containers that keep the runtime's default NET_RAW capability.
 
-use super::common::{PssCover, cap_list};
+use crate::support::containers::{PssCover, cap_list};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -103,8 +103,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, pod_yaml};
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};
     use serde_json::json;

@@ -1,6 +1,6 @@
 //! KW-RES-006: ResourceQuotas without hard limits for cpu, memory or pods.
 
-use super::namespace_guards::NamespaceGuards;
+use crate::support::namespace_guards::NamespaceGuards;
 use kubeward_core::{Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {

@@ -4,7 +4,7 @@
 //! (`spec.resources.limits`), or by the defaults of a LimitRange in its namespace; otherwise it
 //! is missing.
 
-use super::namespace_guards::NamespaceGuards;
+use crate::support::namespace_guards::NamespaceGuards;
 use kubeward_core::{
     Check, ContainerKind, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets,
 };
@@ -115,7 +115,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{all_kinds, at, pod_yaml, sorted};
+    use crate::support::containers::fixtures::{all_kinds, at, pod_yaml, sorted};
     use kubeward_core::Severity;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;

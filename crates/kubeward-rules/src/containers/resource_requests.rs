@@ -4,7 +4,7 @@
 //! request), the pod-level resources, or a LimitRange default in its namespace (see
 //! [`super::namespace_guards`]).
 
-use super::namespace_guards::{
+use crate::support::namespace_guards::{
     CPU, MEMORY, NamespaceGuards, Source, effective_request, resources_pointer,
 };
 use kubeward_core::{
@@ -110,7 +110,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{all_kinds, at, pod_yaml, sorted};
+    use crate::support::containers::fixtures::{all_kinds, at, pod_yaml, sorted};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

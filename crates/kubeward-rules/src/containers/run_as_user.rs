@@ -1,6 +1,6 @@
 //! KW-CTR-002: containers that run with a UID below the configured floor.
 
-use super::id_floor::{self, IdField};
+use crate::support::id_floor::{self, IdField};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -58,8 +58,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, at, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, at, pod_yaml};
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};
     use kubeward_core::{Severity, Status};

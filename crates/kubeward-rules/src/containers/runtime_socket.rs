@@ -1,6 +1,6 @@
 //! KW-CTR-006: containers that mount a container runtime socket from the node.
 
-use super::common::{host_path_mounts, sockets_exposed};
+use crate::support::containers::{host_path_mounts, sockets_exposed};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -46,7 +46,11 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
             continue;
         }
         let what = match m.canonical.as_deref() {
-            Some(p) if super::common::RUNTIME_SOCKETS.iter().any(|s| s.path == p) => {
+            Some(p)
+                if crate::support::containers::RUNTIME_SOCKETS
+                    .iter()
+                    .any(|s| s.path == p) =>
+            {
                 format!("the {} socket", runtimes[0])
             }
             _ if m.canonical.is_none() => format!("the {} named pipe", runtimes[0]),
@@ -69,8 +73,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, host_mount, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, host_mount, pod_yaml};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

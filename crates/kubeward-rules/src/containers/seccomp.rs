@@ -1,7 +1,7 @@
 //! KW-CTR-010: containers without a seccomp profile, where the active Pod Security profile does
 //! not already require one.
 
-use super::common::{Origin, PssCover, describe_all, inherited};
+use crate::support::containers::{Origin, PssCover, describe_all, inherited};
 use kubeward_core::{
     Check, Container, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets,
 };
@@ -135,8 +135,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, pod_yaml};
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};
     use serde_json::json;

@@ -1,6 +1,6 @@
 //! KW-CTR-007: containers that mount sensitive parts of the node's filesystem.
 
-use super::common::{host_path_mounts, sensitive_exposure, sockets_exposed};
+use crate::support::containers::{host_path_mounts, sensitive_exposure, sockets_exposed};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -106,8 +106,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, host_mount, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, host_mount, pod_yaml};
     use kubeward_core::Severity;
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};

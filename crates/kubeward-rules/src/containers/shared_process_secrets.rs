@@ -102,7 +102,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::all_kinds;
+    use crate::support::containers::fixtures::all_kinds;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

@@ -118,7 +118,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{pod_yaml, sorted};
+    use crate::support::containers::fixtures::{pod_yaml, sorted};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

@@ -1,6 +1,6 @@
 //! KW-CTR-008: hostPath volumes mounted writable.
 
-use super::common::{host_path_mounts, sockets_exposed};
+use crate::support::containers::{host_path_mounts, sockets_exposed};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -67,8 +67,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::sorted;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml};
+    use crate::support::containers::fixtures::sorted;
+    use crate::support::containers::fixtures::{all_kinds, pod_yaml};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

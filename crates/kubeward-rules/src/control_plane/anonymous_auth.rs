@@ -1,6 +1,6 @@
 //! KW-CP-002: the API server accepts anonymous requests.
 
-use super::components::{Kind, check_each};
+use crate::support::components::{Kind, check_each};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity, Status};
 
 pub static RULE: Rule = Rule {
@@ -73,8 +73,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::components::fixtures::*;
     use super::RULE;
+    use crate::support::components::fixtures::*;
     use kubeward_core::Status;
     use kubeward_core::testing::{pointers, run};
 

@@ -1,6 +1,6 @@
 //! KW-CP-013: etcd peer TLS.
 
-use super::components::{Kind, check_each};
+use crate::support::components::{Kind, check_each};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -71,8 +71,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::components::fixtures::*;
     use super::RULE;
+    use crate::support::components::fixtures::*;
     use kubeward_core::testing::run;
 
     #[test]

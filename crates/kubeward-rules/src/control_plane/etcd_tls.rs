@@ -1,6 +1,6 @@
 //! KW-CP-012: etcd client TLS (API server → etcd, and the etcd server's client port).
 
-use super::components::{Kind, check_each};
+use crate::support::components::{Kind, check_each};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -35,7 +35,7 @@ pub static RULE: Rule = Rule {
 
 fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
     check_each(ctx, out, Kind::ApiServer, |c, out| {
-        if c.style == super::components::Style::K3s {
+        if c.style == crate::support::components::Style::K3s {
             // k3s talks to its datastore (kine/sqlite or embedded etcd) itself.
             return;
         }
@@ -113,8 +113,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::components::fixtures::*;
     use super::RULE;
+    use crate::support::components::fixtures::*;
     use kubeward_core::testing::run;
 
     #[test]

@@ -1,6 +1,6 @@
 //! KW-CP-006: nothing checks images at admission.
 
-use super::components::{Kind, check_each};
+use crate::support::components::{Kind, check_each};
 use kubeward_core::inventory::Inventory;
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity, Status};
 
@@ -108,8 +108,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::components::fixtures::*;
     use super::RULE;
+    use crate::support::components::fixtures::*;
     use kubeward_core::Status;
     use kubeward_core::testing::run;
 

@@ -7,21 +7,18 @@
 //! applicable on managed control planes (EKS, GKE, AKS), unknown elsewhere; never a FAIL for
 //! what cannot be seen.
 
-pub mod components;
 pub mod kubeconfig;
 pub use kubeward_core::platform;
 
 mod admission_plugins;
 mod anonymous_auth;
-mod audit_log;
-mod audit_retention;
 mod authorization_mode;
 mod bind_address;
 mod coverage;
-mod encryption;
-pub mod encryption_config;
 mod etcd_peer_tls;
 mod etcd_tls;
+mod host_file_owner;
+mod host_file_perms;
 mod image_policy;
 mod kubelet_tls;
 mod profiling;
@@ -39,9 +36,6 @@ pub static RULES: &[&Rule] = &[
     &token_auth_file::RULE,
     &admission_plugins::RULE,
     &image_policy::RULE,
-    &encryption::RULE,
-    &audit_log::RULE,
-    &audit_retention::RULE,
     &profiling::RULE,
     &kubelet_tls::RULE,
     &etcd_tls::RULE,
@@ -57,12 +51,6 @@ pub static RULES: &[&Rule] = &[
     &kubeconfig::cert_expiry::RULE,
     &kubeconfig::system_masters::RULE,
     &kubeconfig::shared_credential::RULE,
-    &encryption_config::identity_first::RULE,
-    &encryption_config::secrets_not_covered::RULE,
-    &encryption_config::aescbc::RULE,
-    &encryption_config::aesgcm::RULE,
-    &encryption_config::kms_v1::RULE,
-    &encryption_config::key_rotation::RULE,
-    &encryption_config::masked_resources::RULE,
-    &encryption_config::key_length::RULE,
+    &host_file_perms::RULE,
+    &host_file_owner::RULE,
 ];

@@ -1,7 +1,7 @@
 //! KW-DAT-104: Secret values written into manifest files (committed to a repository).
 
-use super::secret_values::{is_secret, secret_type, values};
-use super::secrets::is_placeholder;
+use crate::support::secret_values::{is_secret, secret_type, values};
+use crate::support::secrets::is_placeholder;
 use kubeward_core::inventory::SourceKind;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
@@ -95,7 +95,7 @@ fn some_of(keys: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::data::secret_values::fixtures::secret;
+    use crate::support::secret_values::fixtures::secret;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

@@ -1,6 +1,6 @@
 //! KW-DAT-002: credentials stored in ConfigMaps.
 
-use super::secrets::{
+use crate::support::secrets::{
     classify, config_lines, detect_format, is_credential_name, is_literal_secret, is_placeholder,
     is_reference,
 };
@@ -55,7 +55,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
     for (key, v) in data.entries() {
         let Some(value) = v.as_str() else { continue };
         // A very large value is read on its first MiB only (see `secrets::MAX_SCAN`).
-        let value = super::secrets::scanned(value);
+        let value = crate::support::secrets::scanned(value);
         let found = if value.contains('\n') {
             // A file: known formats anywhere, then credential-named settings line by line.
             detect_format(value).map(|d| (d, None)).or_else(|| {
@@ -146,7 +146,7 @@ fn named_only(o: &kubeward_core::Object, key: &str, value: &str, out: &mut Emitt
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{at, sorted};
+    use crate::support::containers::fixtures::{at, sorted};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

@@ -1,6 +1,6 @@
 //! KW-DAT-006: PersistentVolumes backed by a node path (hostPath).
 
-use crate::containers::common::{canonical_host_path, sensitive_exposure};
+use crate::support::containers::{canonical_host_path, sensitive_exposure};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {

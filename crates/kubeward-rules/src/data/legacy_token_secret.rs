@@ -1,6 +1,6 @@
 //! KW-DAT-101: long-lived service-account token Secrets.
 
-use super::secret_values::{is_secret, secret_type};
+use crate::support::secret_values::{is_secret, secret_type};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -75,7 +75,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::data::secret_values::fixtures::secret;
+    use crate::support::secret_values::fixtures::secret;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

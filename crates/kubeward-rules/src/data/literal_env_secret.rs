@@ -1,6 +1,6 @@
 //! KW-DAT-001: credentials written as literal environment values.
 
-use super::secrets::classify;
+use crate::support::secrets::classify;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -66,7 +66,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{all_kinds, pod_yaml, sorted};
+    use crate::support::containers::fixtures::{all_kinds, pod_yaml, sorted};
     use kubeward_core::Severity;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;

@@ -3,14 +3,14 @@
 
 mod committed_secret;
 mod configmap_credentials;
+mod encryption;
+pub mod encryption_config;
 mod host_path_pv;
 mod legacy_token_secret;
 mod literal_env_secret;
 mod nfs_volume;
 mod public_registry_pull_secret;
 mod secret_env;
-mod secret_values;
-pub mod secrets;
 mod static_cloud_credentials;
 mod storage_class_encryption;
 
@@ -27,4 +27,13 @@ pub static RULES: &[&Rule] = &[
     &static_cloud_credentials::RULE,
     &public_registry_pull_secret::RULE,
     &committed_secret::RULE,
+    &encryption::RULE,
+    &encryption_config::identity_first::RULE,
+    &encryption_config::secrets_not_covered::RULE,
+    &encryption_config::aescbc::RULE,
+    &encryption_config::aesgcm::RULE,
+    &encryption_config::kms_v1::RULE,
+    &encryption_config::key_rotation::RULE,
+    &encryption_config::masked_resources::RULE,
+    &encryption_config::key_length::RULE,
 ];

@@ -1,6 +1,6 @@
 //! KW-DAT-103: image pull Secrets holding credentials for public registries.
 
-use super::secret_values::{is_secret, secret_type, values};
+use crate::support::secret_values::{is_secret, secret_type, values};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -112,7 +112,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::data::secret_values::fixtures::secret;
+    use crate::support::secret_values::fixtures::secret;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

@@ -72,7 +72,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{all_kinds, sorted};
+    use crate::support::containers::fixtures::{all_kinds, sorted};
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
 

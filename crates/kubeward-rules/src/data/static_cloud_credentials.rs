@@ -1,7 +1,7 @@
 //! KW-DAT-102: static cloud-provider keys kept in Secrets.
 
-use super::secret_values::{is_secret, values};
-use super::secrets::detect_format;
+use crate::support::secret_values::{is_secret, values};
+use crate::support::secrets::detect_format;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -70,7 +70,7 @@ fn cloud_key(key: &str, text: &str) -> Option<&'static str> {
     }
     let k = squash(key);
     let trimmed = text.trim();
-    if !trimmed.is_empty() && !super::secrets::is_placeholder(trimmed) {
+    if !trimmed.is_empty() && !crate::support::secrets::is_placeholder(trimmed) {
         return SECRET_KEY_NAMES
             .iter()
             .find(|(n, _)| k == *n || k.replace('_', "") == n.replace('_', ""))
@@ -103,7 +103,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::data::secret_values::fixtures::secret;
+    use crate::support::secret_values::fixtures::secret;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

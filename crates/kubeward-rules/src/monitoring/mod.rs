@@ -1,9 +1,10 @@
 //! Monitoring: the audit policy file (`audit.k8s.io/v1` Policy, the file that
 //! `--audit-policy-file` names; KW-CP-008 checks the flag), evaluated with the API server's own
-//! semantics ([`audit_policy`]).
+//! semantics ([`crate::support::audit_policy`]), and the API server's audit-log flags (KW-CP-008,
+//! KW-CP-009).
 
-pub mod audit_policy;
-
+mod audit_log;
+mod audit_retention;
 mod exec_not_logged;
 mod no_rules;
 mod pod_create_not_logged;
@@ -22,4 +23,6 @@ pub static RULES: &[&Rule] = &[
     &rbac_not_logged::RULE,
     &pod_create_not_logged::RULE,
     &request_received::RULE,
+    &audit_log::RULE,
+    &audit_retention::RULE,
 ];

@@ -1,6 +1,6 @@
 //! KW-MON-001: an audit policy without rules, or with rules the API server rejects.
 
-use super::audit_policy::{KINDS, policy};
+use crate::support::audit_policy::{KINDS, policy};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -73,8 +73,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit_policy::policy_yaml;
     use super::RULE;
+    use crate::support::audit_policy::policy_yaml;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

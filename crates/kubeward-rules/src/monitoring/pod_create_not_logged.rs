@@ -1,6 +1,6 @@
 //! KW-MON-006: pod creation is not logged.
 
-use super::audit_policy::{KINDS, report_unlogged, requests};
+use crate::support::audit_policy::{KINDS, report_unlogged, requests};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -39,8 +39,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit_policy::policy_yaml;
     use super::RULE;
+    use crate::support::audit_policy::policy_yaml;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

@@ -1,6 +1,6 @@
 //! KW-MON-005: RBAC changes are not logged.
 
-use super::audit_policy::{KINDS, Request, report_unlogged, requests};
+use crate::support::audit_policy::{KINDS, Request, report_unlogged, requests};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -50,8 +50,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit_policy::policy_yaml;
     use super::RULE;
+    use crate::support::audit_policy::policy_yaml;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

@@ -1,6 +1,6 @@
 //! KW-MON-007: the RequestReceived stage is logged.
 
-use super::audit_policy::{KINDS, Level, policy};
+use crate::support::audit_policy::{KINDS, Level, policy};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -66,8 +66,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit_policy::policy_yaml;
     use super::RULE;
+    use crate::support::audit_policy::policy_yaml;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

@@ -1,6 +1,6 @@
 //! KW-MON-003: Secrets, ConfigMaps, TokenReviews and service account tokens logged with bodies.
 
-use super::audit_policy::{KINDS, Level, policy, requests};
+use crate::support::audit_policy::{KINDS, Level, policy, requests};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -123,8 +123,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit_policy::policy_yaml;
     use super::RULE;
+    use crate::support::audit_policy::policy_yaml;
     use kubeward_core::Severity;
     use kubeward_core::testing::{pointers, run};
 

@@ -1,6 +1,6 @@
 //! KW-MON-002: requests no specific rule names are dropped (catch-all `None`, or no catch-all).
 
-use super::audit_policy::{KINDS, Level, policy};
+use crate::support::audit_policy::{KINDS, Level, policy};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -72,8 +72,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::audit_policy::policy_yaml;
     use super::RULE;
+    use crate::support::audit_policy::policy_yaml;
     use kubeward_core::testing::{pointers, run};
 
     #[test]

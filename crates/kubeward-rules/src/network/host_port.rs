@@ -1,7 +1,7 @@
 //! KW-NET-003: containers bound to a port of the node (hostPort), where the active Pod Security
 //! profile does not already forbid it.
 
-use crate::containers::common::PssCover;
+use crate::support::containers::PssCover;
 use kubeward_core::{Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -65,7 +65,7 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::{all_kinds, sorted};
+    use crate::support::containers::fixtures::{all_kinds, sorted};
     use kubeward_core::config::Settings;
     use kubeward_core::testing::{pointers, run, run_with};
     use serde_json::json;

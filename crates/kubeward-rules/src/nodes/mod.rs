@@ -7,7 +7,6 @@ pub mod files;
 pub mod kubelet;
 mod kubelet_skew;
 mod version_support;
-pub mod versions;
 
 use kubeward_core::Rule;
 

@@ -1,6 +1,6 @@
 //! KW-NODE-001: Kubernetes version out of upstream support.
 
-use super::versions::{Support, fmt_date, support};
+use crate::support::versions::{Support, fmt_date, support};
 use kubeward_core::config::today;
 use kubeward_core::inventory::parse_major_minor;
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};

@@ -1,18 +1,15 @@
 //! KW-PSS-102 (`allowPrivilegeEscalation`): containers that may gain privileges.
 
-use super::pss::{Invalid, Sink, Version, is_windows, pss_rule};
+use super::pss::{Invalid, PssCheck, Sink, Version, is_windows, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-102",
-    check: "allowPrivilegeEscalation",
-    level: Restricted,
-    versions: &[
-        Version { since: 8, check: v1_8, overrides: &[] },
-        Version { since: 25, check: v1_25, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-102",
         name: "privilege-escalation-allowed",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Container does not set allowPrivilegeEscalation: false",
         why: "Unless `allowPrivilegeEscalation` is explicitly false, the container's processes \
@@ -27,12 +24,38 @@ pss_rule! {
             ("pss", "allowPrivilegeEscalation"),
             ("cis", "5.2.6"),
             ("checkov", "CKV_K8S_20"),
-            ("kube-score", "container-security-context-privilege-escalation"),
+            (
+                "kube-score",
+                "container-security-context-privilege-escalation",
+            ),
             ("polaris", "privilegeEscalationAllowed"),
             ("mitre", "T1548.001"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "allowPrivilegeEscalation",
+    level: PssLevel::Restricted,
+    versions: &[
+        Version {
+            since: 8,
+            check: v1_8,
+            overrides: &[],
+        },
+        Version {
+            since: 25,
+            check: v1_25,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 fn v1_8(pod: &PodSpec<'_>, s: &mut Sink) {
     for c in pod.containers() {

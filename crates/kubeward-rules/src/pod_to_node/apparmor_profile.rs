@@ -1,15 +1,15 @@
 //! KW-PSS-007 (`appArmorProfile`): AppArmor disabled or set to a custom non-local profile.
 
-use super::pss::{Invalid, Sink, Version, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, Node, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-007",
-    check: "appArmorProfile",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-007",
         name: "apparmor-unconfined",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "AppArmor confinement is turned off",
         why: "AppArmor is one of the walls between a compromised process and the node: the \
@@ -27,10 +27,29 @@ pss_rule! {
             ("cis", "5.7.2"),
             ("checkov", "CKV_K8S_12"),
             ("mitre", "T1562.001"),
-            ("docs", "https://kubernetes.io/docs/tutorials/security/apparmor/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/tutorials/security/apparmor/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "appArmorProfile",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// The annotation key prefix of the deprecated per-container AppArmor annotations.
 pub const ANNOTATION_PREFIX: &str = "container.apparmor.security.beta.kubernetes.io/";

@@ -1,16 +1,16 @@
 //! KW-PSS-004 (`capabilities_baseline`): capabilities added beyond the container runtime's
 //! default set.
 
-use super::pss::{Invalid, Sink, Version, pss_rule};
+use super::pss::{Invalid, PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-004",
-    check: "capabilities_baseline",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-004",
         name: "capabilities-added",
+        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Container adds a Linux capability outside the baseline set",
         why: "Capabilities such as SYS_ADMIN, SYS_PTRACE, SYS_MODULE, NET_ADMIN, NET_RAW or BPF \
@@ -30,8 +30,24 @@ pss_rule! {
             ("checkov", "CKV_K8S_39"),
             ("kubescape", "C-0046"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "capabilities_baseline",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// The capabilities a baseline container may add.
 pub const ALLOWED: &[&str] = &[

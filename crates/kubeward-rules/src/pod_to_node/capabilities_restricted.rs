@@ -1,19 +1,16 @@
 //! KW-PSS-106 (`capabilities_restricted`): containers that keep or add capabilities.
 
 use super::capabilities_baseline::{ALLOWED as BASELINE_ALLOWED, hint};
-use super::pss::{Invalid, Sink, Version, is_windows, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, is_windows, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-106",
-    check: "capabilities_restricted",
-    level: Restricted,
-    versions: &[
-        Version { since: 22, check: v1_22, overrides: &["capabilities_baseline"] },
-        Version { since: 25, check: v1_25, overrides: &["capabilities_baseline"] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-106",
         name: "capabilities-not-dropped",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Container does not drop ALL capabilities or adds one other than NET_BIND_SERVICE",
         why: "Container runtimes grant a default set of capabilities (CHOWN, DAC_OVERRIDE, \
@@ -32,8 +29,31 @@ pss_rule! {
             ("kube-score", "container-security-context-capabilities"),
             ("mitre", "T1611"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "capabilities_restricted",
+    level: PssLevel::Restricted,
+    versions: &[
+        Version {
+            since: 22,
+            check: v1_22,
+            overrides: &["capabilities_baseline"],
+        },
+        Version {
+            since: 25,
+            check: v1_25,
+            overrides: &["capabilities_baseline"],
+        },
+    ],
+    rule: &RULE,
+};
 
 fn v1_22(pod: &PodSpec<'_>, s: &mut Sink) {
     for c in pod.containers() {

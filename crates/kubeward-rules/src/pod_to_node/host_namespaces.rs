@@ -1,15 +1,15 @@
 //! KW-PSS-002 (`hostNamespaces`): pods sharing the node's network, PID or IPC namespace.
 
-use super::pss::{Sink, Version, pss_rule};
+use super::pss::{PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-002",
-    check: "hostNamespaces",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-002",
         name: "host-namespaces",
+        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Pod shares the node's network, PID or IPC namespace",
         why: "With hostNetwork a pod binds node ports, sniffs node traffic and reaches services \
@@ -29,8 +29,24 @@ pss_rule! {
             ("mitre", "T1611"),
             ("checkov", "CKV_K8S_17, CKV_K8S_18, CKV_K8S_19"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "hostNamespaces",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// `spec.hostNetwork`, `spec.hostPID` and `spec.hostIPC` must be unset or false.
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {

@@ -1,15 +1,15 @@
 //! KW-PSS-005 (`hostPathVolumes`): hostPath volumes.
 
-use super::pss::{Sink, Version, pss_rule};
+use super::pss::{PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-005",
-    check: "hostPathVolumes",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-005",
         name: "host-path-volume",
+        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Pod mounts a directory of the node (hostPath)",
         why: "A hostPath volume hands the container part of the node's filesystem. Writable, it \
@@ -33,8 +33,24 @@ pss_rule! {
             ("checkov", "CKV_K8S_27"),
             ("kubescape", "C-0048"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "hostPathVolumes",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// `spec.volumes[*].hostPath` must be unset.
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {

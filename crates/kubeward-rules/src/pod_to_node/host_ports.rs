@@ -1,15 +1,15 @@
 //! KW-PSS-006 (`hostPorts`): containers binding ports of the node.
 
-use super::pss::{Invalid, Sink, Version, pss_rule};
+use super::pss::{Invalid, PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-006",
-    check: "hostPorts",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-006",
         name: "host-port",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Container binds a port on the node (hostPort)",
         why: "A hostPort opens the port on the node's own addresses: the workload becomes \
@@ -26,8 +26,24 @@ pss_rule! {
             ("kubescape", "C-0044"),
             ("mitre", "T1133"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "hostPorts",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// Containers' `ports[*].hostPort` must be unset or 0.
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {

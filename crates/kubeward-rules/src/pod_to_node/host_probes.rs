@@ -1,15 +1,15 @@
 //! KW-PSS-012 (`hostProbesAndHostLifecycle`): probes and lifecycle hooks aimed at other hosts.
 
-use super::pss::{Invalid, Sink, Version, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-012",
-    check: "hostProbesAndHostLifecycle",
-    level: Baseline,
-    versions: &[Version { since: 34, check: v1_34, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-012",
         name: "probe-host",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Probe or lifecycle hook sends the kubelet to another host",
         why: "HTTP and TCP probes and lifecycle hooks are executed by the kubelet, from the node, \
@@ -24,10 +24,29 @@ pss_rule! {
         references: &[
             ("pss", "hostProbesAndHostLifecycle"),
             ("mitre", "T1090"),
-            ("docs", "https://kubernetes.io/docs/concepts/security/pod-security-standards/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "hostProbesAndHostLifecycle",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 34,
+        check: v1_34,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 fn v1_34(pod: &PodSpec<'_>, s: &mut Sink) {
     for c in pod.containers() {

@@ -25,6 +25,7 @@ mod run_as_user;
 mod seccomp_profile_baseline;
 mod seccomp_profile_restricted;
 mod selinux_options;
+mod subpath_mount;
 mod sysctls;
 mod windows_host_process;
 
@@ -33,28 +34,20 @@ mod test_support;
 
 use kubeward_core::Rule;
 
-pub static RULES: &[&Rule] = &[
-    &windows_host_process::RULE,
-    &host_namespaces::RULE,
-    &privileged::RULE,
-    &capabilities_baseline::RULE,
-    &host_path_volumes::RULE,
-    &host_ports::RULE,
-    &apparmor_profile::RULE,
-    &selinux_options::RULE,
-    &proc_mount::RULE,
-    &seccomp_profile_baseline::RULE,
-    &sysctls::RULE,
-    &host_probes::RULE,
-    &restricted_volumes::RULE,
-    &allow_privilege_escalation::RULE,
-    &run_as_non_root::RULE,
-    &run_as_user::RULE,
-    &seccomp_profile_restricted::RULE,
-    &capabilities_restricted::RULE,
-    &proc_mount_restricted::RULE,
+/// The rules of the layer other than the Pod Security checks, which are listed once, in
+/// [`pss::CHECKS`].
+static RULES: &[&Rule] = &[
     &namespace_not_enforced::RULE,
     &namespace_rejects_workload::RULE,
     &namespace_version_pinned::RULE,
     &namespace_labels_invalid::RULE,
+    &subpath_mount::RULE,
 ];
+
+/// Every rule of the layer: one per Pod Security check (upstream order), then the others.
+pub fn rules() -> impl Iterator<Item = &'static Rule> {
+    pss::CHECKS
+        .iter()
+        .map(|c| c.rule)
+        .chain(RULES.iter().copied())
+}

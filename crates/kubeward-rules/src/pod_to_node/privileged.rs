@@ -1,15 +1,15 @@
 //! KW-PSS-003 (`privileged`): privileged containers.
 
-use super::pss::{Invalid, Sink, Version, pss_rule};
+use super::pss::{Invalid, PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-003",
-    check: "privileged",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-003",
         name: "privileged-container",
+        layer: Layer::PodToNode,
         severity: Severity::Critical,
         title: "Container runs privileged",
         why: "A privileged container has every capability, sees every host device and is not \
@@ -32,8 +32,24 @@ pss_rule! {
             ("kube-score", "container-security-context-privileged"),
             ("polaris", "runAsPrivileged"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "privileged",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// Containers' `securityContext.privileged` must be unset or false.
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {

@@ -1,18 +1,15 @@
 //! KW-PSS-009 (`procMount`): unmasked /proc.
 
-use super::pss::{Invalid, Sink, Version, host_users_false, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, host_users_false, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-009",
-    check: "procMount",
-    level: Baseline,
-    versions: &[
-        Version { since: 0, check: v1_0, overrides: &[] },
-        Version { since: 35, check: v1_35, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-009",
         name: "proc-mount-unmasked",
+        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Container mounts /proc unmasked",
         why: "The container runtime masks and makes read-only the parts of /proc that expose or \
@@ -28,10 +25,36 @@ pss_rule! {
         references: &[
             ("pss", "procMount"),
             ("mitre", "T1611"),
-            ("docs", "https://kubernetes.io/docs/concepts/security/pod-security-standards/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "procMount",
+    level: PssLevel::Baseline,
+    versions: &[
+        Version {
+            since: 0,
+            check: v1_0,
+            overrides: &[],
+        },
+        Version {
+            since: 35,
+            check: v1_35,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {
     check_containers(pod, s, "");

@@ -1,15 +1,15 @@
 //! KW-PSS-107 (`procMount_restricted`): unmasked /proc, even in a user namespace.
 
-use super::pss::{Sink, Version, pss_rule};
+use super::pss::{PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-107",
-    check: "procMount_restricted",
-    level: Restricted,
-    versions: &[Version { since: 35, check: v1_35, overrides: &["procMount"] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-107",
         name: "proc-mount-unmasked-restricted",
+        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Container mounts /proc unmasked (restricted: also in a user namespace)",
         why: "An unmasked /proc exposes and lets a process change kernel settings the runtime \
@@ -21,10 +21,29 @@ pss_rule! {
         references: &[
             ("pss", "procMount_restricted"),
             ("mitre", "T1611"),
-            ("docs", "https://kubernetes.io/docs/concepts/security/pod-security-standards/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "procMount_restricted",
+    level: PssLevel::Restricted,
+    versions: &[Version {
+        since: 35,
+        check: v1_35,
+        overrides: &["procMount"],
+    }],
+    rule: &RULE,
+};
 
 fn v1_35(pod: &PodSpec<'_>, s: &mut Sink) {
     super::proc_mount::check_containers(pod, s, "");

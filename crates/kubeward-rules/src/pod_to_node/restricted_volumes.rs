@@ -1,15 +1,15 @@
 //! KW-PSS-101 (`restrictedVolumes`): volume types outside the restricted allow-list.
 
-use super::pss::{Sink, Version, pss_rule, q};
+use super::pss::{PssCheck, Sink, Version, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-101",
-    check: "restrictedVolumes",
-    level: Restricted,
-    versions: &[Version { since: 0, check: v1_0, overrides: &["hostPathVolumes"] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-101",
         name: "restricted-volume-type",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Pod uses a volume type outside the restricted allow-list",
         why: "Volume types other than the ephemeral and API-backed ones reach outside the pod: \
@@ -27,10 +27,29 @@ pss_rule! {
         references: &[
             ("pss", "restrictedVolumes"),
             ("mitre", "T1611"),
-            ("docs", "https://kubernetes.io/docs/concepts/security/pod-security-standards/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "restrictedVolumes",
+    level: PssLevel::Restricted,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &["hostPathVolumes"],
+    }],
+    rule: &RULE,
+};
 
 /// The volume sources the restricted level allows.
 pub const ALLOWED: &[&str] = &[

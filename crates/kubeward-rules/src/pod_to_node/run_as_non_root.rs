@@ -1,18 +1,15 @@
 //! KW-PSS-103 (`runAsNonRoot`): containers not required to run as a non-root user.
 
-use super::pss::{Sink, Version, host_users_false, pss_rule};
+use super::pss::{PssCheck, Sink, Version, host_users_false, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-103",
-    check: "runAsNonRoot",
-    level: Restricted,
-    versions: &[
-        Version { since: 0, check: v1_0, overrides: &[] },
-        Version { since: 35, check: v1_35, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-103",
         name: "run-as-non-root-not-required",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Containers are not required to run as non-root",
         why: "Without `runAsNonRoot: true` a container runs as whatever user the image names, \
@@ -32,8 +29,31 @@ pss_rule! {
             ("polaris", "runAsRootAllowed"),
             ("mitre", "T1611"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "runAsNonRoot",
+    level: PssLevel::Restricted,
+    versions: &[
+        Version {
+            since: 0,
+            check: v1_0,
+            overrides: &[],
+        },
+        Version {
+            since: 35,
+            check: v1_35,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {
     check(pod, s);

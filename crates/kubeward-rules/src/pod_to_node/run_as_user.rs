@@ -1,18 +1,15 @@
 //! KW-PSS-104 (`runAsUser`): containers told to run as root (UID 0).
 
-use super::pss::{Invalid, Sink, Version, host_users_false, pss_rule};
+use super::pss::{Invalid, PssCheck, Sink, Version, host_users_false, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-104",
-    check: "runAsUser",
-    level: Restricted,
-    versions: &[
-        Version { since: 23, check: v1_23, overrides: &[] },
-        Version { since: 35, check: v1_35, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-104",
         name: "run-as-root-user",
+        layer: Layer::PodToNode,
         severity: Severity::High,
         title: "Pod or container sets runAsUser: 0 (root)",
         why: "`runAsUser: 0` runs the container's processes as root whatever the image says; \
@@ -29,8 +26,31 @@ pss_rule! {
             ("checkov", "CKV_K8S_40"),
             ("mitre", "T1611"),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "runAsUser",
+    level: PssLevel::Restricted,
+    versions: &[
+        Version {
+            since: 23,
+            check: v1_23,
+            overrides: &[],
+        },
+        Version {
+            since: 35,
+            check: v1_35,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 fn v1_23(pod: &PodSpec<'_>, s: &mut Sink) {
     check(pod, s);

@@ -1,18 +1,15 @@
 //! KW-PSS-010 (`seccompProfile_baseline`): seccomp explicitly turned off.
 
-use super::pss::{Invalid, Sink, Version, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, Node, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-010",
-    check: "seccompProfile_baseline",
-    level: Baseline,
-    versions: &[
-        Version { since: 0, check: v1_0, overrides: &[] },
-        Version { since: 19, check: v1_19, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-010",
         name: "seccomp-unconfined",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Seccomp filtering is explicitly turned off",
         why: "The runtime's default seccomp profile blocks dozens of system calls that container \
@@ -31,10 +28,36 @@ pss_rule! {
             ("cis", "5.7.2"),
             ("checkov", "CKV_K8S_31"),
             ("mitre", "T1562.001"),
-            ("docs", "https://kubernetes.io/docs/tutorials/security/seccomp/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/tutorials/security/seccomp/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "seccompProfile_baseline",
+    level: PssLevel::Baseline,
+    versions: &[
+        Version {
+            since: 0,
+            check: v1_0,
+            overrides: &[],
+        },
+        Version {
+            since: 19,
+            check: v1_19,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 /// The deprecated pod-wide seccomp annotation.
 pub const POD_ANNOTATION: &str = "seccomp.security.alpha.kubernetes.io/pod";

@@ -1,21 +1,18 @@
 //! KW-PSS-105 (`seccompProfile_restricted`): containers without a confining seccomp profile.
 
-use super::pss::{Sink, Version, is_windows, pss_rule};
+use super::pss::{PssCheck, Sink, Version, is_windows, run_rule};
 use super::seccomp_profile_baseline::{
     container_sc_ptr, describe_type, pod_sc_ptr, profile_type, valid_type,
 };
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-105",
-    check: "seccompProfile_restricted",
-    level: Restricted,
-    versions: &[
-        Version { since: 19, check: v1_19, overrides: &["seccompProfile_baseline"] },
-        Version { since: 25, check: v1_25, overrides: &["seccompProfile_baseline"] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-105",
         name: "seccomp-not-set",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Containers do not run with a RuntimeDefault or Localhost seccomp profile",
         why: "Without a seccomp profile a container can make every system call, including the \
@@ -34,10 +31,36 @@ pss_rule! {
             ("checkov", "CKV_K8S_31"),
             ("kubescape", "C-0210"),
             ("mitre", "T1562.001"),
-            ("docs", "https://kubernetes.io/docs/tutorials/security/seccomp/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/tutorials/security/seccomp/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "seccompProfile_restricted",
+    level: PssLevel::Restricted,
+    versions: &[
+        Version {
+            since: 19,
+            check: v1_19,
+            overrides: &["seccompProfile_baseline"],
+        },
+        Version {
+            since: 25,
+            check: v1_25,
+            overrides: &["seccompProfile_baseline"],
+        },
+    ],
+    rule: &RULE,
+};
 
 fn v1_19(pod: &PodSpec<'_>, s: &mut Sink) {
     let pod_ptr = pod_sc_ptr(pod);

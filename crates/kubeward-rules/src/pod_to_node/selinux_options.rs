@@ -1,18 +1,15 @@
 //! KW-PSS-008 (`seLinuxOptions`): custom SELinux type, user or role.
 
-use super::pss::{Invalid, Sink, Version, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, Node, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-008",
-    check: "seLinuxOptions",
-    level: Baseline,
-    versions: &[
-        Version { since: 0, check: v1_0, overrides: &[] },
-        Version { since: 31, check: v1_31, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-008",
         name: "selinux-custom-options",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Pod or container sets a custom SELinux type, user or role",
         why: "SELinux confines container processes to the `container_t` family of types. Another \
@@ -28,10 +25,36 @@ pss_rule! {
             ("pss", "seLinuxOptions"),
             ("cis", "5.7.2"),
             ("mitre", "T1562.001"),
-            ("docs", "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#assign-selinux-labels-to-a-container"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/#assign-selinux-labels-to-a-container",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "seLinuxOptions",
+    level: PssLevel::Baseline,
+    versions: &[
+        Version {
+            since: 0,
+            check: v1_0,
+            overrides: &[],
+        },
+        Version {
+            since: 31,
+            check: v1_31,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 const TYPES_1_0: &[&str] = &["", "container_t", "container_init_t", "container_kvm_t"];
 const TYPES_1_31: &[&str] = &[

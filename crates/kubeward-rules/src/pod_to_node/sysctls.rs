@@ -1,21 +1,15 @@
 //! KW-PSS-011 (`sysctls`): unsafe sysctls.
 
-use super::pss::{Invalid, Sink, Version, pss_rule, q};
+use super::pss::{Invalid, PssCheck, Sink, Version, q, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-011",
-    check: "sysctls",
-    level: Baseline,
-    versions: &[
-        Version { since: 0, check: v1_0, overrides: &[] },
-        Version { since: 27, check: v1_27, overrides: &[] },
-        Version { since: 29, check: v1_29, overrides: &[] },
-        Version { since: 32, check: v1_32, overrides: &[] },
-        Version { since: 37, check: v1_37, overrides: &[] },
-    ],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-011",
         name: "unsafe-sysctl",
+        layer: Layer::PodToNode,
         severity: Severity::Medium,
         title: "Pod sets a sysctl outside the safe set",
         why: "Only a few sysctls are namespaced and isolated from the node and other pods. Others \
@@ -32,10 +26,51 @@ pss_rule! {
         references: &[
             ("pss", "sysctls"),
             ("mitre", "T1611"),
-            ("docs", "https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "sysctls",
+    level: PssLevel::Baseline,
+    versions: &[
+        Version {
+            since: 0,
+            check: v1_0,
+            overrides: &[],
+        },
+        Version {
+            since: 27,
+            check: v1_27,
+            overrides: &[],
+        },
+        Version {
+            since: 29,
+            check: v1_29,
+            overrides: &[],
+        },
+        Version {
+            since: 32,
+            check: v1_32,
+            overrides: &[],
+        },
+        Version {
+            since: 37,
+            check: v1_37,
+            overrides: &[],
+        },
+    ],
+    rule: &RULE,
+};
 
 const V1_0: &[&str] = &[
     "kernel.shm_rmid_forced",

@@ -1,15 +1,15 @@
 //! KW-PSS-001 (`windowsHostProcess`): Windows HostProcess containers.
 
-use super::pss::{Invalid, Sink, Version, pss_rule};
+use super::pss::{Invalid, PssCheck, Sink, Version, run_rule};
+use kubeward_core::config::PssLevel;
+use kubeward_core::{Check, Layer, Rule, RuleMeta, Targets};
 use kubeward_core::{Container, PodSpec, Severity};
 
-pss_rule! {
-    id: "KW-PSS-001",
-    check: "windowsHostProcess",
-    level: Baseline,
-    versions: &[Version { since: 0, check: v1_0, overrides: &[] }],
-    meta: {
+pub static RULE: Rule = Rule {
+    meta: RuleMeta {
+        id: "KW-PSS-001",
         name: "windows-host-process",
+        layer: Layer::PodToNode,
         severity: Severity::Critical,
         title: "Windows container runs as a HostProcess container",
         why: "A Windows HostProcess container runs directly on the node, outside any container \
@@ -23,10 +23,29 @@ pss_rule! {
         references: &[
             ("pss", "windowsHostProcess"),
             ("mitre", "T1611"),
-            ("docs", "https://kubernetes.io/docs/tasks/configure-pod-container/create-hostprocess-pod/"),
+            (
+                "docs",
+                "https://kubernetes.io/docs/tasks/configure-pod-container/create-hostprocess-pod/",
+            ),
         ],
-    }
-}
+        default_enabled: true,
+    },
+    check: Check::Object {
+        targets: Targets::PodSpecs,
+        run: |ctx, out| run_rule(&CHECK, ctx, out),
+    },
+};
+
+pub static CHECK: PssCheck = PssCheck {
+    id: "windowsHostProcess",
+    level: PssLevel::Baseline,
+    versions: &[Version {
+        since: 0,
+        check: v1_0,
+        overrides: &[],
+    }],
+    rule: &RULE,
+};
 
 /// `windowsOptions.hostProcess` must be unset or false, at pod level and in every container.
 fn v1_0(pod: &PodSpec<'_>, s: &mut Sink) {

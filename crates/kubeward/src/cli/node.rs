@@ -188,7 +188,7 @@ pub fn cis_summary(
 ) -> BTreeMap<String, SectionCount> {
     let mut out: BTreeMap<String, SectionCount> = BTreeMap::new();
     let mut bump = |id: &str, f: &dyn Fn(&mut SectionCount)| {
-        let (sec, title) = kubeward_rules::nodes::kubelet::cis::section(bare(id));
+        let (sec, title) = kubeward_rules::support::kubelet_cis::section(bare(id));
         let e = out.entry(sec).or_default();
         e.title = title;
         f(e);
@@ -214,7 +214,7 @@ pub fn cis_summary(
             Status::NotApplicable => e.info += 1,
         });
     }
-    let components = kubeward_rules::control_plane::components::components(inv);
+    let components = kubeward_rules::support::components::components(inv);
     for r in reg.iter() {
         if !config.rule_enabled(r.meta.id, r.meta.layer, r.meta.default_enabled) {
             continue;
@@ -247,8 +247,11 @@ pub fn cis_summary(
                 let Some((_, cis)) = r.meta.references.iter().find(|(k, _)| *k == "cis") else {
                     continue;
                 };
-                use kubeward_rules::control_plane::components::Kind;
-                let kind = match kubeward_rules::nodes::kubelet::cis::section(cis).0.as_str() {
+                use kubeward_rules::support::components::Kind;
+                let kind = match kubeward_rules::support::kubelet_cis::section(cis)
+                    .0
+                    .as_str()
+                {
                     "1.2" => Kind::ApiServer,
                     "1.3" => Kind::ControllerManager,
                     "1.4" => Kind::Scheduler,
@@ -269,7 +272,7 @@ pub fn cis_summary(
 /// The kube-bench style table.
 pub fn render_summary(sections: &BTreeMap<String, SectionCount>, version: Option<&str>) -> String {
     let mut t = String::new();
-    let bench = kubeward_rules::nodes::kubelet::cis::benchmark(
+    let bench = kubeward_rules::support::kubelet_cis::benchmark(
         version.and_then(kubeward_core::inventory::parse_major_minor),
     );
     let _ = writeln!(

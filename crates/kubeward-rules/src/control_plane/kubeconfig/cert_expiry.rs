@@ -1,7 +1,7 @@
 //! KW-KCFG-005: client certificates expired or about to expire.
 
-use super::x509::{self, date, now};
 use super::{entries, is_kubeconfig};
+use crate::support::x509::{self, date, now};
 use kubeward_core::{
     Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets, ptr,
 };

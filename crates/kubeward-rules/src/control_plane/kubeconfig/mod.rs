@@ -9,7 +9,6 @@ pub mod insecure_tls;
 pub mod plain_http;
 pub mod shared_credential;
 pub mod system_masters;
-pub mod x509;
 
 use kubeward_core::{Node, Object};
 
@@ -73,7 +72,7 @@ pub(crate) mod fixtures {
         }
         p.distinguished_name.push(rcgen::DnType::CommonName, cn);
         let day = |d: i64| {
-            let t = super::x509::now() + d * 86_400;
+            let t = crate::support::x509::now() + d * 86_400;
             let (y, m, dd) = kubeward_core::config::civil_from_days(t.div_euclid(86_400));
             rcgen::date_time_ymd(y, m as u8, dd as u8)
         };

@@ -1,7 +1,7 @@
 //! KW-KCFG-007: several users or contexts share one admin credential.
 
-use super::x509;
 use super::{entries, is_kubeconfig};
+use crate::support::x509;
 use kubeward_core::{
     Check, Emitter, Layer, Node, ObjectCtx, Rule, RuleMeta, Severity, Targets, ptr,
 };

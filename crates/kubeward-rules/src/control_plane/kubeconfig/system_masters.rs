@@ -1,7 +1,7 @@
 //! KW-KCFG-006: client certificates in the system:masters group.
 
-use super::x509;
 use super::{entries, is_kubeconfig};
+use crate::support::x509;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets, ptr};
 
 pub static RULE: Rule = Rule {

@@ -13,21 +13,15 @@
 //!
 //! A file that is absent or could not be examined (`status.error`) is UNKNOWN, never a FAIL.
 
-mod control_plane_owner;
-mod control_plane_perms;
 mod node_owner;
 mod node_perms;
 
-use crate::nodes::kubelet::{ANN_VERSION, cis};
+use crate::nodes::kubelet::ANN_VERSION;
+use crate::support::kubelet_cis;
 use kubeward_core::inventory::parse_major_minor;
 use kubeward_core::{Emitter, Object, Rule, Status};
 
-pub static RULES: &[&Rule] = &[
-    &control_plane_perms::RULE,
-    &control_plane_owner::RULE,
-    &node_perms::RULE,
-    &node_owner::RULE,
-];
+pub static RULES: &[&Rule] = &[&node_perms::RULE, &node_owner::RULE];
 
 pub const KIND: &str = "HostFile";
 pub const GROUP: &str = "node.kubeward.io";
@@ -309,7 +303,7 @@ impl<'a> HostFile<'a> {
 
     /// The benchmark for the node's version.
     pub fn benchmark(&self) -> &'static str {
-        cis::benchmark(
+        kubelet_cis::benchmark(
             self.object
                 .annotation(ANN_VERSION)
                 .and_then(parse_major_minor),
@@ -318,7 +312,7 @@ impl<'a> HostFile<'a> {
 
     pub fn max_mode(&self) -> Option<u32> {
         let b = self.benchmark();
-        if cis::old_numbering(b) || b == "cis-1.7" {
+        if kubelet_cis::old_numbering(b) || b == "cis-1.7" {
             self.spec.max_mode_old
         } else {
             self.spec.max_mode

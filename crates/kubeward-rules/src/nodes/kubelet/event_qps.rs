@@ -1,7 +1,7 @@
 //! KW-NODE-109: the kubelet records events without a rate limit.
 
-use super::cis::KubeletCheck;
 use super::{Resolved, Setting, describe, is_kubelet_config, report, undetermined};
+use crate::support::kubelet_cis::KubeletCheck;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {

@@ -1,7 +1,7 @@
 //! KW-NODE-108: the kubelet overrides its hostname.
 
-use super::cis::KubeletCheck;
 use super::{Setting, describe, flag, is_kubelet_config, report};
+use crate::support::kubelet_cis::KubeletCheck;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets};
 
 pub static RULE: Rule = Rule {

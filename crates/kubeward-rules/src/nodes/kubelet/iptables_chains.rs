@@ -1,7 +1,7 @@
 //! KW-NODE-107: kubelet does not manage its iptables utility chains.
 
-use super::cis::KubeletCheck;
 use super::{check_bool, is_kubelet_config};
+use crate::support::kubelet_cis::KubeletCheck;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {

@@ -10,8 +10,6 @@
 //! The sources say what they could not determine (annotation `kubeward.io/undetermined`):
 //! such a value is UNKNOWN with the reason, never a FAIL.
 
-pub mod cis;
-
 mod anonymous_auth;
 mod authorization_mode;
 mod cipher_suites;
@@ -27,7 +25,7 @@ mod server_cert_rotation;
 mod streaming_idle_timeout;
 mod tls_cert;
 
-use cis::KubeletCheck;
+use crate::support::kubelet_cis::KubeletCheck;
 use kubeward_core::inventory::parse_major_minor;
 use kubeward_core::{Emitter, Finding, Node, Object, Rule, Status};
 
@@ -186,8 +184,8 @@ pub fn report<'e>(
     message: String,
 ) -> &'e mut Finding {
     let f = out.report(s.object, s.pointer.clone(), message);
-    let bench = cis::benchmark(version(s.object));
-    if let Some(id) = cis::kubelet_id(check, bench) {
+    let bench = crate::support::kubelet_cis::benchmark(version(s.object));
+    if let Some(id) = crate::support::kubelet_cis::kubelet_id(check, bench) {
         f.reference("cis", format!("{id} ({bench})"));
     }
     f
@@ -317,7 +315,10 @@ pub fn rule_check(rule_id: &str) -> Option<KubeletCheck> {
 /// The CIS ID (`4.2.4`) rule `rule_id` checks on the kubelet configuration `o`, in the
 /// benchmark for its version; `None` when that benchmark has no such check.
 pub fn cis_id(rule_id: &str, o: &Object) -> Option<&'static str> {
-    cis::kubelet_id(rule_check(rule_id)?, cis::benchmark(version(o)))
+    crate::support::kubelet_cis::kubelet_id(
+        rule_check(rule_id)?,
+        crate::support::kubelet_cis::benchmark(version(o)),
+    )
 }
 
 #[cfg(test)]

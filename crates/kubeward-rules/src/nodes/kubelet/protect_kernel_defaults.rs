@@ -1,7 +1,7 @@
 //! KW-NODE-106: kubelet may change kernel settings it depends on.
 
-use super::cis::KubeletCheck;
 use super::{check_bool, is_kubelet_config};
+use crate::support::kubelet_cis::KubeletCheck;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {

@@ -1,9 +1,9 @@
 //! KW-NODE-105: streaming connections (exec, attach, port-forward) never time out.
 
-use super::cis::KubeletCheck;
 use super::{
     Resolved, Setting, describe, go_duration_secs, is_kubelet_config, report, undetermined,
 };
+use crate::support::kubelet_cis::KubeletCheck;
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Status, Targets};
 
 pub static RULE: Rule = Rule {

@@ -346,39 +346,6 @@ pub fn run_rule(check: &'static PssCheck, ctx: &ObjectCtx<'_>, out: &mut Emitter
     }
 }
 
-/// Declares the `RULE` and `CHECK` statics of a check file: the rule's check function runs the
-/// check through [`run_rule`].
-macro_rules! pss_rule {
-    (
-        id: $id:literal,
-        check: $check:literal,
-        level: $level:ident,
-        versions: $versions:expr,
-        meta: { $($meta:tt)* }
-    ) => {
-        pub static CHECK: $crate::pod_to_node::pss::PssCheck = $crate::pod_to_node::pss::PssCheck {
-            id: $check,
-            level: ::kubeward_core::config::PssLevel::$level,
-            versions: $versions,
-            rule: &RULE,
-        };
-
-        pub static RULE: ::kubeward_core::Rule = ::kubeward_core::Rule {
-            meta: ::kubeward_core::RuleMeta {
-                id: $id,
-                layer: ::kubeward_core::Layer::PodToNode,
-                default_enabled: true,
-                $($meta)*
-            },
-            check: ::kubeward_core::Check::Object {
-                targets: ::kubeward_core::Targets::PodSpecs,
-                run: |ctx, out| $crate::pod_to_node::pss::run_rule(&CHECK, ctx, out),
-            },
-        };
-    };
-}
-pub(crate) use pss_rule;
-
 #[cfg(test)]
 mod tests {
     use super::*;

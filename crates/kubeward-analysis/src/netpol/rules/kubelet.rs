@@ -1,11 +1,10 @@
-//! Egress findings about node-level services: KW-NET-114 (the kubelet API). Kept apart from
-//! `rules.rs`, which holds the findings about policy structure.
+//! Egress findings about node-level services: KW-NET-114 (the kubelet API).
 
-use super::ip::{Cidr, IpRange, IpSet};
-use super::model::Model;
-use super::policy::{Action, Dir, PeerKind, PolicyKind, Rule as PolicyRule};
-use super::ports::{ConnSet, Proto};
-use super::rules::{model, names, real_members};
+use super::common::{model, names, real_members};
+use crate::netpol::ip::{Cidr, IpRange, IpSet};
+use crate::netpol::model::Model;
+use crate::netpol::policy::{Action, Dir, PeerKind, PolicyKind, Rule as PolicyRule};
+use crate::netpol::ports::{ConnSet, Proto};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 use std::net::IpAddr;
 
@@ -49,9 +48,6 @@ pub static KUBELET: Rule = Rule {
     },
     check: Check::Inventory(check_kubelet),
 };
-
-/// Every rule of this file, in ID order.
-pub static RULES: &[&Rule] = &[&KUBELET];
 
 /// Node addresses from Node objects' `status.addresses` (InternalIP and ExternalIP).
 fn node_addresses(ctx: &InventoryCtx<'_>) -> Vec<IpAddr> {

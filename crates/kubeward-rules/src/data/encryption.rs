@@ -1,6 +1,6 @@
 //! KW-CP-007: Secrets are stored unencrypted in etcd.
 
-use super::components::{Kind, check_each};
+use crate::support::components::{Kind, check_each};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -40,7 +40,7 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
                 format!(
                     "{} has no --encryption-provider-config{}",
                     c.describe(),
-                    if c.style == super::components::Style::K3s {
+                    if c.style == crate::support::components::Style::K3s {
                         " (start k3s with --secrets-encryption)"
                     } else {
                         ""
@@ -53,8 +53,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::components::fixtures::*;
     use super::RULE;
+    use crate::support::components::fixtures::*;
     use kubeward_core::testing::run;
 
     #[test]

@@ -1,6 +1,6 @@
 //! KW-NODE-202: control-plane file is not owned by root (or etcd for its data).
 
-use super::{Section, check_owner};
+use crate::nodes::files::{Section, check_owner};
 use kubeward_core::{Check, Emitter, Layer, ObjectCtx, Rule, RuleMeta, Severity, Targets};
 
 pub static RULE: Rule = Rule {
@@ -32,8 +32,8 @@ fn check(ctx: &ObjectCtx<'_>, out: &mut Emitter<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::host_file;
     use super::RULE;
+    use crate::nodes::files::fixtures::host_file;
     use kubeward_core::Status;
     use kubeward_core::testing::run;
 

@@ -4,8 +4,8 @@
 //! process whose component flags are `--kube-apiserver-arg=K=V` and friends, on top of the
 //! defaults k3s sets itself).
 
-use super::platform::{self, Platform};
 use kubeward_core::inventory::{ClusterInfo, Inventory, Object, SourceId};
+use kubeward_core::platform::{self, Platform};
 use kubeward_core::podspec::{Container, PodSpec, WORKLOAD_KINDS};
 use kubeward_core::{Emitter, InventoryCtx, Node, Status};
 

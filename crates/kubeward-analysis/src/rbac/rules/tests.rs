@@ -1,6 +1,6 @@
 //! Table tests: every rule fires on a case it must catch and stays quiet on a near miss.
 
-use super::rules::*;
+use super::*;
 use kubeward_core::config::Settings;
 use kubeward_core::testing::{Hit, pointers, run, run_with};
 use kubeward_core::{Rule, Severity};
@@ -216,7 +216,7 @@ fn every_rule_fires_and_stays_quiet() {
         }
     }
     // Every rule of the crate is in the table, firing at least once.
-    for r in rules() {
+    for &r in RULES {
         if r.meta.id == "KW-RBAC-031" || r.meta.id == "KW-RBAC-032" {
             continue; // tested below (workloads, off by default)
         }
@@ -471,7 +471,7 @@ fn object_creation_without_quota_is_opt_in() {
 #[test]
 fn full_wildcard_is_reported_once_not_per_capability() {
     let y = granted("[{apiGroups: ['*'], resources: ['*'], verbs: ['*']}]");
-    for r in rules() {
+    for &r in RULES {
         let n = hits(r, &y).len();
         let want = usize::from(r.meta.id == "KW-RBAC-002");
         assert_eq!(n, want, "{}", r.meta.id);

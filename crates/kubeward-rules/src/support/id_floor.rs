@@ -2,7 +2,7 @@
 //! each container, inherited from the pod where the container does not set it, compared with a
 //! configurable floor.
 
-use super::common::{Origin, PssCover, describe_all, host_users_false, inherited};
+use super::containers::{Origin, PssCover, describe_all, host_users_false, inherited};
 use kubeward_core::{Container, Emitter, ObjectCtx, Severity, Status};
 
 pub(crate) struct IdField {

@@ -1,6 +1,6 @@
 //! KW-CTR-014: pods that run as their namespace's `default` ServiceAccount with its token.
 
-use super::service_accounts::{Token, identities};
+use crate::support::service_accounts::{Token, identities};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static RULE: Rule = Rule {
@@ -78,8 +78,8 @@ fn check(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
 #[cfg(test)]
 mod tests {
     use super::RULE;
-    use crate::containers::common::fixtures::all_kinds;
-    use crate::containers::common::fixtures::sorted;
+    use crate::support::containers::fixtures::all_kinds;
+    use crate::support::containers::fixtures::sorted;
     use kubeward_core::Severity;
     use kubeward_core::testing::{pointers, run};
     use serde_json::json;
