@@ -16,7 +16,7 @@
 //! [`TemplatePod::real_pointer`], so a finding points at
 //! `/spec/templates/2/container/securityContext/privileged` with the right file and line.
 
-use crate::inventory::Object;
+use crate::object::Object;
 use crate::podspec::{Found, PodSpec};
 use crate::tree::{Key, Map, Node, PointerToken, Value};
 

@@ -26,6 +26,7 @@ pub mod kustomize;
 pub mod kustomize_origin;
 pub mod level;
 pub mod meta;
+pub mod object;
 pub mod platform;
 pub mod podspec;
 pub mod report;

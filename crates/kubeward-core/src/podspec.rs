@@ -6,7 +6,7 @@
 //! [`PodSpec::containers`] and build pointers with [`PodSpec::ptr`] and [`Container::ptr`], so
 //! every finding points at the right field of the right kind.
 
-use crate::inventory::Object;
+use crate::object::Object;
 use crate::tree::{Node, PointerToken};
 
 /// Where the pod spec of each kind lives: (kind, pod metadata pointer, pod spec pointer).
