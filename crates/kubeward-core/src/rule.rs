@@ -162,8 +162,38 @@ impl Registry {
     }
 }
 
+/// Rule metadata of the wrong shape: the rule's ID and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{id}: {problem}")]
+pub struct MetaError {
+    pub id: &'static str,
+    pub problem: MetaProblem,
+}
+
+/// What is wrong with a rule's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MetaProblem {
+    #[error("id must look like KW-AREA-NNN")]
+    Id,
+    #[error("name must be kebab-case")]
+    Name,
+    /// `title`, `why` or `fix` under 10 characters.
+    #[error("{0} is missing or too short")]
+    TooShort(&'static str),
+    #[error("title must not end with a period")]
+    TitlePeriod,
+    #[error("at least one reference is required")]
+    NoReference,
+}
+
 /// Checks the shape of every rule's metadata. Used by each rule crate's tests.
-pub fn validate_meta(meta: &RuleMeta) -> Result<(), String> {
+pub fn validate_meta(meta: &RuleMeta) -> Result<(), MetaError> {
+    let fail = |problem| {
+        Err(MetaError {
+            id: meta.id,
+            problem,
+        })
+    };
     let id_ok = {
         let parts: Vec<&str> = meta.id.split('-').collect();
         parts.len() == 3
@@ -174,7 +204,7 @@ pub fn validate_meta(meta: &RuleMeta) -> Result<(), String> {
             && parts[2].chars().all(|c| c.is_ascii_digit())
     };
     if !id_ok {
-        return Err(format!("{}: id must look like KW-AREA-NNN", meta.id));
+        return fail(MetaProblem::Id);
     }
     if meta.name.is_empty()
         || !meta
@@ -182,18 +212,60 @@ pub fn validate_meta(meta: &RuleMeta) -> Result<(), String> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err(format!("{}: name must be kebab-case", meta.id));
+        return fail(MetaProblem::Name);
     }
     for (field, text) in [("title", meta.title), ("why", meta.why), ("fix", meta.fix)] {
         if text.trim().len() < 10 {
-            return Err(format!("{}: {field} is missing or too short", meta.id));
+            return fail(MetaProblem::TooShort(field));
         }
     }
     if meta.title.ends_with('.') {
-        return Err(format!("{}: title must not end with a period", meta.id));
+        return fail(MetaProblem::TitlePeriod);
     }
     if meta.references.is_empty() {
-        return Err(format!("{}: at least one reference is required", meta.id));
+        return fail(MetaProblem::NoReference);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::level::{Layer, Severity};
+
+    fn meta(id: &'static str, title: &'static str) -> RuleMeta {
+        RuleMeta {
+            id,
+            name: "test-rule",
+            layer: Layer::Containers,
+            severity: Severity::Low,
+            title,
+            why: "tests need a rule to check",
+            fix: "nothing to fix in a test",
+            references: &[("docs", "none")],
+            default_enabled: true,
+        }
+    }
+
+    #[test]
+    fn bad_metadata_names_the_rule_and_the_problem() {
+        assert_eq!(
+            validate_meta(&meta("KW-TST-001", "a well formed title")),
+            Ok(())
+        );
+        let e = validate_meta(&meta("KW-TST-01", "a well formed title")).unwrap_err();
+        assert_eq!(e.problem, MetaProblem::Id);
+        assert_eq!(e.to_string(), "KW-TST-01: id must look like KW-AREA-NNN");
+        let e = validate_meta(&meta("KW-TST-002", "short")).unwrap_err();
+        assert!(matches!(e.problem, MetaProblem::TooShort("title")));
+        assert_eq!(e.to_string(), "KW-TST-002: title is missing or too short");
+        let e = validate_meta(&meta("KW-TST-003", "ends with a period.")).unwrap_err();
+        assert_eq!(
+            e,
+            MetaError {
+                id: "KW-TST-003",
+                problem: MetaProblem::TitlePeriod
+            }
+        );
+    }
 }

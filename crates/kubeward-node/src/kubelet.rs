@@ -159,14 +159,29 @@ fn flag_value(ty: Ty, v: Option<&str>) -> Option<Node> {
     })
 }
 
+/// A kubelet configuration file (or drop-in) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+    #[error("line {line}: {message}")]
+    Syntax { line: u32, message: String },
+    /// Empty, or a document that is not a mapping.
+    #[error("not a mapping")]
+    NotAMapping,
+}
+
 /// Reads a configuration file (YAML or JSON) as a located tree.
-fn read_config(host: &Host, path: &str) -> Result<Node, String> {
-    let text = std::fs::read_to_string(host.path(path)).map_err(|e| e.to_string())?;
+fn read_config(host: &Host, path: &str) -> Result<Node, ConfigError> {
+    let text = std::fs::read_to_string(host.path(path)).map_err(ConfigError::Io)?;
     let docs = kubeward_core::yaml::load_stream(&text, &Default::default());
     match docs.into_iter().next().map(|d| d.result) {
         Some(Ok(Some(n))) if n.as_map().is_some() => Ok(n),
-        Some(Err(e)) => Err(format!("line {}: {}", e.line, e.message)),
-        _ => Err("not a mapping".into()),
+        Some(Err(e)) => Err(ConfigError::Syntax {
+            line: e.line,
+            message: e.message,
+        }),
+        _ => Err(ConfigError::NotAMapping),
     }
 }
 
@@ -370,5 +385,36 @@ pub fn effective(
         kubeconfig,
         client_ca,
         static_pod_path,
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn unreadable_configs_say_why() {
+        let dir = std::env::temp_dir().join(format!("kw-node-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::write(dir.join("etc/list.yaml"), "- a\n- b\n").unwrap();
+        std::fs::write(dir.join("etc/bad.yaml"), "a: [1,\n").unwrap();
+        std::fs::write(dir.join("etc/ok.yaml"), "maxPods: 10\n").unwrap();
+        let host = Host::new(&dir);
+        assert!(matches!(
+            read_config(&host, "/etc/missing.yaml"),
+            Err(ConfigError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound
+        ));
+        let e = read_config(&host, "/etc/list.yaml").unwrap_err();
+        assert!(matches!(e, ConfigError::NotAMapping));
+        assert_eq!(e.to_string(), "not a mapping");
+        match read_config(&host, "/etc/bad.yaml") {
+            Err(ConfigError::Syntax { line, message }) => {
+                assert!(line >= 1, "{line}");
+                assert!(!message.is_empty());
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(read_config(&host, "/etc/ok.yaml").is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -172,3 +172,33 @@ pub enum CvssError {
 pub struct QueryError {
     pub spec: String,
 }
+
+/// A package version that cannot be read in its ecosystem's scheme. Each variant carries the
+/// version as given (trimmed for Debian) and prints the text the CLI has always shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VersionError {
+    /// A Debian version that is empty.
+    #[error("empty version")]
+    Empty,
+    /// A Debian epoch that is not a number.
+    #[error("version `{version}`: epoch `{epoch}` is not a number")]
+    EpochNotANumber { version: String, epoch: String },
+    /// A Debian epoch past `u64`.
+    #[error("version `{version}`: epoch `{epoch}` is too large")]
+    EpochTooLarge { version: String, epoch: String },
+    /// A Debian version with nothing before the revision.
+    #[error("version `{0}` has an empty upstream version")]
+    EmptyUpstream(String),
+    /// Not `MAJOR[.MINOR[.PATCH]]` with numbers.
+    #[error("`{0}` is not a semantic version")]
+    NotSemVer(String),
+    /// A semantic version number past `u64`.
+    #[error("`{version}`: number `{number}` is too large")]
+    NumberTooLarge { version: String, number: String },
+    /// A semantic version pre-release with an empty or non-alphanumeric identifier.
+    #[error("`{0}` has an invalid pre-release")]
+    BadPreRelease(String),
+    /// Not a PEP 440 version.
+    #[error("`{0}` is not a PEP 440 version")]
+    NotPep440(String),
+}

@@ -19,6 +19,7 @@ pub use cvss::Level;
 pub use db::Database;
 pub use error::{
     CvssError, DbError, DecodeError, ImportError, QueryError, ReportError, ReportProblem,
+    VersionError,
 };
 pub use matching::{Match, Outcome, PackageQuery};
 pub mod rules;

@@ -1,6 +1,7 @@
 //! `kubeward netpol explain SRC DST`: allowed or denied, and which policy and rule (or the
 //! default) decided each direction.
 
+use super::error::QueryError;
 use super::eval::{Side, Step};
 use super::ip::IpRange;
 use super::model::{Model, location};
@@ -21,7 +22,7 @@ pub enum End {
 
 /// Parses `ns/name[Kind]`, `ns/name`, `1.2.3.4`, `1.2.3.4[External]` or
 /// `{ingress-controller}`.
-pub fn parse_end(m: &Model, text: &str) -> Result<End, String> {
+pub fn parse_end(m: &Model, text: &str) -> Result<End, QueryError> {
     if text == super::ingress::NAME || text == "ingress-controller" {
         return Ok(End::IngressController);
     }
@@ -38,20 +39,17 @@ pub fn parse_end(m: &Model, text: &str) -> Result<End, String> {
 }
 
 /// Parses `8080`, `8080/TCP`, `53/udp`.
-pub fn parse_port(s: &str) -> Result<(Proto, u16), String> {
+pub fn parse_port(s: &str) -> Result<(Proto, u16), QueryError> {
     let (num, proto) = match s.split_once('/') {
         Some((n, p)) => (
             n,
-            Proto::parse_loose(p)
-                .ok_or_else(|| format!("`{s}`: protocol must be TCP, UDP or SCTP"))?,
+            Proto::parse_loose(p).ok_or_else(|| QueryError::PortProtocol(s.to_string()))?,
         ),
         None => (s, Proto::Tcp),
     };
     match num.parse::<u16>() {
         Ok(n) if n > 0 => Ok((proto, n)),
-        _ => Err(format!(
-            "`{s}`: expected PORT[/PROTOCOL] with a port from 1 to 65535"
-        )),
+        _ => Err(QueryError::Port(s.to_string())),
     }
 }
 

@@ -134,13 +134,14 @@ pub struct Cidr {
 impl Cidr {
     /// Parses `a.b.c.d/n` or `x::y/n`. Returns the CIDR and whether host bits were set
     /// (accepted by the API server, which masks them; worth a warning).
-    pub fn parse(s: &str) -> Result<(Cidr, bool), String> {
+    pub fn parse(s: &str) -> Result<(Cidr, bool), super::QueryError> {
         let (ip, len) = s
             .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not a CIDR (expected ADDRESS/PREFIX)"))?;
-        let ip: IpAddr = ip
-            .parse()
-            .map_err(|_| format!("`{s}` is not a CIDR: `{ip}` is not an IP address"))?;
+            .ok_or_else(|| super::QueryError::CidrShape(s.to_string()))?;
+        let ip: IpAddr = ip.parse().map_err(|_| super::QueryError::CidrAddress {
+            text: s.to_string(),
+            address: ip.to_string(),
+        })?;
         let (family, v) = addr_value(ip);
         let bits: u8 = if family == Family::V4 { 32 } else { 128 };
         let prefix: u8 = len
@@ -149,8 +150,10 @@ impl Cidr {
             .filter(|p| {
                 *p <= bits && !len.starts_with('+') && !(len.len() > 1 && len.starts_with('0'))
             })
-            .ok_or_else(|| {
-                format!("`{s}` is not a CIDR: prefix length `{len}` must be 0-{bits}")
+            .ok_or_else(|| super::QueryError::CidrPrefix {
+                text: s.to_string(),
+                prefix: len.to_string(),
+                bits,
             })?;
         let host_bits = u32::from(bits - prefix);
         let mask: u128 = if host_bits >= 128 {

@@ -18,6 +18,7 @@
 //! baseline, with Allow/Deny/Pass and priorities.
 
 pub mod connections;
+pub mod error;
 pub mod eval;
 pub mod explain;
 pub mod exposure;
@@ -39,6 +40,7 @@ mod golden;
 pub(crate) mod tests;
 
 pub use connections::{Connection, Format, connections, render};
+pub use error::QueryError;
 pub use model::{Model, Options};
 pub use ports::{ConnSet, Proto};
 pub use rules::RULES;

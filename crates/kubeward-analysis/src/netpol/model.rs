@@ -228,7 +228,7 @@ impl Model {
     }
 
     /// Looks an endpoint up by `ns/name[Kind]`, `ns/name` or `name` (when unique).
-    pub fn find_endpoint(&self, text: &str) -> Result<u32, String> {
+    pub fn find_endpoint(&self, text: &str) -> Result<u32, super::QueryError> {
         let (base, kind) = match text.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
             Some((b, k)) => (b, Some(k)),
             None => (text, None),
@@ -248,16 +248,14 @@ impl Model {
             .collect();
         match hits.as_slice() {
             [one] => Ok(*one),
-            [] => Err(format!(
-                "no workload `{text}` in the input (write ns/name or ns/name[Kind])"
-            )),
-            many => Err(format!(
-                "`{text}` is ambiguous: {}",
-                many.iter()
-                    .map(|i| self.endpoints[*i as usize].display.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            [] => Err(super::QueryError::NoWorkload(text.to_string())),
+            many => Err(super::QueryError::Ambiguous {
+                text: text.to_string(),
+                matches: many
+                    .iter()
+                    .map(|i| self.endpoints[*i as usize].display.clone())
+                    .collect(),
+            }),
         }
     }
 

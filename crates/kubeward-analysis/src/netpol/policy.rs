@@ -686,7 +686,7 @@ fn np_peer(cx: &mut Ctx<'_>, p: &Node, pp: &str, ns: u32) -> Option<Peer> {
                 c
             }
             Err(e) => {
-                cx.err(ptr!(&bp, "cidr"), e);
+                cx.err(ptr!(&bp, "cidr"), e.to_string());
                 return None;
             }
         };
@@ -717,7 +717,7 @@ fn np_peer(cx: &mut Ctx<'_>, p: &Node, pp: &str, ns: u32) -> Option<Peer> {
                         excepts.push(x);
                     }
                 }
-                Err(msg) => cx.err(&ep, msg),
+                Err(msg) => cx.err(&ep, msg.to_string()),
             }
         }
         let set = IpSet::from_block(&cidr, &excepts);
@@ -1146,7 +1146,7 @@ fn admin_rule(
                                 pods: true,
                             },
                         }),
-                        Err(e) => cx.err(&cp, e),
+                        Err(e) => cx.err(&cp, e.to_string()),
                     }
                 }
             }

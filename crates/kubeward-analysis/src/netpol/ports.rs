@@ -4,6 +4,7 @@
 //! per protocol, a sorted list of disjoint, non-adjacent port intervals. "All Connections" is
 //! every port of every protocol, as netpol-analyzer writes it.
 
+use super::error::QueryError;
 use std::fmt;
 
 /// A transport protocol, in the alphabetical order used when printing.
@@ -259,7 +260,7 @@ impl ConnSet {
 
     /// Parses the canonical text form (`All Connections`, `No Connections`,
     /// `TCP 80,8080-8090,UDP 53`).
-    pub fn parse(s: &str) -> Result<ConnSet, String> {
+    pub fn parse(s: &str) -> Result<ConnSet, QueryError> {
         let s = s.trim();
         if s == "All Connections" {
             return Ok(ConnSet::all());
@@ -273,16 +274,21 @@ impl ConnSet {
             let part = part.trim();
             let ports = match part.split_once(' ') {
                 Some((p, rest)) => {
-                    proto = Some(
-                        Proto::parse(p.trim())
-                            .ok_or_else(|| format!("unknown protocol `{p}` in `{s}`"))?,
-                    );
+                    proto = Some(Proto::parse(p.trim()).ok_or_else(|| {
+                        QueryError::UnknownProtocol {
+                            protocol: p.to_string(),
+                            text: s.to_string(),
+                        }
+                    })?);
                     rest.trim()
                 }
                 None => part,
             };
             let Some(p) = proto else {
-                return Err(format!("`{s}`: expected a protocol before `{part}`"));
+                return Err(QueryError::MissingProtocol {
+                    text: s.to_string(),
+                    part: part.to_string(),
+                });
             };
             let (lo, hi) = match ports.split_once('-') {
                 Some((a, b)) => (parse_port(a, s)?, parse_port(b, s)?),
@@ -292,7 +298,11 @@ impl ConnSet {
                 }
             };
             if lo > hi {
-                return Err(format!("`{s}`: empty port range {lo}-{hi}"));
+                return Err(QueryError::EmptyPortRange {
+                    text: s.to_string(),
+                    lo,
+                    hi,
+                });
             }
             out.union_with(&ConnSet::ports(p, lo, hi));
         }
@@ -300,10 +310,13 @@ impl ConnSet {
     }
 }
 
-fn parse_port(s: &str, whole: &str) -> Result<u16, String> {
+fn parse_port(s: &str, whole: &str) -> Result<u16, QueryError> {
     match s.trim().parse::<u16>() {
         Ok(v) if v >= 1 => Ok(v),
-        _ => Err(format!("`{whole}`: `{s}` is not a port number (1-65535)")),
+        _ => Err(QueryError::NotAPort {
+            text: whole.to_string(),
+            port: s.to_string(),
+        }),
     }
 }
 

@@ -8,6 +8,7 @@
 //! that differs from the wanted ones.
 
 use super::connections::Connection;
+use super::error::QueryError;
 use super::ip::{Atoms, IpRange};
 use super::labels::{Expr, Labels, Op, Selector, Sym};
 use super::model::{Model, NS_NAME_LABEL};
@@ -29,12 +30,15 @@ pub enum FlowEnd {
 pub type Flows = BTreeMap<(FlowEnd, FlowEnd), ConnSet>;
 
 /// Parses the `connections --format json` shape: `[{"src","dst","conn"}]`.
-pub fn flows_from_json(m: &Model, text: &str) -> Result<Flows, String> {
-    let list: Vec<Connection> = serde_json::from_str(text)
-        .map_err(|e| format!("not a list of {{\"src\",\"dst\",\"conn\"}} objects: {e}"))?;
+pub fn flows_from_json(m: &Model, text: &str) -> Result<Flows, QueryError> {
+    let list: Vec<Connection> = serde_json::from_str(text).map_err(QueryError::FlowsJson)?;
     let mut out = Flows::new();
     for (i, c) in list.iter().enumerate() {
-        let at = |what: &str, e: String| format!("flow #{} ({what}): {e}", i + 1);
+        let at = |field: &'static str, e: QueryError| QueryError::Flow {
+            number: i + 1,
+            field,
+            source: Box::new(e),
+        };
         // The ingress controller's traffic follows from Ingresses and Routes and its location
         // is not known here: `connections` output fed back as flows leaves it out.
         if c.src == super::ingress::NAME {
@@ -43,7 +47,7 @@ pub fn flows_from_json(m: &Model, text: &str) -> Result<Flows, String> {
         let s = parse_end(m, &c.src).map_err(|e| at("src", e))?;
         let d = parse_end(m, &c.dst).map_err(|e| at("dst", e))?;
         if matches!((s, d), (FlowEnd::External(_), FlowEnd::External(_))) {
-            return Err(at("src", "one end must be a workload".into()));
+            return Err(at("src", QueryError::NoWorkloadEnd));
         }
         let conn = ConnSet::parse(&c.conn).map_err(|e| at("conn", e))?;
         if s == d || conn.is_empty() {
@@ -54,7 +58,7 @@ pub fn flows_from_json(m: &Model, text: &str) -> Result<Flows, String> {
     Ok(out)
 }
 
-fn parse_end(m: &Model, t: &str) -> Result<FlowEnd, String> {
+fn parse_end(m: &Model, t: &str) -> Result<FlowEnd, QueryError> {
     if let Some(r) = t.strip_suffix("[External]") {
         return parse_range(r).map(FlowEnd::External);
     }
@@ -62,22 +66,22 @@ fn parse_end(m: &Model, t: &str) -> Result<FlowEnd, String> {
 }
 
 /// `a-b` (netpol-analyzer) or `cidr`.
-fn parse_range(r: &str) -> Result<IpRange, String> {
+fn parse_range(r: &str) -> Result<IpRange, QueryError> {
     if r.contains('/') {
         return super::ip::Cidr::parse(r).map(|(c, _)| c.range());
     }
     let (a, b) = r
         .split_once('-')
-        .ok_or_else(|| format!("`{r}` is not an address range (a.b.c.d-e.f.g.h or a CIDR)"))?;
+        .ok_or_else(|| QueryError::RangeShape(r.to_string()))?;
     let (a, b): (IpAddr, IpAddr) = (
         a.parse()
-            .map_err(|_| format!("`{a}` is not an IP address"))?,
+            .map_err(|_| QueryError::NotAnAddress(a.to_string()))?,
         b.parse()
-            .map_err(|_| format!("`{b}` is not an IP address"))?,
+            .map_err(|_| QueryError::NotAnAddress(b.to_string()))?,
     );
     let (ra, rb) = (IpRange::single(a), IpRange::single(b));
     if ra.family != rb.family || ra.start > rb.start {
-        return Err(format!("`{r}` is not an address range"));
+        return Err(QueryError::BadRange(r.to_string()));
     }
     Ok(IpRange {
         family: ra.family,
@@ -751,7 +755,7 @@ fn yaml_key(k: &str) -> String {
 }
 
 /// The inventory's objects minus its NetworkPolicies, plus the objects of `yaml`.
-pub fn with_policies(inv: &Inventory, yaml: &str) -> Result<Inventory, String> {
+pub fn with_policies(inv: &Inventory, yaml: &str) -> Result<Inventory, QueryError> {
     use kubeward_core::inventory::NewObject;
     let loaded = kubeward_core::input::load_text("suggestion.yaml", yaml, &Default::default());
     if let Some(d) = loaded
@@ -759,7 +763,7 @@ pub fn with_policies(inv: &Inventory, yaml: &str) -> Result<Inventory, String> {
         .iter()
         .find(|d| d.level == kubeward_core::input::Level::Error)
     {
-        return Err(format!("the suggestion does not parse: {d}"));
+        return Err(QueryError::Suggestion(d.to_string()));
     }
     let mut out = Inventory::new();
     for s in inv.sources() {
@@ -811,7 +815,7 @@ pub fn check(
     sg: &mut Suggestion,
     options: super::model::Options,
 ) -> Result<(), String> {
-    let combined = with_policies(inv, &sg.yaml)?;
+    let combined = with_policies(inv, &sg.yaml).map_err(|e| e.to_string())?;
     let m = Model::build(&combined, options);
     if let Some(i) = m.issues.iter().find(|i| i.error) {
         return Err(format!("a suggested policy is invalid: {}", i.message));
@@ -941,5 +945,44 @@ mod tests {
             vec!["10.0.0.0-255.255.255.255[External] => a/x[Pod] : TCP 443"]
         );
         assert!(flows_from_json(&Model::default(), "{}").is_err());
+    }
+
+    #[test]
+    fn bad_flows_say_which_flow_and_field() {
+        let m = Model::default();
+        let text = r#"[{"src":"1.2.3.4/32[External]","dst":"a/x","conn":"TCP 80"},
+                       {"src":"10.0.0.0/8[External]","dst":"10.1.0.0-10.0.0.1[External]","conn":"TCP 80"}]"#;
+        let e = flows_from_json(&m, text).unwrap_err();
+        match &e {
+            QueryError::Flow {
+                number: 1,
+                field: "dst",
+                source,
+            } => assert!(matches!(&**source, QueryError::NoWorkload(t) if t == "a/x")),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(
+            e.to_string(),
+            "flow #1 (dst): no workload `a/x` in the input (write ns/name or ns/name[Kind])"
+        );
+        let bad_range = r#"[{"src":"10.1.0.0-10.0.0.1[External]","dst":"a/x","conn":"TCP 80"}]"#;
+        match flows_from_json(&m, bad_range).unwrap_err() {
+            QueryError::Flow { source, .. } => {
+                assert!(matches!(*source, QueryError::BadRange(ref r) if r == "10.1.0.0-10.0.0.1"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            flows_from_json(&m, "{}").unwrap_err(),
+            QueryError::FlowsJson(_)
+        ));
+        assert!(matches!(
+            ConnSet::parse("TCP 90-80").unwrap_err(),
+            QueryError::EmptyPortRange { lo: 90, hi: 80, .. }
+        ));
+        assert!(matches!(
+            super::super::ip::Cidr::parse("10.0.0.0/33").unwrap_err(),
+            QueryError::CidrPrefix { bits: 32, ref prefix, .. } if prefix == "33"
+        ));
     }
 }

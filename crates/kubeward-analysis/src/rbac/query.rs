@@ -320,33 +320,49 @@ pub enum SubjectSpec {
 
 impl SubjectSpec {
     /// `user:alice`, `group:dev`, `sa:ns/name` (or `sa:ns:name`), `pod:ns/name`.
-    pub fn parse(s: &str) -> Result<SubjectSpec, String> {
-        let (kind, rest) = s.split_once(':').ok_or_else(|| {
-            format!("subject `{s}`: expected user:NAME, group:NAME, sa:NS/NAME or pod:NS/NAME")
-        })?;
-        let two = |r: &str| -> Result<(String, String), String> {
-            let (a, b) = r
-                .split_once('/')
-                .or_else(|| r.split_once(':'))
-                .ok_or_else(|| format!("subject `{s}`: expected NAMESPACE/NAME"))?;
-            if a.is_empty() || b.is_empty() {
-                return Err(format!("subject `{s}`: expected NAMESPACE/NAME"));
+    pub fn parse(s: &str) -> Result<SubjectSpec, QueryError> {
+        let (kind, rest) = s
+            .split_once(':')
+            .ok_or_else(|| QueryError::SubjectShape(s.to_string()))?;
+        let two = |r: &str| -> Result<(String, String), QueryError> {
+            match r.split_once('/').or_else(|| r.split_once(':')) {
+                Some((a, b)) if !a.is_empty() && !b.is_empty() => {
+                    Ok((a.to_string(), b.to_string()))
+                }
+                _ => Err(QueryError::NamespaceName(s.to_string())),
             }
-            Ok((a.to_string(), b.to_string()))
         };
         if rest.is_empty() {
-            return Err(format!("subject `{s}`: the name is empty"));
+            return Err(QueryError::EmptyName(s.to_string()));
         }
         match kind.to_ascii_lowercase().as_str() {
             "user" | "u" => Ok(SubjectSpec::User(rest.into())),
             "group" | "g" => Ok(SubjectSpec::Group(rest.into())),
             "sa" | "serviceaccount" => two(rest).map(|(a, b)| SubjectSpec::ServiceAccount(a, b)),
             "pod" | "workload" => two(rest).map(|(a, b)| SubjectSpec::Pod(a, b)),
-            _ => Err(format!(
-                "subject `{s}`: unknown kind `{kind}` (expected user, group, sa or pod)"
-            )),
+            _ => Err(QueryError::UnknownKind {
+                subject: s.to_string(),
+                kind: kind.to_string(),
+            }),
         }
     }
+}
+
+/// A subject on the command line that cannot be read. Prints the text the CLI has always shown.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// No `KIND:` prefix.
+    #[error("subject `{0}`: expected user:NAME, group:NAME, sa:NS/NAME or pod:NS/NAME")]
+    SubjectShape(String),
+    /// A service account or pod not written `NAMESPACE/NAME`.
+    #[error("subject `{0}`: expected NAMESPACE/NAME")]
+    NamespaceName(String),
+    /// Nothing after `KIND:`.
+    #[error("subject `{0}`: the name is empty")]
+    EmptyName(String),
+    /// A kind other than user, group, sa or pod.
+    #[error("subject `{subject}`: unknown kind `{kind}` (expected user, group, sa or pod)")]
+    UnknownKind { subject: String, kind: String },
 }
 
 /// Who a `can` question is about.
@@ -625,11 +641,36 @@ mod tests {
     fn subjects(yaml: &str, who: &str) -> Result<Vec<(String, bool)>, String> {
         let l = kubeward_core::testing::load(yaml);
         let a = Analysis::build(&l.inventory);
-        let s = SubjectSpec::parse(who)?;
+        let s = SubjectSpec::parse(who).map_err(|e| e.to_string())?;
         Ok(resolve_subject(&l.inventory, &a, &s)?
             .into_iter()
             .map(|s| (s.label, s.no_token))
             .collect())
+    }
+
+    #[test]
+    fn subject_errors_carry_the_subject() {
+        assert_eq!(
+            SubjectSpec::parse("robot:x"),
+            Err(QueryError::UnknownKind {
+                subject: "robot:x".into(),
+                kind: "robot".into()
+            })
+        );
+        assert_eq!(
+            SubjectSpec::parse("sa:lonely"),
+            Err(QueryError::NamespaceName("sa:lonely".into()))
+        );
+        assert_eq!(
+            SubjectSpec::parse("user:"),
+            Err(QueryError::EmptyName("user:".into()))
+        );
+        let e = SubjectSpec::parse("alice").unwrap_err();
+        assert_eq!(e, QueryError::SubjectShape("alice".into()));
+        assert_eq!(
+            e.to_string(),
+            "subject `alice`: expected user:NAME, group:NAME, sa:NS/NAME or pod:NS/NAME"
+        );
     }
 
     #[test]

@@ -28,26 +28,46 @@ pub struct Elf {
 
 const SHT_NOBITS: u32 = 8;
 
+/// A file that is not an ELF file this reader understands.
+#[derive(Debug, thiserror::Error)]
+pub enum ElfError {
+    /// The first bytes could not be read.
+    #[error("{0}")]
+    Read(#[source] std::io::Error),
+    #[error("not an ELF file")]
+    NotElf,
+    #[error("unknown ELF class {0}")]
+    Class(u8),
+    #[error("unknown ELF data encoding {0}")]
+    Encoding(u8),
+    #[error("truncated ELF header")]
+    Truncated,
+    #[error("program headers outside the file")]
+    ProgramHeaders,
+    #[error("section headers outside the file")]
+    SectionHeaders,
+}
+
 impl Elf {
-    pub fn parse(b: &Blob) -> Result<Elf, String> {
+    pub fn parse(b: &Blob) -> Result<Elf, ElfError> {
         let id = b
             .read_at(0, 64.min(b.len() as usize))
-            .map_err(|e| e.to_string())?;
+            .map_err(ElfError::Read)?;
         if id.len() < 52 || &id[..4] != b"\x7fELF" {
-            return Err("not an ELF file".into());
+            return Err(ElfError::NotElf);
         }
         let is64 = match id[4] {
             1 => false,
             2 => true,
-            c => return Err(format!("unknown ELF class {c}")),
+            c => return Err(ElfError::Class(c)),
         };
         let big_endian = match id[5] {
             1 => false,
             2 => true,
-            d => return Err(format!("unknown ELF data encoding {d}")),
+            d => return Err(ElfError::Encoding(d)),
         };
         if is64 && id.len() < 64 {
-            return Err("truncated ELF header".into());
+            return Err(ElfError::Truncated);
         }
         let r = Rd { big_endian };
         let (phoff, shoff, phentsize, phnum, shentsize, shnum, shstrndx) = if is64 {
@@ -76,7 +96,7 @@ impl Elf {
         if phnum > 0 && phentsize as usize >= min_ph {
             let tab = b
                 .read_at(phoff, phnum as usize * phentsize as usize)
-                .map_err(|_| "program headers outside the file".to_string())?;
+                .map_err(|_| ElfError::ProgramHeaders)?;
             for i in 0..phnum as usize {
                 let h = &tab[i * phentsize as usize..];
                 segments.push(if is64 {
@@ -103,7 +123,7 @@ impl Elf {
         if shnum > 0 && shentsize as usize >= min_sh && shoff > 0 {
             let tab = b
                 .read_at(shoff, shnum as usize * shentsize as usize)
-                .map_err(|_| "section headers outside the file".to_string())?;
+                .map_err(|_| ElfError::SectionHeaders)?;
             let mut raw = Vec::new();
             for i in 0..shnum as usize {
                 let h = &tab[i * shentsize as usize..];
@@ -214,5 +234,36 @@ impl Rd {
         } else {
             u64::from_le_bytes(s)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(class: u8, data: u8) -> Blob {
+        let mut b = vec![0u8; 64];
+        b[..4].copy_from_slice(b"\x7fELF");
+        b[4] = class;
+        b[5] = data;
+        Blob::Mem(b)
+    }
+
+    #[test]
+    fn bad_elf_headers_say_what_is_wrong() {
+        assert!(matches!(
+            Elf::parse(&Blob::Mem(b"#!/bin/sh\n".to_vec())),
+            Err(ElfError::NotElf)
+        ));
+        assert!(matches!(
+            Elf::parse(&Blob::Mem(vec![0; 64])),
+            Err(ElfError::NotElf)
+        ));
+        assert!(matches!(Elf::parse(&header(3, 1)), Err(ElfError::Class(3))));
+        let e = Elf::parse(&header(2, 7)).err().expect("bad encoding");
+        assert!(matches!(e, ElfError::Encoding(7)));
+        assert_eq!(e.to_string(), "unknown ELF data encoding 7");
+        let ok = Elf::parse(&header(2, 1)).expect("empty 64-bit little-endian header");
+        assert!(ok.is64 && !ok.big_endian && ok.sections.is_empty());
     }
 }

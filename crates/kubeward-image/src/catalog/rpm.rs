@@ -31,25 +31,41 @@ pub struct Header {
     pub modularity: Option<String>,
 }
 
+/// A package header blob that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// Not even the two size words.
+    #[error("header shorter than 8 bytes")]
+    Short,
+    /// Index entry count or data length out of any real header's range.
+    #[error("implausible header sizes (index {index}, data {data})")]
+    Sizes { index: usize, data: usize },
+    /// The sizes point past the end of the blob.
+    #[error("header declares {declared} bytes but the blob has {actual}")]
+    Truncated { declared: usize, actual: usize },
+}
+
 /// Parses a header blob: big-endian index count and data length, 16-byte index entries
 /// `{tag, type, offset, count}`, then the data store.
-pub fn parse_header(b: &[u8]) -> Result<Header, String> {
+pub fn parse_header(b: &[u8]) -> Result<Header, HeaderError> {
     let be32 = |o: usize| -> Option<u32> {
         b.get(o..o + 4)
             .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
     };
-    let il = be32(0).ok_or("header shorter than 8 bytes")? as usize;
-    let dl = be32(4).ok_or("header shorter than 8 bytes")? as usize;
+    let il = be32(0).ok_or(HeaderError::Short)? as usize;
+    let dl = be32(4).ok_or(HeaderError::Short)? as usize;
     if il == 0 || il > 0x10000 || dl > 256 << 20 {
-        return Err(format!("implausible header sizes (index {il}, data {dl})"));
+        return Err(HeaderError::Sizes {
+            index: il,
+            data: dl,
+        });
     }
     let data_start = 8 + il * 16;
     if data_start + dl > b.len() {
-        return Err(format!(
-            "header declares {} bytes but the blob has {}",
-            data_start + dl,
-            b.len()
-        ));
+        return Err(HeaderError::Truncated {
+            declared: data_start + dl,
+            actual: b.len(),
+        });
     }
     let data = &b[data_start..data_start + dl];
     let string_at = |off: usize| -> Option<String> {
@@ -179,5 +195,27 @@ mod tests {
             Some(("openssl".into(), "3.0.7".into(), "25.el9_3".into()))
         );
         assert_eq!(split_srpm("(none)"), None);
+    }
+
+    #[test]
+    fn bad_headers_say_what_is_wrong() {
+        assert_eq!(parse_header(&[0, 0, 0]).unwrap_err(), HeaderError::Short);
+        assert_eq!(
+            parse_header(&[0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err(),
+            HeaderError::Sizes { index: 0, data: 0 }
+        );
+        // One index entry (16 bytes) and 4 data bytes: 28 bytes declared, 12 given.
+        let e = parse_header(&[0, 0, 0, 1, 0, 0, 0, 4, 1, 2, 3, 4]).unwrap_err();
+        assert_eq!(
+            e,
+            HeaderError::Truncated {
+                declared: 28,
+                actual: 12
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "header declares 28 bytes but the blob has 12"
+        );
     }
 }

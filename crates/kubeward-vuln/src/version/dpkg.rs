@@ -3,6 +3,7 @@
 //! `verrevcmp` (`~` before everything including the end, letters before other characters,
 //! digit runs numerically).
 
+use crate::error::VersionError;
 use std::cmp::Ordering;
 
 /// A version split into its three parts. Borrowed from the original string.
@@ -16,19 +17,23 @@ pub struct DebVersion<'a> {
 
 impl<'a> DebVersion<'a> {
     /// Splits a version. A malformed epoch (not a number) is an error, as in dpkg.
-    pub fn parse(v: &'a str) -> Result<DebVersion<'a>, String> {
+    pub fn parse(v: &'a str) -> Result<DebVersion<'a>, VersionError> {
         let v = v.trim();
         if v.is_empty() {
-            return Err("empty version".into());
+            return Err(VersionError::Empty);
         }
         let (epoch, rest) = match v.split_once(':') {
             Some((e, rest)) => {
                 if e.is_empty() || !e.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(format!("version `{v}`: epoch `{e}` is not a number"));
+                    return Err(VersionError::EpochNotANumber {
+                        version: v.to_string(),
+                        epoch: e.to_string(),
+                    });
                 }
-                let epoch = e
-                    .parse::<u64>()
-                    .map_err(|_| format!("version `{v}`: epoch `{e}` is too large"))?;
+                let epoch = e.parse::<u64>().map_err(|_| VersionError::EpochTooLarge {
+                    version: v.to_string(),
+                    epoch: e.to_string(),
+                })?;
                 (epoch, rest)
             }
             None => (0, v),
@@ -38,7 +43,7 @@ impl<'a> DebVersion<'a> {
             None => (rest, ""),
         };
         if upstream.is_empty() {
-            return Err(format!("version `{v}` has an empty upstream version"));
+            return Err(VersionError::EmptyUpstream(v.to_string()));
         }
         Ok(DebVersion {
             epoch,
@@ -160,5 +165,22 @@ mod tests {
         assert_eq!((v.epoch, v.upstream, v.revision), (1, "2.3-4", "5"));
         assert!(DebVersion::parse("x:1").is_err());
         assert!(DebVersion::parse("").is_err());
+        assert_eq!(
+            DebVersion::parse(" x:1 "),
+            Err(VersionError::EpochNotANumber {
+                version: "x:1".into(),
+                epoch: "x".into()
+            })
+        );
+        assert!(matches!(
+            DebVersion::parse("99999999999999999999:1"),
+            Err(VersionError::EpochTooLarge { .. })
+        ));
+        let e = DebVersion::parse("1:-2").unwrap_err();
+        assert_eq!(e, VersionError::EmptyUpstream("1:-2".into()));
+        assert_eq!(
+            e.to_string(),
+            "version `1:-2` has an empty upstream version"
+        );
     }
 }

@@ -78,10 +78,10 @@ impl P<'_> {
 }
 
 impl Pep440 {
-    pub fn parse(v: &str) -> Result<Pep440, String> {
+    pub fn parse(v: &str) -> Result<Pep440, crate::error::VersionError> {
         let lower = v.trim().to_ascii_lowercase();
         let t = lower.strip_prefix('v').unwrap_or(&lower);
-        let bad = || format!("`{v}` is not a PEP 440 version");
+        let bad = || crate::error::VersionError::NotPep440(v.to_string());
         let mut p = P {
             s: t.as_bytes(),
             i: 0,
@@ -252,5 +252,8 @@ mod tests {
         }
         assert!(Pep440::parse("1.0.x").is_err());
         assert!(Pep440::parse("").is_err());
+        let e = Pep440::parse("1.0.x").unwrap_err();
+        assert_eq!(e, crate::error::VersionError::NotPep440("1.0.x".into()));
+        assert_eq!(e.to_string(), "`1.0.x` is not a PEP 440 version");
     }
 }

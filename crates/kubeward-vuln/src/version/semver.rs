@@ -3,6 +3,7 @@
 //! are dropped; a missing minor or patch reads as 0. Build metadata (`+incompatible`,
 //! `+build.5`) does not affect precedence. Go pseudo-versions are ordinary pre-releases.
 
+use crate::error::VersionError;
 use std::cmp::Ordering;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,7 +16,7 @@ pub struct SemVer<'a> {
 }
 
 impl<'a> SemVer<'a> {
-    pub fn parse(v: &'a str) -> Result<SemVer<'a>, String> {
+    pub fn parse(v: &'a str) -> Result<SemVer<'a>, VersionError> {
         let s = v.trim().trim_start_matches('=').trim_start();
         let s = s.strip_prefix('v').unwrap_or(s);
         let core_end = s.find(['-', '+']).unwrap_or(s.len());
@@ -27,15 +28,16 @@ impl<'a> SemVer<'a> {
         let mut nums = [0u64; 3];
         let parts: Vec<&str> = core.split('.').collect();
         if parts.is_empty() || parts.len() > 3 {
-            return Err(format!("`{v}` is not a semantic version"));
+            return Err(VersionError::NotSemVer(v.to_string()));
         }
         for (k, p) in parts.iter().enumerate() {
             if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("`{v}` is not a semantic version"));
+                return Err(VersionError::NotSemVer(v.to_string()));
             }
-            nums[k] = p
-                .parse()
-                .map_err(|_| format!("`{v}`: number `{p}` is too large"))?;
+            nums[k] = p.parse().map_err(|_| VersionError::NumberTooLarge {
+                version: v.to_string(),
+                number: p.to_string(),
+            })?;
         }
         let pre: Vec<&str> = if rest.starts_with('-') {
             pre_part.split('.').collect()
@@ -46,7 +48,7 @@ impl<'a> SemVer<'a> {
             .iter()
             .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         {
-            return Err(format!("`{v}` has an invalid pre-release"));
+            return Err(VersionError::BadPreRelease(v.to_string()));
         }
         Ok(SemVer {
             major: nums[0],
@@ -141,5 +143,21 @@ mod tests {
         assert_eq!(compare("1.2", "1.2.0"), Ordering::Equal);
         assert!(SemVer::parse("1.x").is_err());
         assert!(SemVer::parse("1.0.0-").is_err());
+        assert_eq!(
+            SemVer::parse("1.x"),
+            Err(VersionError::NotSemVer("1.x".into()))
+        );
+        assert_eq!(
+            SemVer::parse("1.0.0-a..b"),
+            Err(VersionError::BadPreRelease("1.0.0-a..b".into()))
+        );
+        let e = SemVer::parse("v1.99999999999999999999").unwrap_err();
+        assert!(
+            matches!(&e, VersionError::NumberTooLarge { number, .. } if number == "99999999999999999999")
+        );
+        assert_eq!(
+            e.to_string(),
+            "`v1.99999999999999999999`: number `99999999999999999999` is too large"
+        );
     }
 }
