@@ -14,7 +14,7 @@ use super::ports::Proto;
 use compact_str::CompactString;
 use kubeward_core::Node;
 use kubeward_core::inventory::{Inventory, Object, ObjectId};
-use kubeward_core::podspec::PodSpec;
+use kubeward_core::podspec::{Found, PodSpec};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -537,6 +537,16 @@ fn collect_endpoints(inv: &Inventory, m: &mut Model) {
         .flat_map(|k| inv.of_kind(k))
         .filter(|o| is_last(inv, o) && matches!(o.group(), "apps" | "batch" | "" | "extensions"))
         .collect();
+    // Custom resources of known projects that run pods from a template of their own (Argo
+    // Rollout, Knative Service, KEDA ScaledJob): their pods carry the template's labels, so
+    // policies select them as they would a Deployment's. Tekton's podTemplate holds no labels
+    // or containers, and pod-spec-shaped fields of unknown kinds are only a guess: left out.
+    objs.extend(inv.workloads().filter(|o| {
+        is_last(inv, o)
+            && PodSpec::of(o).is_some_and(
+                |p| matches!(p.found, Found::KnownCustom(project) if project != "Tekton"),
+            )
+    }));
     objs.sort_by_key(|o| o.id);
     for o in objs {
         let ns: CompactString = o.namespace().unwrap_or("default").into();

@@ -805,3 +805,31 @@ fn r22_mirror_pods_are_pods_not_node_workloads() {
         "{conns:?}"
     );
 }
+
+#[test]
+fn custom_workloads_with_a_pod_template_are_endpoints() {
+    // An Argo Rollout runs pods from `spec.template` like a Deployment: policies select them.
+    let rollout = "---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r, namespace: a}\nspec:\n  template:\n    metadata:\n      labels: {app: r}\n    spec:\n      containers:\n      - name: c\n        image: x\n        ports: [{containerPort: 8080, name: http}]\n";
+    // Tekton's podTemplate carries no labels or containers: not an endpoint.
+    let taskrun = "---\napiVersion: tekton.dev/v1\nkind: TaskRun\nmetadata: {name: t, namespace: a}\nspec:\n  podTemplate: {securityContext: {runAsNonRoot: true}}\n";
+    let m = build(
+        &(two()
+            + rollout
+            + taskrun
+            + &np(
+                "a",
+                "in-r",
+                "podSelector: {matchLabels: {app: r}}\npolicyTypes: [Ingress]\ningress:\n- from: [{podSelector: {matchLabels: {app: x}}}]\n  ports: [{port: http}]",
+            )),
+    );
+    assert_eq!(between(&m, "a/x", "a/r"), "TCP 8080");
+    assert_eq!(between(&m, "a/v", "a/r"), "No Connections");
+    assert_eq!(between(&m, "b/z", "a/r"), "No Connections");
+    assert_eq!(between(&m, "a/r", "b/z"), "All Connections");
+    let kinds: Vec<&str> = m
+        .workloads()
+        .map(|(_, e)| e.kind.as_str())
+        .filter(|k| !matches!(*k, "Deployment"))
+        .collect();
+    assert_eq!(kinds, vec!["Rollout"], "{:?}", lines(&m));
+}
