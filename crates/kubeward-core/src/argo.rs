@@ -387,22 +387,7 @@ mod tests {
     use serde_json::json;
 
     fn inv(v: serde_json::Value) -> Inventory {
-        let root = Node::from_json(&v);
-        let mut inv = Inventory::new();
-        inv.add_objects(
-            vec![NewObject {
-                source: SourceId(0),
-                doc: 0,
-                base_pointer: String::new(),
-                api_version: root.str_at("apiVersion").unwrap().into(),
-                kind: root.str_at("kind").unwrap().into(),
-                name: "wf".into(),
-                namespace: Some("ci".into()),
-                root,
-            }],
-            "default",
-        );
-        inv
+        crate::testing::json_inventory(&v, "wf", Some("ci"))
     }
 
     #[test]

@@ -260,7 +260,11 @@ impl Inventory {
         &self.sources[id.0 as usize]
     }
 
-    /// Objects of a kind (any group), in input order.
+    /// Custom resources that carry a pod spec (the tail of [`Inventory::workloads`]).
+    pub fn custom_workloads(&self) -> impl Iterator<Item = &Object> + '_ {
+        self.custom_workloads.iter().map(|id| self.object(*id))
+    }
+
     /// Every object with a pod spec: the built-in workload kinds in
     /// [`crate::podspec::WORKLOAD_KINDS`] order, then custom resources that carry one (Argo
     /// Rollouts, Knative Services, ... and pod-spec-shaped fields of other custom kinds).
@@ -268,9 +272,10 @@ impl Inventory {
         crate::podspec::WORKLOAD_KINDS
             .iter()
             .flat_map(move |k| self.of_kind(k))
-            .chain(self.custom_workloads.iter().map(|id| self.object(*id)))
+            .chain(self.custom_workloads())
     }
 
+    /// Objects of a kind (any group), in input order.
     pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Object> + 'a {
         self.by_kind
             .get(kind)

@@ -392,22 +392,7 @@ mod tests {
     use serde_json::json;
 
     fn one(v: serde_json::Value) -> Inventory {
-        let root = Node::from_json(&v);
-        let mut inv = Inventory::new();
-        inv.add_objects(
-            vec![NewObject {
-                source: SourceId(0),
-                doc: 0,
-                base_pointer: String::new(),
-                api_version: root.str_at("apiVersion").unwrap().into(),
-                kind: root.str_at("kind").unwrap().into(),
-                name: "x".into(),
-                namespace: None,
-                root,
-            }],
-            "default",
-        );
-        inv
+        crate::testing::json_inventory(&v, "x", None)
     }
 
     fn found(v: serde_json::Value) -> Option<(Found, &'static str, Vec<String>)> {

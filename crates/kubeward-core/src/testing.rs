@@ -88,3 +88,28 @@ fn hits(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Hit> {
 pub fn pointers(hits: &[Hit]) -> Vec<&str> {
     hits.iter().map(|h| h.pointer.as_str()).collect()
 }
+
+/// An inventory of one object built from JSON (no file, no spans): `name` in `namespace`
+/// (`None`: cluster-scoped or defaulted to `default` by the inventory).
+pub fn json_inventory(
+    v: &serde_json::Value,
+    name: &str,
+    namespace: Option<&str>,
+) -> crate::inventory::Inventory {
+    let root = crate::tree::Node::from_json(v);
+    let mut inv = crate::inventory::Inventory::new();
+    inv.add_objects(
+        vec![crate::inventory::NewObject {
+            source: crate::inventory::SourceId(0),
+            doc: 0,
+            base_pointer: String::new(),
+            api_version: root.str_at("apiVersion").unwrap_or_default().into(),
+            kind: root.str_at("kind").unwrap_or_default().into(),
+            name: name.into(),
+            namespace: namespace.map(Into::into),
+            root,
+        }],
+        "default",
+    );
+    inv
+}

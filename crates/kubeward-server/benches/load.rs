@@ -89,7 +89,11 @@ async fn run_load(
     for t in tasks {
         all.extend(t.await.unwrap());
     }
-    let seconds = start.elapsed().as_secs_f64();
+    figures(all, start.elapsed().as_secs_f64())
+}
+
+/// Percentiles of the latencies of a run.
+fn figures(mut all: Vec<Duration>, seconds: f64) -> Figures {
     all.sort();
     let q = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     Figures {
@@ -145,22 +149,12 @@ async fn run_open(
     for t in tasks {
         all.extend(t.await.unwrap());
     }
-    let seconds = start.elapsed().as_secs_f64();
-    all.sort();
-    let q = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(
         "  open loop {rate:.0}/s: {} of {} requests sent more than 2 ms late",
         behind.load(Ordering::Relaxed),
         all.len()
     );
-    Figures {
-        requests: all.len(),
-        seconds,
-        p50: q(0.50),
-        p99: q(0.99),
-        p999: q(0.999),
-        max: *all.last().unwrap(),
-    }
+    figures(all, start.elapsed().as_secs_f64())
 }
 
 fn show(name: &str, f: &Figures) {
@@ -175,7 +169,8 @@ fn show(name: &str, f: &Figures) {
     );
 }
 
-fn settings_for_direct(reg_addr: &std::net::SocketAddr) -> Settings {
+/// Images may come from the example registry and the loopback stub.
+fn bench_settings(reg_addr: &std::net::SocketAddr) -> Settings {
     Settings {
         allowed_registries: Some(vec!["registry.example.com/".into(), reg_addr.to_string()]),
         ..Settings::default()
@@ -225,10 +220,7 @@ fn main() {
     let yaml = format!(
         "admission:\n  decision_log: \"\"\n  mutate:\n    kinds: [Pod]\n    plain_http_registries: [\"{reg_addr}\"]\n"
     );
-    let settings = Settings {
-        allowed_registries: Some(vec!["registry.example.com/".into(), reg_addr.to_string()]),
-        ..Settings::default()
-    };
+    let settings = bench_settings(&reg_addr);
     let srv = server_rt.block_on(start(
         policy(settings, admission(&yaml)),
         dir.path(),
@@ -274,7 +266,7 @@ fn main() {
     );
 
     // Service time: decode and decide one review on this thread, no HTTP, no TLS.
-    let direct_policy = policy(settings_for_direct(&reg_addr), admission(&yaml));
+    let direct_policy = policy(bench_settings(&reg_addr), admission(&yaml));
     let n = std::env::var("KW_BENCH_DIRECT")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -541,7 +541,7 @@ fn collect_endpoints(inv: &Inventory, m: &mut Model) {
     // Rollout, Knative Service, KEDA ScaledJob): their pods carry the template's labels, so
     // policies select them as they would a Deployment's. Tekton's podTemplate holds no labels
     // or containers, and pod-spec-shaped fields of unknown kinds are only a guess: left out.
-    objs.extend(inv.workloads().filter(|o| {
+    objs.extend(inv.custom_workloads().filter(|o| {
         is_last(inv, o)
             && PodSpec::of(o).is_some_and(
                 |p| matches!(p.found, Found::KnownCustom(project) if project != "Tekton"),

@@ -5,7 +5,7 @@ use super::GOOD_PRACTICES;
 use super::common::{input_bindings, risky_role, role_ref, role_text, scope_text};
 use crate::rbac::analysis::Analysis;
 use crate::rbac::authz::{ANONYMOUS, AUTHENTICATED, SERVICEACCOUNTS, UNAUTHENTICATED};
-use crate::rbac::model::{BindingKind, Origin, Principal};
+use crate::rbac::model::{Binding, BindingKind, Origin, Principal, Subject};
 use kubeward_core::{Check, Emitter, InventoryCtx, Layer, Rule, RuleMeta, Severity};
 
 pub static ANONYMOUS_BINDING: Rule = Rule {
@@ -74,25 +74,12 @@ fn check_anonymous(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             if !anon {
                 continue;
             }
-            let role = match b.role {
-                Some(r) => role_text(m, r),
-                None => format!("{} {} (missing)", b.role_kind, b.role_name),
-            };
-            let risky = risky_role(&a, b);
+            let (message, risky) =
+                broad_grant(&a, b, s, "anyone who can reach the API server".into());
             let f = out.report(
                 ctx.inventory.object(id),
                 format!("/subjects/{}", s.index),
-                format!(
-                    "{} → {} → {role}: anyone who can reach the API server gets this role {}{}",
-                    s.display(),
-                    b.display(),
-                    scope_text(b.scope()),
-                    if risky {
-                        ", and it includes dangerous permissions"
-                    } else {
-                        ""
-                    }
-                ),
+                message,
             );
             f.key(s.name.to_string());
             if risky {
@@ -124,25 +111,11 @@ fn check_all_authenticated(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             } else {
                 continue;
             };
-            let role = match b.role {
-                Some(r) => role_text(m, r),
-                None => format!("{} {} (missing)", b.role_kind, b.role_name),
-            };
-            let risky = risky_role(&a, b);
+            let (message, risky) = broad_grant(&a, b, s, who);
             let f = out.report(
                 ctx.inventory.object(id),
                 format!("/subjects/{}", s.index),
-                format!(
-                    "{} → {} → {role}: {who} gets this role {}{}",
-                    s.display(),
-                    b.display(),
-                    scope_text(b.scope()),
-                    if risky {
-                        ", and it includes dangerous permissions"
-                    } else {
-                        ""
-                    }
-                ),
+                message,
             );
             f.key(g.to_string());
             if risky {
@@ -150,6 +123,29 @@ fn check_all_authenticated(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
             }
         }
     }
+}
+
+/// The message of a binding that grants its role to a broad group (`who`), and whether the
+/// role holds dangerous permissions (the callers raise the severity for it).
+fn broad_grant(a: &Analysis, b: &Binding, s: &Subject, who: String) -> (String, bool) {
+    let m = &a.model;
+    let role = match b.role {
+        Some(r) => role_text(m, r),
+        None => format!("{} {} (missing)", b.role_kind, b.role_name),
+    };
+    let risky = risky_role(a, b);
+    let message = format!(
+        "{} → {} → {role}: {who} gets this role {}{}",
+        s.display(),
+        b.display(),
+        scope_text(b.scope()),
+        if risky {
+            ", and it includes dangerous permissions"
+        } else {
+            ""
+        }
+    );
+    (message, risky)
 }
 
 fn check_missing_role(ctx: &InventoryCtx<'_>, out: &mut Emitter<'_>) {
